@@ -92,12 +92,7 @@ export function utf8Encode(s: string): Uint8Array {
     else if (c < 0x800) tmp.push(0xc0 | (c >> 6), 0x80 | (c & 63));
     else if (c < 0x10000) tmp.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
     else
-      tmp.push(
-        0xf0 | (c >> 18),
-        0x80 | ((c >> 12) & 63),
-        0x80 | ((c >> 6) & 63),
-        0x80 | (c & 63),
-      );
+      tmp.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
   }
   const out = new Uint8Array(tmp.length);
   for (let i = 0; i < tmp.length; i++) out[i] = tmp[i];

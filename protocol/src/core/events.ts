@@ -1,0 +1,85 @@
+// Event catalog (SPEC §9). Codes are stable forever; the class drives drain order and what a
+// full queue may coalesce.
+
+export const EventCode = {
+  leftHome: 0x01,
+  returnedHome: 0x02,
+  curfewViolationStart: 0x03,
+  curfewViolationEnd: 0x04,
+  strapTamper: 0x10,
+  strapRestored: 0x11,
+  caseTamper: 0x12,
+  caseRestored: 0x13,
+  tagBatteryLow: 0x14,
+  tagRebooted: 0x15,
+  tagNotHeard: 0x16,
+  tagHeardAgain: 0x17,
+  forgedFrameSeen: 0x18,
+  replayedFrameSeen: 0x19,
+  tagTamperRearmed: 0x1a,
+  mainsLost: 0x20,
+  mainsRestored: 0x21,
+  unitBatteryLow: 0x22,
+  unitTamper: 0x23,
+  unitTamperCleared: 0x24,
+  unitBoot: 0x25,
+  clockSet: 0x26,
+  commandAck: 0x27,
+  scheduleActive: 0x28,
+  queueOverflow: 0x29,
+  heartbeat: 0x2a,
+  decommissioned: 0x2b,
+  rangeTestReport: 0x2c,
+  clockUnsynchronised: 0x2d,
+  commsRestored: 0x2e,
+  subjectAcknowledged: 0x2f,
+} as const;
+
+/** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
+export const EventClass = { alarm: 1, technical: 2, informational: 3 } as const;
+
+export function eventClass(code: number): number {
+  switch (code) {
+    case EventCode.curfewViolationStart:
+    case EventCode.curfewViolationEnd:
+    case EventCode.strapTamper:
+    case EventCode.caseTamper:
+    case EventCode.tagNotHeard:
+    case EventCode.forgedFrameSeen:
+    case EventCode.replayedFrameSeen:
+    case EventCode.unitTamper:
+      return EventClass.alarm;
+    case EventCode.leftHome:
+    case EventCode.returnedHome:
+    case EventCode.strapRestored:
+    case EventCode.caseRestored:
+    case EventCode.heartbeat:
+    case EventCode.rangeTestReport:
+    case EventCode.subjectAcknowledged:
+      return EventClass.informational;
+    default:
+      // Unknown codes are kept and treated as technical: never silently coalesced.
+      return EventClass.technical;
+  }
+}
+
+export const BootReason = {
+  powerOn: 1,
+  watchdog: 2,
+  commanded: 3,
+  softwareError: 4,
+  brownOut: 5,
+  other: 6,
+} as const;
+
+export const FrameSource = { beacon: 1, downlink: 2, sms: 3, tagCommand: 4 } as const;
+
+export const UnitTamperKind = { caseOpen: 1, tilted: 2, moved: 3, movedAndUnplugged: 4 } as const;
+
+export const ViolationCause = {
+  leftDuringHomeWindow: 1,
+  notBackByWindowStart: 2,
+  leftOptionalActivity: 3,
+} as const;
+
+export const ClockSource = { command: 1, network: 2 } as const;

@@ -1,0 +1,86 @@
+// Tag command (SPEC §5): 29 bytes written to the tag over BLE, signed by the centre.
+
+import { equalBytes, readU16BE, readU32BE, writeU16BE, writeU32BE } from "./bytes";
+import { ErrorCode, fail, ok, type Result } from "./errors";
+import { hmacSha256 } from "./hmac";
+import type { Sha256 } from "./sha256";
+
+export const TAG_COMMAND_VERSION_TYPE = 0x12;
+export const TAG_COMMAND_LENGTH = 29;
+export const TAG_COMMAND_MAC_LENGTH = 16;
+
+export const TagCommandCode = {
+  rearm: 0x01,
+  setBeaconInterval: 0x02,
+  identify: 0x03,
+} as const;
+
+export const RearmMask = { strap: 0x01, case: 0x02 } as const;
+
+export interface TagCommandFields {
+  tagId: number;
+  counter: number;
+  keyVersion: number;
+  code: number;
+  arg: number;
+}
+
+export interface TagCommand extends TagCommandFields {
+  mac: Uint8Array;
+}
+
+export function encodeTagCommand(sha: Sha256, key: Uint8Array, f: TagCommandFields): Uint8Array {
+  const b = new Uint8Array(TAG_COMMAND_LENGTH);
+  b[0] = TAG_COMMAND_VERSION_TYPE;
+  writeU32BE(b, 1, f.tagId);
+  writeU32BE(b, 5, f.counter);
+  b[9] = f.keyVersion & 255;
+  b[10] = f.code & 255;
+  writeU16BE(b, 11, f.arg);
+  b.set(hmacSha256(sha, key, b.subarray(0, 13)).subarray(0, TAG_COMMAND_MAC_LENGTH), 13);
+  return b;
+}
+
+function argInRange(code: number, arg: number): boolean {
+  if (code === TagCommandCode.rearm) return arg >= 1 && arg <= 3;
+  if (code === TagCommandCode.setBeaconInterval) return arg >= 2 && arg <= 600;
+  if (code === TagCommandCode.identify) return arg >= 1 && arg <= 60;
+  return false;
+}
+
+export function parseTagCommand(b: Uint8Array): Result<TagCommand> {
+  if (b.length < TAG_COMMAND_LENGTH)
+    return fail(ErrorCode.truncated, "tag command shorter than 29");
+  if (b.length > TAG_COMMAND_LENGTH) return fail(ErrorCode.tooLong, "tag command longer than 29");
+  if (b[0] >> 4 !== 1) return fail(ErrorCode.badVersion, "tag command version " + (b[0] >> 4));
+  if ((b[0] & 15) !== 2) return fail(ErrorCode.badType, "not a tag command: type " + (b[0] & 15));
+  const tagId = readU32BE(b, 1);
+  if (tagId === 0) return fail(ErrorCode.fieldOutOfRange, "tag id 0 is reserved");
+  const code = b[10];
+  const arg = readU16BE(b, 11);
+  if (!argInRange(code, arg))
+    return fail(ErrorCode.fieldOutOfRange, "command " + code + " argument " + arg);
+  return ok({
+    tagId: tagId,
+    counter: readU32BE(b, 5),
+    keyVersion: b[9],
+    code: code,
+    arg: arg,
+    mac: b.subarray(13, 29),
+  });
+}
+
+/** Parses, checks the addressee and the MAC. Counter freshness is the caller's. */
+export function verifyTagCommand(
+  sha: Sha256,
+  key: Uint8Array,
+  ownTagId: number,
+  b: Uint8Array,
+): Result<TagCommand> {
+  const r = parseTagCommand(b);
+  if (!r.ok) return r;
+  if (r.value.tagId !== ownTagId) return fail(ErrorCode.wrongDevice, "command for another tag");
+  const mac = hmacSha256(sha, key, b.subarray(0, 13)).subarray(0, TAG_COMMAND_MAC_LENGTH);
+  if (!equalBytes(mac, r.value.mac)) return fail(ErrorCode.badMac, "tag command MAC mismatch");
+  return r;
+}

@@ -1,0 +1,153 @@
+// The golden cases: inputs only. `generate.ts` turns them into vectors/*.json with the device
+// core; the tests check those bytes against both faces and an independent COSE library.
+
+import { BeaconFlag, DEFAULT_COMPANY_ID } from "../src/core/beacon";
+import { fromHex } from "../src/core/bytes";
+import { AckResult, CommandCode } from "../src/core/commands";
+import type { Downlink } from "../src/core/downlink";
+import { EventCode } from "../src/core/events";
+import { RearmMask, TagCommandCode } from "../src/core/tag-command";
+import type { Uplink } from "../src/core/uplink";
+
+export const ROOT_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+export const ROOT = fromHex(ROOT_HEX)!;
+export const COMPANY_ID = DEFAULT_COMPANY_ID;
+
+export const TAG_ID = 0x00c0ffee;
+export const UNIT_ID = 0x0000a11c;
+
+export const beaconCases = [
+  {
+    name: "normal beacon, strap closed, battery 3.01 V",
+    fields: { tagId: TAG_ID, counter: 1000, flags: 0, batteryMv: 3010, keyVersion: 1 },
+  },
+  {
+    name: "strap cut: open now and latched",
+    fields: {
+      tagId: TAG_ID,
+      counter: 1001,
+      flags: BeaconFlag.strapOpen | BeaconFlag.strapLatched,
+      batteryMv: 3000,
+      keyVersion: 1,
+    },
+  },
+  {
+    name: "after reboot, battery low, not measured",
+    fields: {
+      tagId: TAG_ID,
+      counter: 1088,
+      flags: BeaconFlag.rebooted | BeaconFlag.batteryLow | BeaconFlag.strapLatched,
+      batteryMv: null,
+      keyVersion: 1,
+    },
+  },
+];
+
+export const tagCommandCases = [
+  {
+    name: "re-arm strap and case latches",
+    fields: {
+      tagId: TAG_ID,
+      counter: 1,
+      keyVersion: 1,
+      code: TagCommandCode.rearm,
+      arg: RearmMask.strap | RearmMask.case,
+    },
+  },
+  {
+    name: "set beacon interval to 8 s",
+    fields: {
+      tagId: TAG_ID,
+      counter: 2,
+      keyVersion: 1,
+      code: TagCommandCode.setBeaconInterval,
+      arg: 8,
+    },
+  },
+];
+
+export const uplinkCases: { name: string; keyVersion: number; uplink: Uplink }[] = [
+  {
+    name: "strap tamper alarm, one event",
+    keyVersion: 1,
+    uplink: {
+      unitId: UNIT_ID,
+      counter: 17,
+      sentAt: 1795000000,
+      events: [
+        { seq: 41, time: 1794999999, code: EventCode.strapTamper, tagId: TAG_ID, data: null },
+      ],
+    },
+  },
+  {
+    name: "backlog batch: curfew violation, mains lost, heartbeat",
+    keyVersion: 1,
+    uplink: {
+      unitId: UNIT_ID,
+      counter: 18,
+      sentAt: 1795003600,
+      events: [
+        {
+          seq: 42,
+          time: 1795000300,
+          code: EventCode.curfewViolationStart,
+          tagId: TAG_ID,
+          data: { 1: 2, 2: 1795000000, 3: 7 },
+        },
+        { seq: 43, time: 1795001000, code: EventCode.mainsLost, tagId: null, data: { 1: 4020 } },
+        {
+          seq: 44,
+          time: 1795003600,
+          code: EventCode.heartbeat,
+          tagId: TAG_ID,
+          data: { 1: 2, 2: 3010, 3: 4010, 4: 0, 5: 0, 6: -71, 7: 3, 8: "0.1.0", 9: 17, 10: 0 },
+        },
+      ],
+    },
+  },
+  {
+    name: "command acknowledged",
+    keyVersion: 1,
+    uplink: {
+      unitId: UNIT_ID,
+      counter: 19,
+      sentAt: 1795003700,
+      events: [
+        {
+          seq: 45,
+          time: 1795003699,
+          code: EventCode.commandAck,
+          tagId: null,
+          data: { 1: 5, 2: CommandCode.setIntervals, 3: AckResult.ok },
+        },
+      ],
+    },
+  },
+];
+
+export const downlinkCases: { name: string; keyVersion: number; downlink: Downlink }[] = [
+  {
+    name: "set intervals: heartbeat 15 min, beacon 8 s",
+    keyVersion: 1,
+    downlink: {
+      unitId: UNIT_ID,
+      counter: 5,
+      issuedAt: 1795003000,
+      expiresAt: 1795089400,
+      code: CommandCode.setIntervals,
+      args: { 1: 900, 2: 8 },
+    },
+  },
+  {
+    name: "request status",
+    keyVersion: 1,
+    downlink: {
+      unitId: UNIT_ID,
+      counter: 6,
+      issuedAt: 1795003100,
+      expiresAt: 1795003700,
+      code: CommandCode.requestStatus,
+      args: null,
+    },
+  },
+];
