@@ -11,7 +11,14 @@
 // against the bytes left before anything is built for it.
 
 import { readU32BE, utf8Decode, utf8Encode, writeU32BE } from "./bytes";
-import { ErrorCode, type ErrorCodeValue, fail, ok, type ProtocolError, type Result } from "./errors";
+import {
+  ErrorCode,
+  type ErrorCodeValue,
+  fail,
+  ok,
+  type ProtocolError,
+  type Result,
+} from "./errors";
 
 export class CborTagged {
   tag: number;
