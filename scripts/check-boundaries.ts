@@ -1,105 +1,210 @@
-// The dependency direction of ARCHITECTURE.md, enforced: protocol ← firmware ← simulator;
+// The dependency direction of the architecture, enforced: protocol ← firmware ← simulator;
 // tools and hil-tests may use all three; protocol/src/core and firmware import nothing from Node
 // or npm because they run on microcontrollers. Run by `npm test` (scripts/check-boundaries.test.ts)
-// and as a CLI: `tsx scripts/check-boundaries.ts`.
+// and as a CLI: `tsx scripts/check-boundaries.ts [rootDir]` (exit status 1 on any violation).
+//
+// Two kinds of rule:
+// - device rules (device-*) apply to non-test source files under protocol/src/core/ and
+//   firmware/: tests of device code run in Node and may import vitest and node:*;
+// - layering rules apply to every file, tests included.
+//
+// Specifiers are read from the TypeScript syntax tree, so imports in comments and strings are
+// ignored and none hidden in nested code is missed: import/export … from, import x = require(),
+// import("…") (calls and `typeof import("…")` types), require("…"). Type-only imports count too.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
+export const RULES = {
+  "device-node-builtin": "device code (protocol/src/core, firmware) imports a Node built-in",
+  "device-npm-package":
+    "device code (protocol/src/core, firmware) imports an npm package (any non-relative specifier)",
+  "core-outside-core": "protocol/src/core imports a file outside protocol/src/core",
+  "protocol-layering": "protocol/ imports firmware/, simulator/, tools/ or hil-tests/",
+  "firmware-layering": "firmware/ imports simulator/, tools/ or hil-tests/",
+  "firmware-protocol-core-only":
+    "firmware/ imports a file outside firmware/ and protocol/src/core (e.g. protocol/src/host)",
+  "simulator-layering": "simulator/ imports tools/ or hil-tests/",
+} as const;
+
+export type Rule = keyof typeof RULES;
+
 export interface Violation {
+  /** Path relative to the root, with forward slashes. */
   file: string;
+  /** 1-based line of the module specifier. */
   line: number;
   specifier: string;
-  rule: string;
+  rule: Rule;
 }
 
-const SKIP_DIRS = new Set(["node_modules", "dist", ".git", ".tmp"]);
+export interface ImportRef {
+  specifier: string;
+  line: number;
+  /** true for `require("…")` calls and `import x = require("…")`. */
+  viaRequire: boolean;
+}
+
+const SKIP_DIRS = new Set(["node_modules", "dist"]);
 const NODE_BUILTINS = new Set(builtinModules);
 
-function listTs(dir: string, out: string[]): void {
-  for (const name of readdirSync(dir)) {
-    if (SKIP_DIRS.has(name)) continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) listTs(p, out);
-    else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) out.push(p);
+/** The Espruino target binds to the board's built-in modules with `require("Storage")` etc.
+ * (ARCHITECTURE.md, "The seam: the HAL"). Only there, and only through require(), are these
+ * names allowed; `crypto` then means Espruino's module, not Node's. */
+const ESPRUINO_TARGET = "firmware/targets/espruino/";
+const ESPRUINO_MODULES = new Set(["Storage", "Flash", "crypto", "heatshrink"]);
+
+const UPPER_THAN_PROTOCOL = ["firmware", "simulator", "tools", "hil-tests"];
+const UPPER_THAN_FIRMWARE = ["simulator", "tools", "hil-tests"];
+const UPPER_THAN_SIMULATOR = ["tools", "hil-tests"];
+
+function isSourceFile(name: string): boolean {
+  return /\.(ts|mts|cts)$/.test(name);
+}
+
+function isTestFile(relPath: string): boolean {
+  return /\.test\.(ts|mts|cts)$/.test(relPath);
+}
+
+/** Every TypeScript file under rootDir (relative, forward slashes, sorted), skipping
+ * node_modules, dist, dot-directories and symbolic links. */
+export function listSourceFiles(rootDir: string): string[] {
+  const root = resolve(rootDir);
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    const entries: Dirent[] = readdirSync(dir, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(join(dir, e.name));
+      } else if (e.isFile() && isSourceFile(e.name)) {
+        out.push(relative(root, join(dir, e.name)).split(sep).join("/"));
+      }
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function literalText(node: ts.Node | undefined): string | undefined {
+  if (node && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))) {
+    return node.text;
   }
+  return undefined;
 }
 
-interface Import {
-  specifier: string;
-  line: number;
+/** The module specifiers a source text refers to, with their 1-based lines. */
+export function importsOf(source: string, fileName = "file.ts"): ImportRef[] {
+  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const out: ImportRef[] = [];
+  const add = (lit: ts.Node | undefined, viaRequire: boolean): void => {
+    const text = literalText(lit);
+    if (lit === undefined || text === undefined) return;
+    const line = sf.getLineAndCharacterOfPosition(lit.getStart(sf)).line + 1;
+    out.push({ specifier: text, line, viaRequire });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) {
+      add(node.moduleSpecifier, false);
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference)
+    ) {
+      add(node.moduleReference.expression, true);
+    } else if (ts.isCallExpression(node)) {
+      if (node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+        add(node.arguments[0], false);
+      } else if (ts.isIdentifier(node.expression) && node.expression.text === "require") {
+        add(node.arguments[0], true);
+      }
+    } else if (ts.isImportTypeNode(node)) {
+      const arg = node.argument;
+      if (ts.isLiteralTypeNode(arg)) add(arg.literal, false);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
 }
 
-/** Static imports/exports, dynamic import() and require(), via the TypeScript pre-processor
- * (which skips comments and strings, unlike a regex). */
-function importsOf(source: string): Import[] {
-  const info = ts.preProcessFile(source, true, true);
-  const sf = ts.createSourceFile("x.ts", source, ts.ScriptTarget.Latest, false);
-  return info.importedFiles.map((f) => ({
-    specifier: f.fileName,
-    line: sf.getLineAndCharacterOfPosition(f.pos).line + 1,
-  }));
+function isPathSpecifier(s: string): boolean {
+  return s.startsWith(".") || s.startsWith("/");
 }
 
 function topFolder(relPath: string): string {
   return relPath.split("/")[0];
 }
 
+function inFolder(relPath: string, folders: string[]): string | undefined {
+  const top = topFolder(relPath);
+  return folders.includes(top) ? top : undefined;
+}
+
+/** The rules one import breaks (usually none). `file` and the resolved target are relative to
+ * the root, with forward slashes. */
+function rulesBroken(file: string, imp: ImportRef, target: string | undefined): Rule[] {
+  const broken: Rule[] = [];
+  const s = imp.specifier;
+  const top = topFolder(file);
+  const isCore = file.startsWith("protocol/src/core/");
+  const isDevice = (isCore || top === "firmware") && !isTestFile(file);
+
+  if (isDevice && !s.startsWith(".")) {
+    const espruinoBuiltin =
+      file.startsWith(ESPRUINO_TARGET) && imp.viaRequire && ESPRUINO_MODULES.has(s);
+    if (!espruinoBuiltin) {
+      const name = s.startsWith("node:") ? s.slice(5) : s;
+      const isBuiltin = s.startsWith("node:") || NODE_BUILTINS.has(name.split("/")[0]);
+      broken.push(isBuiltin ? "device-node-builtin" : "device-npm-package");
+    }
+  }
+  if (target === undefined) return broken;
+
+  if (isCore && !target.startsWith("protocol/src/core/")) broken.push("core-outside-core");
+  if (top === "protocol" && inFolder(target, UPPER_THAN_PROTOCOL)) broken.push("protocol-layering");
+  if (top === "firmware") {
+    if (inFolder(target, UPPER_THAN_FIRMWARE)) broken.push("firmware-layering");
+    else if (topFolder(target) !== "firmware" && !target.startsWith("protocol/src/core/")) {
+      broken.push("firmware-protocol-core-only");
+    }
+  }
+  if (top === "simulator" && inFolder(target, UPPER_THAN_SIMULATOR)) {
+    broken.push("simulator-layering");
+  }
+  return broken;
+}
+
 export function findBoundaryViolations(rootDir: string): Violation[] {
   const root = resolve(rootDir);
-  const files: string[] = [];
-  listTs(root, files);
   const violations: Violation[] = [];
-  for (const abs of files) {
-    const rel = relative(root, abs).split(sep).join("/");
-    const top = topFolder(rel);
-    const isTest = rel.endsWith(".test.ts");
-    const isCore = rel.startsWith("protocol/src/core/");
-    const isDevice = (isCore || top === "firmware") && !isTest;
-    for (const imp of importsOf(readFileSync(abs, "utf8"))) {
-      const s = imp.specifier;
-      const report = (rule: string) =>
-        violations.push({ file: rel, line: imp.line, specifier: s, rule });
-      const relative_ = s.startsWith(".");
-      if (!relative_) {
-        if (isDevice) {
-          const bare = s.startsWith("node:") ? s.slice(5) : s.split("/")[0];
-          report(
-            s.startsWith("node:") || NODE_BUILTINS.has(bare)
-              ? "device code imports a Node built-in"
-              : "device code imports an npm package",
-          );
-        }
-        continue;
+  for (const file of listSourceFiles(root)) {
+    const abs = join(root, file);
+    for (const imp of importsOf(readFileSync(abs, "utf8"), abs)) {
+      const target = isPathSpecifier(imp.specifier)
+        ? relative(root, resolve(dirname(abs), imp.specifier))
+            .split(sep)
+            .join("/")
+        : undefined;
+      for (const rule of rulesBroken(file, imp, target)) {
+        violations.push({ file, line: imp.line, specifier: imp.specifier, rule });
       }
-      const target = relative(root, resolve(dirname(abs), s))
-        .split(sep)
-        .join("/");
-      const targetTop = topFolder(target);
-      if (isCore && !isTest && !target.startsWith("protocol/src/core/"))
-        report("protocol/src/core imports outside the core");
-      if (top === "protocol" && ["firmware", "simulator", "tools", "hil-tests"].includes(targetTop))
-        report(`protocol imports ${targetTop}`);
-      if (top === "firmware") {
-        if (["simulator", "tools", "hil-tests"].includes(targetTop))
-          report(`firmware imports ${targetTop}`);
-        else if (targetTop === "protocol" && !target.startsWith("protocol/src/core/"))
-          report("firmware imports protocol outside protocol/src/core");
-      }
-      if (top === "simulator" && ["tools", "hil-tests"].includes(targetTop))
-        report(`simulator imports ${targetTop}`);
     }
   }
   return violations;
 }
 
+export function formatViolation(v: Violation): string {
+  return `${v.file}:${v.line}: [${v.rule}] "${v.specifier}" — ${RULES[v.rule]}`;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  const v = findBoundaryViolations(root);
-  for (const x of v) console.log(`${x.file}:${x.line}: ${x.rule} ("${x.specifier}")`);
-  console.log(v.length === 0 ? "boundaries: ok" : `boundaries: ${v.length} violation(s)`);
-  process.exit(v.length === 0 ? 0 : 1);
+  const root = process.argv[2]
+    ? resolve(process.argv[2])
+    : resolve(dirname(fileURLToPath(import.meta.url)), "..");
+  const found = findBoundaryViolations(root);
+  for (const v of found) console.log(formatViolation(v));
+  console.log(found.length === 0 ? "boundaries: ok" : `boundaries: ${found.length} violation(s)`);
+  process.exit(found.length === 0 ? 0 : 1);
 }

@@ -1,0 +1,184 @@
+// The protocol golden vectors, run by the device core on whatever engine runs this bundle.
+
+import { encodeBeacon, openBeacon } from "../../protocol/src/core/beacon";
+import { fromHex, toHex, utf8Decode, utf8Encode } from "../../protocol/src/core/bytes";
+import { decodeCbor, encodeCbor } from "../../protocol/src/core/cbor";
+import type { KeyIdFields } from "../../protocol/src/core/cose";
+import { type CounterStore, SenderCounter } from "../../protocol/src/core/counters";
+import {
+  checkExpiry,
+  type Downlink,
+  encodeDownlink,
+  openDownlink,
+} from "../../protocol/src/core/downlink";
+import type { Result } from "../../protocol/src/core/errors";
+import { hmacSha256 } from "../../protocol/src/core/hmac";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+import { decodeSmsText, encodeSmsText } from "../../protocol/src/core/sms-text";
+import { encodeTagCommand, verifyTagCommand } from "../../protocol/src/core/tag-command";
+import { encodeUplink, openUplink, type Uplink } from "../../protocol/src/core/uplink";
+import beaconVectors from "../../protocol/vectors/beacon.json";
+import downlinkVectors from "../../protocol/vectors/downlink.json";
+import invalidVectors from "../../protocol/vectors/invalid.json";
+import keyVectors from "../../protocol/vectors/keys.json";
+import tagCommandVectors from "../../protocol/vectors/tag-command.json";
+import uplinkVectors from "../../protocol/vectors/uplink.json";
+import { check, expectEqual } from "./harness";
+
+const ROOT = fromHex(keyVectors.root) as Uint8Array;
+const ACCEPTED = 1;
+const TAG_ID = beaconVectors.vectors[0].fields.tagId;
+const UNIT_ID = uplinkVectors.vectors[0].uplink.unitId;
+
+function key(purpose: number, device: number, version: number): Uint8Array {
+  return deriveKey(sha256, ROOT, purpose, device, version);
+}
+
+function lookup(kid: KeyIdFields): Uint8Array | null {
+  return kid.keyVersion === ACCEPTED ? key(kid.purpose, kid.deviceId, kid.keyVersion) : null;
+}
+
+function beaconKeys(tagId: number, kv: number): Uint8Array | null {
+  return kv === ACCEPTED ? key(KeyPurpose.tagBeacon, tagId, kv) : null;
+}
+
+function codeOf(r: Result<unknown>): string {
+  return r.ok ? "ok" : r.code;
+}
+
+export function protocolChecks(): void {
+  check("sha256('abc')", () =>
+    expectEqual(
+      toHex(sha256(utf8Encode("abc"))),
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    ),
+  );
+  check("HMAC-SHA256 RFC 4231 case 2", () =>
+    expectEqual(
+      toHex(hmacSha256(sha256, utf8Encode("Jefe"), utf8Encode("what do ya want for nothing?"))),
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ),
+  );
+  check("UTF-8 round trip of non-ASCII text", () =>
+    expectEqual(utf8Decode(utf8Encode("Rīga, Vilnius \ud83d\ude00")), "Rīga, Vilnius \ud83d\ude00"),
+  );
+  for (let i = 0; i < keyVectors.vectors.length; i++) {
+    const k = keyVectors.vectors[i];
+    check("HKDF key purpose " + k.purpose + " device " + k.deviceId, () =>
+      expectEqual(toHex(key(k.purpose, k.deviceId, k.keyVersion)), k.key),
+    );
+  }
+  for (let i = 0; i < beaconVectors.vectors.length; i++) {
+    const b = beaconVectors.vectors[i];
+    check("beacon vector: " + b.name, () => {
+      const bytes = encodeBeacon(
+        sha256,
+        key(KeyPurpose.tagBeacon, b.fields.tagId, b.fields.keyVersion),
+        beaconVectors.companyId,
+        b.fields,
+      );
+      if (toHex(bytes) !== b.hex) return "encoded " + toHex(bytes);
+      return expectEqual(
+        codeOf(openBeacon(sha256, beaconVectors.companyId, bytes, beaconKeys)),
+        "ok",
+      );
+    });
+  }
+  for (let i = 0; i < tagCommandVectors.vectors.length; i++) {
+    const c = tagCommandVectors.vectors[i];
+    check("tag command vector: " + c.name, () => {
+      const k = key(KeyPurpose.tagCommand, c.fields.tagId, c.fields.keyVersion);
+      const bytes = encodeTagCommand(sha256, k, c.fields);
+      if (toHex(bytes) !== c.hex) return "encoded " + toHex(bytes);
+      return expectEqual(codeOf(verifyTagCommand(sha256, k, c.fields.tagId, bytes)), "ok");
+    });
+  }
+  for (let i = 0; i < uplinkVectors.vectors.length; i++) {
+    const u = uplinkVectors.vectors[i];
+    check("uplink vector: " + u.name, () => {
+      const up = u.uplink as unknown as Uplink;
+      const bytes = encodeUplink(
+        sha256,
+        key(KeyPurpose.unitUplink, up.unitId, u.keyVersion),
+        u.keyVersion,
+        up,
+      );
+      if (toHex(bytes) !== u.hex) return "encoded " + toHex(bytes);
+      const o = openUplink(sha256, bytes, lookup);
+      if (!o.ok) return o.code;
+      return expectEqual(
+        toHex(encodeCbor(o.value.uplink.events[0].seq)),
+        toHex(encodeCbor(up.events[0].seq)),
+      );
+    });
+  }
+  for (let i = 0; i < downlinkVectors.vectors.length; i++) {
+    const d = downlinkVectors.vectors[i];
+    check("downlink vector: " + d.name, () => {
+      const dl = d.downlink as unknown as Downlink;
+      const bytes = encodeDownlink(
+        sha256,
+        key(KeyPurpose.unitDownlink, dl.unitId, d.keyVersion),
+        d.keyVersion,
+        dl,
+      );
+      if (toHex(bytes) !== d.hex) return "encoded " + toHex(bytes);
+      return expectEqual(codeOf(openDownlink(sha256, bytes, dl.unitId, lookup)), "ok");
+    });
+  }
+  for (let i = 0; i < invalidVectors.vectors.length; i++) {
+    const v = invalidVectors.vectors[i];
+    check("rejects " + v.name, () => {
+      const b = fromHex(v.hex) as Uint8Array;
+      let r: Result<unknown>;
+      if (v.kind === "beacon") r = openBeacon(sha256, 0xffff, b, beaconKeys);
+      else if (v.kind === "tagCommand")
+        r = verifyTagCommand(sha256, key(KeyPurpose.tagCommand, TAG_ID, ACCEPTED), TAG_ID, b);
+      else if (v.kind === "uplink") r = openUplink(sha256, b, lookup);
+      else {
+        const o = openDownlink(sha256, b, UNIT_ID, lookup);
+        r = o.ok ? checkExpiry(o.value.downlink, (v as { now: number }).now) : o;
+      }
+      return expectEqual(codeOf(r), v.error);
+    });
+  }
+  check("CBOR: 2^53-1 and -(2^53-1) round trip exactly", () => {
+    const big = [9007199254740991, -9007199254740991, 4294967296, 4294967295];
+    const d = decodeCbor(encodeCbor(big));
+    if (!d.ok) return d.code;
+    const arr = d.value as number[];
+    for (let i = 0; i < big.length; i++) if (arr[i] !== big[i]) return "got " + arr[i];
+    return null;
+  });
+  check("SMS text form round trip", () => {
+    const env = fromHex(uplinkVectors.vectors[0].hex) as Uint8Array;
+    const d = decodeSmsText(encodeSmsText(env));
+    return d.ok ? expectEqual(toHex(d.value), toHex(env)) : d.code;
+  });
+  check("sender counter never repeats across 200 reboots", () => {
+    let stored: number | null = null;
+    let writes = 0;
+    const store: CounterStore = {
+      load: () => stored,
+      save: (v: number) => {
+        stored = v;
+        writes++;
+      },
+    };
+    let last = -1;
+    let frames = 0;
+    for (let boot = 0; boot < 200; boot++) {
+      const s = new SenderCounter(store, 64);
+      const n = (boot * 37) % 150;
+      for (let i = 0; i < n; i++) {
+        const c = s.take();
+        if (!c.ok) return c.code;
+        if (c.value <= last) return "counter " + c.value + " after " + last;
+        last = c.value;
+        frames++;
+      }
+    }
+    return writes <= Math.floor(frames / 64) + 200 ? null : writes + " flash writes";
+  });
+}
