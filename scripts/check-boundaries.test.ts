@@ -75,7 +75,7 @@ const cases: { name: string; files: Record<string, string>; expected: [Rule, num
     },
     {
       name: "firmware require() inside a template substitution",
-      files: { "firmware/a.ts": 'export const s = `${require("events")}`;\n' },
+      files: { "firmware/a.ts": ["export const s = `$", '{require("events")}`;\n'].join("") },
       expected: [["device-node-builtin", 1, "firmware/a.ts"]],
     },
     {
