@@ -1,0 +1,220 @@
+import { describe, expect, it } from "vitest";
+import { fromHex } from "../../../protocol/src/core/bytes";
+import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
+import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
+import type { KeyIdFields } from "../../../protocol/src/core/cose";
+import type { ReceiverState } from "../../../protocol/src/core/counters";
+import { type Downlink, encodeDownlink } from "../../../protocol/src/core/downlink";
+import { EventCode } from "../../../protocol/src/core/events";
+import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
+import { sha256 } from "../../../protocol/src/core/sha256";
+import { encodeTagCommand, TagCommandCode } from "../../../protocol/src/core/tag-command";
+import type { UnitEvent } from "../presence/presence-event";
+import { type CommandHandlers, CommandProcessor, wrapKey } from "./command-processor";
+
+const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
+const UNIT = 0xa11c;
+const NOW = 1795000000;
+const key = (p: number, dev: number, v: number) => deriveKey(sha256, ROOT, p, dev, v);
+const keys = (kid: KeyIdFields) =>
+  kid.keyVersion === 1 ? key(kid.purpose, kid.deviceId, 1) : null;
+
+function rig(initial: ReceiverState | null = null) {
+  const events: UnitEvent[] = [];
+  const calls: [string, unknown[]][] = [];
+  let saved: ReceiverState | null = initial;
+  const record =
+    (name: string) =>
+    (...args: unknown[]) => {
+      calls.push([name, args]);
+      return AckResult.ok;
+    };
+  const handlers: CommandHandlers = {
+    setSchedule: record("setSchedule"),
+    addException: record("addException"),
+    removeException: record("removeException"),
+    setRangePreset: record("setRangePreset"),
+    setIntervals: record("setIntervals"),
+    forwardTagCommand: record("forwardTagCommand"),
+    setTime: record("setTime"),
+    notifySubject: record("notifySubject"),
+    pairTag: record("pairTag"),
+    decommission: record("decommission"),
+    reboot: record("reboot"),
+    requestStatus: record("requestStatus"),
+    rangeTest: record("rangeTest"),
+  };
+  const p = new CommandProcessor({
+    unitId: UNIT,
+    sha: sha256,
+    keys,
+    wrapKey: (v) => (v === 1 ? key(KeyPurpose.unitKeyWrap, UNIT, 1) : null),
+    counterState: initial,
+    handlers,
+    sink: (e) => events.push(e),
+    saveCounter: (s) => {
+      saved = s;
+    },
+    reportPeriodMs: 600_000,
+  });
+  return { p, events, calls, saved: () => saved };
+}
+
+let counter = 100;
+function downlink(
+  code: number,
+  args: CborMap | null,
+  over: Partial<Downlink> = {},
+  kv = 1,
+): Uint8Array {
+  const d: Downlink = {
+    unitId: UNIT,
+    counter: counter++,
+    issuedAt: NOW - 10,
+    expiresAt: NOW + 3600,
+    code,
+    args,
+    ...over,
+  };
+  return encodeDownlink(sha256, key(KeyPurpose.unitDownlink, d.unitId, kv), kv, d);
+}
+
+const acks = (events: UnitEvent[]) =>
+  events.filter((e) => e.code === EventCode.commandAck).map((e) => e.data![3]);
+
+describe("downlink command processor", () => {
+  it("acknowledges a valid command after calling its handler", () => {
+    const r = rig();
+    expect(r.p.handle(downlink(CommandCode.setIntervals, { 1: 900, 2: 8 }), NOW, 0)).toBe("acked");
+    expect(r.calls).toEqual([["setIntervals", [900, 8]]]);
+    expect(r.events[0].data).toEqual({
+      1: counter - 1,
+      2: CommandCode.setIntervals,
+      3: AckResult.ok,
+    });
+    expect(r.saved()!.highest).toBe(counter - 1);
+  });
+
+  it("forged, wrong-unit and unknown-key-version downlinks change nothing and are reported once per period", () => {
+    const r = rig();
+    const good = downlink(CommandCode.reboot, null);
+    const forged = good.slice();
+    forged[forged.length - 1] ^= 1;
+    expect(r.p.handle(forged, NOW, 0)).toBe("forged");
+    expect(r.p.handle(downlink(CommandCode.reboot, null, { unitId: UNIT + 1 }), NOW, 1000)).toBe(
+      "forged",
+    );
+    expect(r.p.handle(downlink(CommandCode.reboot, null, {}, 2), NOW, 2000)).toBe("forged");
+    expect(r.calls).toEqual([]);
+    expect(r.events.map((e) => e.code)).toEqual([EventCode.forgedFrameSeen]);
+    r.p.tick(600_001, NOW + 600);
+    expect(r.events.map((e) => e.data)).toEqual([
+      { 1: 1, 2: 2 },
+      { 1: 2, 2: 2 },
+    ]);
+  });
+
+  it("a replayed command changes nothing and raises replayed_frame_seen; an MQTT redelivery is silent", () => {
+    const r = rig();
+    const first = downlink(CommandCode.setTime, { 1: NOW });
+    const second = downlink(CommandCode.setTime, { 1: NOW + 5 });
+    expect(r.p.handle(second, NOW, 0)).toBe("acked");
+    expect(r.p.handle(second, NOW, 1)).toBe("ignored");
+    expect(r.p.handle(first, NOW, 2)).toBe("replayed");
+    expect(r.calls.length).toBe(1);
+    expect(r.events.map((e) => e.code)).toEqual([
+      EventCode.commandAck,
+      EventCode.replayedFrameSeen,
+    ]);
+  });
+
+  it("a replay after a reboot is still caught (the counter is persisted before the effect)", () => {
+    const r = rig();
+    const cmd = downlink(CommandCode.reboot, null);
+    r.p.handle(cmd, NOW, 0);
+    const after = rig(r.saved());
+    expect(after.p.handle(cmd, NOW, 0)).toBe("ignored");
+    expect(after.p.handle(downlink(CommandCode.reboot, null, { counter: 5 }), NOW, 0)).toBe(
+      "replayed",
+    );
+    expect(after.calls).toEqual([]);
+  });
+
+  it("an expired command is acknowledged as expired and not executed", () => {
+    const r = rig();
+    r.p.handle(
+      downlink(CommandCode.reboot, null, { issuedAt: NOW - 100, expiresAt: NOW - 1 }),
+      NOW,
+      0,
+    );
+    expect(r.calls).toEqual([]);
+    expect(acks(r.events)).toEqual([AckResult.expired]);
+  });
+
+  it("checks arguments before any handler runs", () => {
+    const r = rig();
+    const bad: [number, CborMap | null][] = [
+      [CommandCode.setSchedule, null],
+      [CommandCode.setSchedule, { 1: 5 }],
+      [CommandCode.addException, { 1: 1, 2: NOW, 3: NOW + 7201, 4: 1 }],
+      [CommandCode.addException, { 1: 1, 2: NOW + 10, 3: NOW, 4: 1 }],
+      [CommandCode.addException, { 1: 1, 2: NOW, 3: NOW + 60, 4: 3 }],
+      [CommandCode.setRangePreset, { 1: 4 }],
+      [CommandCode.setIntervals, { 1: 59 }],
+      [CommandCode.setIntervals, { 2: 601 }],
+      [CommandCode.setIntervals, {}],
+      [CommandCode.rearmTag, { 1: new Uint8Array(29) }],
+      [CommandCode.setTime, { 1: -1 }],
+      [CommandCode.notifySubject, { 1: 1, 2: 0 }],
+      [CommandCode.pairTag, { 1: 5, 2: 1, 3: new Uint8Array(31) }],
+      [CommandCode.rangeTest, { 1: 5 }],
+    ];
+    for (const [code, args] of bad) r.p.handle(downlink(code, args), NOW, 0);
+    expect(r.calls).toEqual([]);
+    expect(acks(r.events)).toEqual(bad.map(() => AckResult.badArguments));
+    r.p.handle(downlink(0x7f, null), NOW, 0);
+    expect(acks(r.events).pop()).toBe(AckResult.unsupported);
+  });
+
+  it("accepts a supervisor-approved exception longer than 2 hours", () => {
+    const r = rig();
+    r.p.handle(
+      downlink(CommandCode.addException, { 1: 7, 2: NOW, 3: NOW + 6 * 3600, 4: 1, 5: true }),
+      NOW,
+      0,
+    );
+    expect(r.calls[0][0]).toBe("addException");
+    expect(acks(r.events)).toEqual([AckResult.ok]);
+  });
+
+  it("forwards a centre-signed re-arm frame unchanged", () => {
+    const r = rig();
+    const frame = encodeTagCommand(sha256, key(KeyPurpose.tagCommand, 0xc0ffee, 1), {
+      tagId: 0xc0ffee,
+      counter: 3,
+      keyVersion: 1,
+      code: TagCommandCode.rearm,
+      arg: 1,
+    });
+    r.p.handle(downlink(CommandCode.rearmTag, { 1: frame }), NOW, 0);
+    expect(r.calls[0][0]).toBe("forwardTagCommand");
+    expect(Buffer.from(r.calls[0][1][0] as Uint8Array).equals(Buffer.from(frame))).toBe(true);
+  });
+
+  it("pair_tag unwraps the tag-beacon key the centre wrapped", () => {
+    const r = rig();
+    const tagId = 0xc0ffee;
+    const beaconKey = key(KeyPurpose.tagBeacon, tagId, 1);
+    const c = counter;
+    const wrapped = wrapKey(sha256, key(KeyPurpose.unitKeyWrap, UNIT, 1), c, tagId, beaconKey);
+    expect(Buffer.from(wrapped).equals(Buffer.from(beaconKey))).toBe(false);
+    r.p.handle(
+      downlink(CommandCode.pairTag, { 1: tagId, 2: 1, 3: wrapped } as Record<number, CborValue>),
+      NOW,
+      0,
+    );
+    expect(r.calls[0][0]).toBe("pairTag");
+    expect(r.calls[0][1][0]).toBe(tagId);
+    expect(Buffer.from(r.calls[0][1][2] as Uint8Array).equals(Buffer.from(beaconKey))).toBe(true);
+  });
+});

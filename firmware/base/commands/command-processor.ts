@@ -1,0 +1,245 @@
+// Downlink commands (SPEC §8, §10): nothing changes until a command has passed MAC, addressee,
+// counter and expiry checks, and every command that passes them is answered by a command_ack
+// event with a result code. Forged and replayed downlinks change nothing and are reported,
+// rate-limited. Argument checks live here; the effects are the app's (CommandHandlers).
+
+import { isU32, writeU32BE } from "../../../protocol/src/core/bytes";
+import { type CborMap, type CborValue, isCborMap } from "../../../protocol/src/core/cbor";
+import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
+import type { KeyLookup } from "../../../protocol/src/core/cose";
+import { ReceiverCounter, type ReceiverState } from "../../../protocol/src/core/counters";
+import { checkExpiry, type Downlink, openDownlink } from "../../../protocol/src/core/downlink";
+import { ErrorCode } from "../../../protocol/src/core/errors";
+import { EventCode, FrameSource } from "../../../protocol/src/core/events";
+import { hmacSha256 } from "../../../protocol/src/core/hmac";
+import type { Sha256 } from "../../../protocol/src/core/sha256";
+import { parseTagCommand } from "../../../protocol/src/core/tag-command";
+import type { EventSink } from "../presence/presence-event";
+import { unitEvent } from "../presence/presence-event";
+import { ReportLimiter } from "../presence/report-limiter";
+
+/** Without a supervisor's approval an exception lasts at most 2 hours (REQUIREMENTS: §11). */
+export const MAX_UNAPPROVED_EXCEPTION_S = 7200;
+/** Gap bound for downlink counters (SPEC §3). */
+export const DOWNLINK_GAP = 1000000;
+
+export interface ExceptionArgs {
+  id: number;
+  start: number;
+  end: number;
+  kind: number;
+  approved: boolean;
+}
+
+/**
+ * The app's side. Each handler is called only with checked arguments and returns an AckResult
+ * code (SPEC §10); it must not throw.
+ */
+export interface CommandHandlers {
+  setSchedule(schedule: CborValue, now: number): number;
+  addException(e: ExceptionArgs, now: number): number;
+  removeException(id: number): number;
+  setRangePreset(preset: number): number;
+  /** null: leave that interval as it is. */
+  setIntervals(heartbeatS: number | null, beaconS: number | null): number;
+  forwardTagCommand(frame: Uint8Array): number;
+  setTime(utcS: number): number;
+  notifySubject(pattern: number, durationS: number, counter: number): number;
+  pairTag(tagId: number, keyVersion: number, beaconKey: Uint8Array): number;
+  decommission(): number;
+  reboot(): number;
+  requestStatus(): number;
+  rangeTest(durationS: number): number;
+}
+
+export interface CommandProcessorOptions {
+  unitId: number;
+  sha: Sha256;
+  /** Unit downlink keys by kid (the unit holds its current and previous key versions). */
+  keys: KeyLookup;
+  /** The unit key-wrap key for a key version, to unwrap pair_tag (SPEC §10); null if not held. */
+  wrapKey: (keyVersion: number) => Uint8Array | null;
+  counterState: ReceiverState | null;
+  handlers: CommandHandlers;
+  sink: EventSink;
+  /** Persist the receiver counter before the command takes effect (a replay after reboot must fail). */
+  saveCounter: (s: ReceiverState) => void;
+  reportPeriodMs: number;
+}
+
+function num(args: CborMap | null, k: number): number | null {
+  if (args === null) return null;
+  const v = args[k];
+  return typeof v === "number" ? v : null;
+}
+
+function inRange(v: number | null, lo: number, hi: number): boolean {
+  return v !== null && v >= lo && v <= hi;
+}
+
+export type CommandOutcome = "acked" | "ignored" | "forged" | "replayed";
+
+export class CommandProcessor {
+  private readonly o: CommandProcessorOptions;
+  private readonly counter: ReceiverCounter;
+  private readonly forged: ReportLimiter;
+  private readonly replayed: ReportLimiter;
+
+  constructor(o: CommandProcessorOptions) {
+    this.o = o;
+    this.counter = new ReceiverCounter(
+      DOWNLINK_GAP,
+      o.counterState === null ? undefined : o.counterState,
+    );
+    this.forged = new ReportLimiter(
+      EventCode.forgedFrameSeen,
+      FrameSource.downlink,
+      o.reportPeriodMs,
+      o.sink,
+    );
+    this.replayed = new ReportLimiter(
+      EventCode.replayedFrameSeen,
+      FrameSource.downlink,
+      o.reportPeriodMs,
+      o.sink,
+    );
+  }
+
+  /** One downlink envelope (from MQTT or SMS). `nowMs` is monotonic, `now` UTC seconds. */
+  handle(bytes: Uint8Array, now: number, nowMs: number): CommandOutcome {
+    const o = this.o;
+    const opened = openDownlink(o.sha, bytes, o.unitId, o.keys);
+    if (!opened.ok) {
+      // Anything that fails authentication or names another unit is treated as forged: a
+      // correct centre never sends it.
+      this.forged.record(nowMs, now, 0);
+      return "forged";
+    }
+    const fresh = this.counter.check(opened.value.downlink.counter, opened.value.tag);
+    if (!fresh.ok) {
+      if (fresh.code === ErrorCode.duplicate) return "ignored";
+      this.replayed.record(nowMs, now, 0);
+      return "replayed";
+    }
+    o.saveCounter(this.counter.state());
+    const d = opened.value.downlink;
+    const result = checkExpiry(d, now).ok ? this.dispatch(d, now) : AckResult.expired;
+    o.sink(unitEvent(EventCode.commandAck, now, 0, { 1: d.counter, 2: d.code, 3: result }));
+    return "acked";
+  }
+
+  /** Reports counted incidents whose period has passed (call from a timer). */
+  tick(nowMs: number, now: number): void {
+    this.forged.tick(nowMs, now);
+    this.replayed.tick(nowMs, now);
+  }
+
+  private dispatch(d: Downlink, now: number): number {
+    const h = this.o.handlers;
+    const a = d.args;
+    switch (d.code) {
+      case CommandCode.setSchedule: {
+        const schedule = a === null ? undefined : a[1];
+        if (schedule === undefined || schedule === null || !isCborMap(schedule))
+          return AckResult.badArguments;
+        return h.setSchedule(schedule, now);
+      }
+      case CommandCode.addException: {
+        const id = num(a, 1);
+        const start = num(a, 2);
+        const end = num(a, 3);
+        const kind = num(a, 4);
+        const approved = a !== null && a[5] === true;
+        if (!isU32(id) || !isU32(start) || !isU32(end) || end <= start || end <= now)
+          return AckResult.badArguments;
+        if (kind !== 1 && kind !== 2) return AckResult.badArguments;
+        if (!approved && end - start > MAX_UNAPPROVED_EXCEPTION_S) return AckResult.badArguments;
+        return h.addException(
+          { id: id, start: start, end: end, kind: kind, approved: approved },
+          now,
+        );
+      }
+      case CommandCode.removeException: {
+        const id = num(a, 1);
+        return isU32(id) ? h.removeException(id) : AckResult.badArguments;
+      }
+      case CommandCode.setRangePreset: {
+        const p = num(a, 1);
+        return inRange(p, 1, 3) ? h.setRangePreset(p as number) : AckResult.badArguments;
+      }
+      case CommandCode.setIntervals: {
+        const hb = num(a, 1);
+        const bi = num(a, 2);
+        if (hb === null && bi === null) return AckResult.badArguments;
+        if (hb !== null && !inRange(hb, 60, 86400)) return AckResult.badArguments;
+        if (bi !== null && !inRange(bi, 2, 600)) return AckResult.badArguments;
+        return h.setIntervals(hb, bi);
+      }
+      case CommandCode.rearmTag: {
+        const frame = a === null ? null : a[1];
+        if (!(frame instanceof Uint8Array) || !parseTagCommand(frame).ok)
+          return AckResult.badArguments;
+        return h.forwardTagCommand(frame.slice(0));
+      }
+      case CommandCode.setTime: {
+        const t = num(a, 1);
+        return isU32(t) ? h.setTime(t) : AckResult.badArguments;
+      }
+      case CommandCode.notifySubject: {
+        const p = num(a, 1);
+        const s = num(a, 2);
+        if (!inRange(p, 1, 3) || !inRange(s, 1, 3600)) return AckResult.badArguments;
+        return h.notifySubject(p as number, s as number, d.counter);
+      }
+      case CommandCode.pairTag:
+        return this.pair(d);
+      case CommandCode.decommission:
+        return h.decommission();
+      case CommandCode.reboot:
+        return h.reboot();
+      case CommandCode.requestStatus:
+        return h.requestStatus();
+      case CommandCode.rangeTest: {
+        const s = num(a, 1);
+        return inRange(s, 10, 3600) ? h.rangeTest(s as number) : AckResult.badArguments;
+      }
+      default:
+        return AckResult.unsupported;
+    }
+  }
+
+  private pair(d: Downlink): number {
+    const tagId = num(d.args, 1);
+    const kv = num(d.args, 2);
+    const wrapped = d.args === null ? null : d.args[3];
+    if (!isU32(tagId) || tagId === 0 || !inRange(kv, 0, 255)) return AckResult.badArguments;
+    if (!(wrapped instanceof Uint8Array) || wrapped.length !== 32) return AckResult.badArguments;
+    const wk = this.o.wrapKey(kv as number);
+    if (wk === null) return AckResult.deviceFailure;
+    return this.o.handlers.pairTag(
+      tagId,
+      kv as number,
+      unwrapKey(this.o.sha, wk, d.counter, tagId, wrapped),
+    );
+  }
+}
+
+/** SPEC §10 pair_tag: key = wrapped XOR HMAC-SHA256(wrap key, downlink counter ‖ tag id). */
+export function unwrapKey(
+  sha: Sha256,
+  wrapKey: Uint8Array,
+  counter: number,
+  tagId: number,
+  wrapped: Uint8Array,
+): Uint8Array {
+  const info = new Uint8Array(8);
+  writeU32BE(info, 0, counter);
+  writeU32BE(info, 4, tagId);
+  const pad = hmacSha256(sha, wrapKey, info);
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = wrapped[i] ^ pad[i];
+  return out;
+}
+
+/** The centre's side of pair_tag (the same XOR), exported for tools and tests. */
+export const wrapKey = unwrapKey;
