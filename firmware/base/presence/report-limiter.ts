@@ -36,9 +36,7 @@ export class ReportLimiter {
   }
 
   private flush(nowMs: number, utcS: number): void {
-    this.sink(
-      unitEvent(this.code, utcS, this.pendingTagId, { 1: this.pending, 2: this.source }),
-    );
+    this.sink(unitEvent(this.code, utcS, this.pendingTagId, { 1: this.pending, 2: this.source }));
     this.pending = 0;
     this.lastReportMs = nowMs;
   }
