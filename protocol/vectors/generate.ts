@@ -5,10 +5,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeBeacon } from "../src/core/beacon";
-import { toHex } from "../src/core/bytes";
+import { fromHex, toHex } from "../src/core/bytes";
 import { encodeDownlink, encodeDownlinkPayload } from "../src/core/downlink";
 import { deriveKey, KeyPurpose } from "../src/core/keys";
 import { sha256 } from "../src/core/sha256";
+import { encodeSmsText } from "../src/core/sms-text";
 import { encodeTagCommand } from "../src/core/tag-command";
 import { encodeUplink, encodeUplinkPayload } from "../src/core/uplink";
 import {
@@ -211,6 +212,15 @@ export function workedExamples(v: Record<string, any>): string {
       L.push("  ```");
     }
   }
+  L.push("");
+  L.push("### SMS text form (§12)");
+  L.push("");
+  const sms = v["uplink.json"].vectors[0];
+  L.push(`- ${sms.name}, as one SMS (${encodeSmsText(fromHex(sms.hex)!).length} characters):`);
+  L.push("");
+  L.push("  ```");
+  L.push("  " + encodeSmsText(fromHex(sms.hex)!));
+  L.push("  ```");
   L.push("");
   return L.join("\n");
 }
