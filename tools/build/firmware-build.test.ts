@@ -1,88 +1,121 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildBundle, DeviceBuildError } from "./firmware-build";
-import { hoistFunctions } from "./hoist";
+import { checkDeviceSubset } from "./device-gate";
+import { type BundleSpec, buildBundle, DeviceBuildError } from "./firmware-build";
+import { hoistFunctions, withoutHoisting } from "./hoist";
 import { runInDuktape } from "./run-in-duktape";
 
-const root = join(__dirname, "..", "..");
+const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "fwbuild-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-const fixture = (n: string) => join(__dirname, "fixtures", n);
+
+function spec(name: string, entry: string, budgetBytes = 1e6): BundleSpec {
+  return { name, entry, outFile: join(out, name + ".js"), budgetBytes };
+}
+const fixture = (name: string) => join(import.meta.dirname, "fixtures", name + ".ts");
+
+async function failure(s: BundleSpec): Promise<DeviceBuildError> {
+  const err = await buildBundle(s).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DeviceBuildError);
+  expect(existsSync(s.outFile)).toBe(false);
+  return err as DeviceBuildError;
+}
 
 describe("device bundle build", () => {
-  it("builds the self-test bundle, which passes every check in Duktape", async () => {
-    const r = await buildBundle({
-      name: "selftest",
-      entry: join(root, "tools/selftest/selftest-main.ts"),
-      outFile: join(out, "selftest.js"),
-      budgetBytes: 96 * 1024,
-    });
-    expect(r.minifiedBytes).toBeGreaterThan(1000);
-    expect(existsSync(join(out, "selftest.size.json"))).toBe(true);
-    const run = runInDuktape(readFileSync(join(out, "selftest.js"), "utf8"));
-    const last = run.stdout.trim().split("\n").pop();
-    expect(run.stdout).not.toContain("not ok");
-    expect(last).toMatch(/^(\d+) passed, 0 failed$/);
-    expect(Number(last!.split(" ")[0])).toBeGreaterThan(40);
-  });
+  it("builds the self-test bundle: gated, measured, and passing in Duktape", async () => {
+    const s = spec("selftest", join(root, "firmware/selftest/selftest-main.ts"), 64 * 1024);
+    const report = await buildBundle(s);
+    const code = readFileSync(s.outFile, "utf8");
+    expect(report.minifiedBytes).toBe(Buffer.byteLength(code));
+    expect(report.rawBytes).toBeGreaterThan(report.minifiedBytes);
+    expect(report.gzipBytes).toBeLessThan(report.minifiedBytes);
+    const sizes = JSON.parse(readFileSync(join(out, "selftest.size.json"), "utf8"));
+    expect(sizes).toMatchObject({ file: "selftest.js", budgetBytes: 64 * 1024 });
+    expect(sizes.minifiedBytes).toBe(report.minifiedBytes);
 
-  it("fails the build, naming the rule, when device code uses Map", async () => {
-    await expect(
-      buildBundle({
-        name: "bad",
-        entry: fixture("uses-map.ts"),
-        outFile: join(out, "bad.js"),
-        budgetBytes: 1e6,
-      }),
-    ).rejects.toThrow(/missing-global: Map/);
-    expect(existsSync(join(out, "bad.js"))).toBe(false);
-  });
-
-  it("fails the build on Math.pow", async () => {
-    const err = await buildBundle({
-      name: "pow",
-      entry: fixture("uses-pow.ts"),
-      outFile: join(out, "pow.js"),
-      budgetBytes: 1e6,
-    }).catch((e) => e);
-    expect(err).toBeInstanceOf(DeviceBuildError);
-    expect((err as DeviceBuildError).violations.map((v) => v.rule)).toContain("missing-member");
-  });
-
-  it("fails the build over budget and writes nothing", async () => {
-    await expect(
-      buildBundle({
-        name: "big",
-        entry: fixture("late-function.ts"),
-        outFile: join(out, "big.js"),
-        budgetBytes: 100,
-      }),
-    ).rejects.toThrow(/over the budget of 100/);
-    expect(existsSync(join(out, "big.js"))).toBe(false);
-  });
-
-  it("hoists so that late functions and class inheritance run on a non-hoisting reading", async () => {
-    await buildBundle({
-      name: "late",
-      entry: fixture("late-function.ts"),
-      outFile: join(out, "late.js"),
-      budgetBytes: 1e6,
-    });
-    const code = readFileSync(join(out, "late.js"), "utf8");
-    expect(runInDuktape(code).stdout.trim()).toBe("area 9");
-    // After hoisting, no function declaration follows another statement in any scope: the
-    // hoister finds nothing left to move.
+    expect(checkDeviceSubset(code)).toEqual([]);
+    expect(code).not.toMatch(/use strict|__esModule|__commonJS|__esm|defineProperty\(exports/);
     expect(hoistFunctions(code)).toBe(code);
+
+    // Once as Duktape reads it, once with functions defined only where declared (Espruino).
+    for (const text of [code, withoutHoisting(code)]) {
+      const run = runInDuktape(text);
+      expect(run.stderr).toBe("");
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).not.toContain("not ok");
+      const m = /^(\d+) passed, 0 failed$/.exec(run.stdout.trim().split("\n").pop() ?? "");
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(10);
+    }
   });
 
-  it("hoistFunctions moves declarations above their first use, nested scopes included", () => {
-    const src =
-      "var r = f();\nfunction f() { var x = g(); function g() { return 2; } return x; }\nprint(r);";
-    const h = hoistFunctions(src);
-    expect(h.indexOf("function f")).toBeLessThan(h.indexOf("var r"));
-    expect(h.indexOf("function g")).toBeLessThan(h.indexOf("var x"));
-    expect(runInDuktape(h).stdout.trim()).toBe("2");
+  it("fails, naming the rule, when device code uses Map, and leaves no bundle", async () => {
+    const s = spec("map", fixture("uses-map"));
+    writeFileSync(s.outFile, "stale");
+    const err = await failure(s);
+    expect(err.message).toMatch(/missing-global: Map .*uses-map\.ts/);
+    expect(err.violations.map((v) => v.rule)).toContain("missing-global");
+  });
+
+  it("fails on Math.pow, which tsc emits for **", async () => {
+    const err = await failure(spec("pow", fixture("uses-pow")));
+    expect(err.message).toContain("inexact-math: Math.pow");
+  });
+
+  it("fails on code that compiles to a helper it does not provide (async)", async () => {
+    const err = await failure(spec("async", fixture("uses-async")));
+    expect(err.message).toMatch(/__awaiter/);
+  });
+
+  it("fails over budget, and lists that with the gate's findings", async () => {
+    const err = await failure(spec("tiny", fixture("uses-map"), 10));
+    expect(err.message).toMatch(/missing-global/);
+    expect(err.message).toMatch(/budget: \d+ bytes minified, over the budget of 10/);
+  });
+
+  it("keeps require() of a board module as a plain call", async () => {
+    const s = spec("board", fixture("board-require"));
+    await buildBundle(s);
+    const code = readFileSync(s.outFile, "utf8");
+    expect(code).toContain('require("Storage")');
+    const prelude =
+      'function require(m) { return { read: function (f) { return m + ":" + f; } }; }';
+    expect(runInDuktape(code, { prelude }).stdout.trim()).toBe("Storage:boot");
+  });
+
+  it("exposes the entry's exports on a global only when asked to", async () => {
+    const s = { ...spec("api", fixture("exports-api")), globalName: "Api" };
+    await buildBundle(s);
+    const code = readFileSync(s.outFile, "utf8");
+    const run = runInDuktape(code + '\nprint(Api.add(2, 3), Api["default"](4), Api.VERSION);');
+    expect(run.stdout.trim()).toBe("5 8 1.0");
+    await buildBundle(spec("api-plain", fixture("exports-api")));
+    expect(readFileSync(join(out, "api-plain.js"), "utf8")).not.toContain("Api");
+  });
+
+  it("never lets the minifier name a variable `of`", async () => {
+    // Enough locals in one scope that esbuild would otherwise hand out every two-letter name.
+    let body = "";
+    for (let i = 0; i < 3000; i++) body += `const v${i} = Number("${i}");\n`;
+    const sum = Array.from({ length: 3000 }, (_, i) => "v" + i).join(" + ");
+    const entry = join(out, "many-locals.ts");
+    writeFileSync(
+      entry,
+      `declare const print: (s: string) => void;\nfunction f(): number {\n${body}return ${sum};\n}\nprint(String(f()));\n`,
+    );
+    const s = spec("many-locals", entry);
+    await buildBundle(s);
+    expect(runInDuktape(readFileSync(s.outFile, "utf8")).stdout.trim()).toBe("4498500");
+  });
+
+  it("runInDuktape stops a runaway bundle and says so", () => {
+    const run = runInDuktape("for (;;) {}", { timeoutMs: 300 });
+    expect(run.timedOut).toBe(true);
+    expect(run.exitCode).toBe(-1);
   });
 });

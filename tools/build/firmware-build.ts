@@ -1,23 +1,28 @@
-// Device bundle build: TypeScript → ES5 per file (TypeScript 5.9, the last that emits ES5),
-// one IIFE (esbuild bundles the ES5 that tsc wrote; it cannot lower to ES5 itself), our own
-// Espruino-safe helpers, minified, functions hoisted by hand, then gated and measured. The build
-// fails on any gate violation or when the bundle exceeds its budget.
+// Device bundle build. TypeScript 5.9 compiles each file to ES5 (the last TypeScript that can;
+// esbuild cannot lower classes or let/const to ES5 itself); esbuild bundles that ES5 into one
+// flat scope; we wrap it in an IIFE, minify, hoist function declarations (Espruino does not) and
+// gate the final text (device-gate.ts) and its size. Any violation fails the build, and a failed
+// build leaves no bundle behind that someone could flash by mistake.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, relative } from "node:path";
 import { gzipSync } from "node:zlib";
+import * as acorn from "acorn";
 import * as esbuild from "esbuild";
 import ts from "typescript";
 import { checkDeviceSubset, type Violation } from "./device-gate";
-import { ES5_HELPERS } from "./es5-helpers";
 import { hoistFunctions } from "./hoist";
 
 export interface BundleSpec {
   name: string;
+  /** A TypeScript entry; it and what it imports must be device code. */
   entry: string;
   outFile: string;
-  /** Budget for the minified bundle, bytes. */
+  /** Ceiling for the minified bundle, bytes. */
   budgetBytes: number;
+  /** Only for entries whose exports a host must reach: they become properties of this global.
+   * Device entries simply run. */
+  globalName?: string;
 }
 
 export interface BundleReport {
@@ -35,101 +40,245 @@ export class DeviceBuildError extends Error {
     readonly violations: Violation[],
   ) {
     super(message);
+    this.name = "DeviceBuildError";
   }
 }
 
-function toEs5(source: string, fileName: string): string {
+/**
+ * The tslib helpers tsc's ES5 output may call, rewritten for the engines: tslib's reach through
+ * `Array.prototype.slice.call` and use `Object.setPrototypeOf`, which read as undefined on
+ * Espruino. Each is a module export, so esbuild includes, renames and minifies only those used.
+ */
+const HELPERS: Record<string, string> = {
+  // `prototype` is skipped because Espruino may enumerate it on functions.
+  __extends: `export function __extends(d, b) {
+  for (var p in b) if (p !== "prototype" && b.hasOwnProperty(p)) d[p] = b[p];
+  function __() { this.constructor = d; }
+  d.prototype = b === null ? Object.create(b) : ((__.prototype = b.prototype), new __());
+}`,
+  __assign: `export function __assign(t) {
+  for (var i = 1; i < arguments.length; i++) {
+    var s = arguments[i];
+    for (var p in s) if (s.hasOwnProperty(p)) t[p] = s[p];
+  }
+  return t;
+}`,
+  __rest: `export function __rest(s, e) {
+  var t = {};
+  for (var p in s) if (s.hasOwnProperty(p) && e.indexOf(p) < 0) t[p] = s[p];
+  return t;
+}`,
+  __spreadArray: `export function __spreadArray(to, from) {
+  for (var i = 0; i < from.length; i++) to.push(from[i]);
+  return to;
+}`,
+};
+
+/** The rest of tslib: features whose compiled form the device engines cannot run (async needs
+ * __awaiter/__generator, #private needs WeakMap, decorators need Reflect …). */
+const UNSUPPORTED_HELPERS =
+  /\b(__decorate|__param|__esDecorate|__runInitializers|__propKey|__setFunctionName|__metadata|__awaiter|__generator|__createBinding|__exportStar|__values|__read|__spread|__spreadArrays|__await|__asyncGenerator|__asyncDelegator|__asyncValues|__makeTemplateObject|__importStar|__importDefault|__classPrivateField(Get|Set|In)|__addDisposableResource|__disposeResources|__rewriteRelativeImportExtension)\b/;
+
+const HELPER_MODULE = "es5-helpers";
+
+/** A free name that esbuild leaves alone; turned back into `require` at the end. Without it
+ * esbuild resolves `require("Storage")` itself or wraps it in a shim that needs Proxy. */
+const BOARD_REQUIRE = "__device_require__";
+
+/** Unbound at the top of the minifier's input, `of` is a name esbuild will not invent: its
+ * renamer otherwise hands out `of` once a scope has enough locals, and `of` is a keyword on
+ * Espruino. `static` and `let` are strict-mode reserved words, which esbuild avoids anyway. */
+const RESERVED_MARKER = "of";
+
+export function toEs5(source: string, fileName: string): string {
   const r = ts.transpileModule(source, {
     fileName,
     reportDiagnostics: true,
     compilerOptions: {
       target: ts.ScriptTarget.ES5,
-      module: ts.ModuleKind.ES2015,
+      module: ts.ModuleKind.ESNext,
       noEmitHelpers: true,
       importHelpers: false,
       downlevelIteration: false,
-      removeComments: true,
-      verbatimModuleSyntax: false,
+      useDefineForClassFields: false,
+      preserveConstEnums: true,
       isolatedModules: true,
+      removeComments: true,
     },
   });
-  const diags = (r.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (diags.length)
+  const errors = (r.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length)
     throw new Error(
-      fileName +
-        ": " +
-        diags.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; "),
+      errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; "),
     );
-  return r.outputText;
+  const bad = UNSUPPORTED_HELPERS.exec(r.outputText);
+  if (bad)
+    throw new Error(
+      "compiles to tslib's " + bad[1] + ", which the device build does not provide (DEVICE-JS.md)",
+    );
+  const used = Object.keys(HELPERS).filter((h) => new RegExp("\\b" + h + "\\b").test(r.outputText));
+  return (
+    (used.length ? "import { " + used.join(", ") + ' } from "' + HELPER_MODULE + '";\n' : "") +
+    r.outputText
+  );
 }
 
 const es5Plugin: esbuild.Plugin = {
   name: "typescript-es5",
   setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, (args) => ({
-      contents: toEs5(readFileSync(args.path, "utf8"), args.path),
+    build.onResolve({ filter: new RegExp("^" + HELPER_MODULE + "$") }, (args) => ({
+      path: args.path,
+      namespace: HELPER_MODULE,
+    }));
+    build.onLoad({ filter: /.*/, namespace: HELPER_MODULE }, () => ({
+      contents: Object.values(HELPERS).join("\n"),
       loader: "js",
     }));
+    build.onLoad({ filter: /\.ts$/ }, (args) => {
+      try {
+        return { contents: toEs5(readFileSync(args.path, "utf8"), args.path), loader: "js" };
+      } catch (e) {
+        return { errors: [{ text: relative(process.cwd(), args.path) + ": " + String(e) }] };
+      }
+    });
   },
 };
 
-async function bundle(entry: string, minify: boolean): Promise<string> {
+/** esbuild's ESM output has one flat scope plus, if the entry exports anything, an
+ * `export { … }` at the end. That becomes the IIFE's return value, or is dropped. */
+function wrap(esm: string, globalName: string | undefined): string {
+  const ast = acorn.parse(esm, { ecmaVersion: "latest", sourceType: "module" });
+  let body = "";
+  let pos = 0;
+  const props: string[] = [];
+  for (const s of ast.body) {
+    if (s.type !== "ExportNamedDeclaration" && s.type !== "ImportDeclaration") continue;
+    if (s.type === "ImportDeclaration" || s.declaration || s.source)
+      throw new Error("unexpected module syntax in the bundle: " + esm.slice(s.start, s.end));
+    for (const sp of s.specifiers) {
+      const exported = sp.exported.type === "Identifier" ? sp.exported.name : sp.exported.value;
+      props.push(JSON.stringify(exported) + ": " + (sp.local as acorn.Identifier).name);
+    }
+    body += esm.slice(pos, s.start);
+    pos = s.end;
+  }
+  body += esm.slice(pos);
+  if (!globalName) return "(function () {\n" + body + "})();\n";
+  return `var ${globalName} = (function () {\n${body}return { ${props.join(", ")} };\n})();\n`;
+}
+
+function removeMarker(code: string): string {
+  const first = acorn.parse(code, { ecmaVersion: 5 }).body[0];
+  if (first && first.type === "ExpressionStatement") {
+    const e = first.expression;
+    if (e.type === "Identifier" && e.name === RESERVED_MARKER)
+      return code.slice(0, e.start) + code.slice(first.end);
+    if (e.type === "SequenceExpression") {
+      const [a, b] = e.expressions;
+      if (a.type === "Identifier" && a.name === RESERVED_MARKER)
+        return code.slice(0, a.start) + code.slice(b.start);
+    }
+  }
+  throw new Error("build: the minifier moved the reserved-name marker; cannot strip it");
+}
+
+export interface BuiltCode {
+  /** Unminified and not yet hoisted: readable, with esbuild's `// path` comment heading each
+   * module, so a violation can be traced to its source file. */
+  readable: string;
+  /** What ships: minified and hoisted. */
+  min: string;
+}
+
+export async function compileBundle(entry: string, globalName?: string): Promise<BuiltCode> {
+  if (globalName !== undefined && !/^[A-Za-z_$][\w$]*$/.test(globalName))
+    throw new Error("globalName must be a plain identifier: " + globalName);
   const r = await esbuild.build({
     entryPoints: [entry],
     bundle: true,
     write: false,
-    format: "iife",
+    format: "esm",
     target: "es5",
     platform: "neutral",
     plugins: [es5Plugin],
-    minifyWhitespace: minify,
-    minifySyntax: minify,
-    minifyIdentifiers: minify,
+    define: { require: BOARD_REQUIRE },
     legalComments: "none",
-    charset: "utf8",
     logLevel: "silent",
   });
-  let code = r.outputFiles[0].text;
-  // Helpers tsc would have emitted inline (noEmitHelpers): ours, and only those referenced.
-  let helpers = "";
-  for (const [name, src] of Object.entries(ES5_HELPERS))
-    if (new RegExp("\\b" + name + "\\b").test(code)) helpers += src + "\n";
-  code = helpers + code;
-  return hoistFunctions(code);
+  const wrapped = wrap(r.outputFiles[0].text, globalName);
+  const min = await esbuild.transform(RESERVED_MARKER + ";\n" + wrapped, {
+    target: "es5",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers: true,
+    legalComments: "none",
+  });
+  const board = new RegExp("\\b" + BOARD_REQUIRE + "\\b", "g");
+  return {
+    readable: wrapped.replace(board, "require"),
+    min: hoistFunctions(removeMarker(min.code).replace(board, "require")),
+  };
+}
+
+/** Which module of the unminified bundle a line is in, from esbuild's `// path` comments. */
+function moduleAt(raw: string, line: number): string {
+  const lines = raw.split("\n", line);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^\s*\/\/ (\S+\.(ts|js|json))$/.exec(lines[i]);
+    if (m) return m[1];
+  }
+  return "bundle";
+}
+
+function describe(v: Violation, where: string): string {
+  return `  ${v.rule}: ${v.message} (${where} line ${v.line}:${v.column})`;
 }
 
 export async function buildBundle(spec: BundleSpec): Promise<BundleReport> {
-  const raw = await bundle(spec.entry, false);
-  const min = await bundle(spec.entry, true);
-  const violations = checkDeviceSubset(min).concat(checkDeviceSubset(raw));
+  const stale = [spec.outFile, spec.outFile.replace(/\.js$/, ".size.json")];
+  for (const f of stale) if (existsSync(f)) rmSync(f);
+
+  let built: BuiltCode;
+  try {
+    built = await compileBundle(spec.entry, spec.globalName);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new DeviceBuildError(`${spec.name}: the bundle does not compile:\n${msg}`, []);
+  }
   const report: BundleReport = {
     name: spec.name,
     outFile: spec.outFile,
-    rawBytes: Buffer.byteLength(raw),
-    minifiedBytes: Buffer.byteLength(min),
-    gzipBytes: gzipSync(min, { level: 9 }).length,
+    rawBytes: Buffer.byteLength(built.readable),
+    minifiedBytes: Buffer.byteLength(built.min),
+    gzipBytes: gzipSync(built.min, { level: 9 }).length,
     budgetBytes: spec.budgetBytes,
   };
-  if (violations.length) {
-    const seen = new Set<string>();
-    const lines = violations
-      .map((v) => `  ${v.rule}: ${v.message} (line ${v.line}:${v.column})`)
-      .filter((l) => !seen.has(l) && seen.add(l));
-    throw new DeviceBuildError(
-      `${spec.name}: the bundle breaks the device subset:\n${lines.join("\n")}`,
-      violations,
-    );
+
+  // The shipped text is what counts; the readable text names the modules, and the esbuild
+  // helpers that minification renames. A problem in both is listed once, from the readable one.
+  const rawViolations = checkDeviceSubset(built.readable);
+  const minViolations = checkDeviceSubset(built.min);
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const v of rawViolations) {
+    seen.add(v.rule + v.message);
+    problems.push(describe(v, "in " + moduleAt(built.readable, v.line) + "; unminified bundle"));
   }
+  for (const v of minViolations)
+    if (!seen.has(v.rule + v.message)) problems.push(describe(v, "minified bundle"));
   if (report.minifiedBytes > spec.budgetBytes)
-    throw new DeviceBuildError(
-      `${spec.name}: ${report.minifiedBytes} bytes minified, over the budget of ${spec.budgetBytes}`,
-      [],
+    problems.push(
+      `  budget: ${report.minifiedBytes} bytes minified, over the budget of ${spec.budgetBytes}`,
     );
+  if (problems.length)
+    throw new DeviceBuildError(
+      `${spec.name}: ${problems.length} problem(s):\n${problems.join("\n")}`,
+      rawViolations.concat(minViolations),
+    );
+
   mkdirSync(dirname(spec.outFile), { recursive: true });
-  writeFileSync(spec.outFile, min);
-  writeFileSync(
-    spec.outFile.replace(/\.js$/, ".size.json"),
-    JSON.stringify(report, null, 2) + "\n",
-  );
+  writeFileSync(spec.outFile, built.min);
+  const { outFile, ...sizes } = report;
+  writeFileSync(stale[1], JSON.stringify({ file: basename(outFile), ...sizes }, null, 2) + "\n");
   return report;
 }

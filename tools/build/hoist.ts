@@ -1,71 +1,114 @@
-// Espruino does not hoist: a function declared below its first use is undefined at that moment
-// (DEVICE-JS.md). This moves every function declaration that follows another statement to the
-// top of its scope (program or function body), which is what a hoisting engine would see.
-// Function declarations only create bindings, so their order among themselves does not matter.
+// Espruino does not hoist: a function declared below its first use is not defined yet when that
+// use runs (shared/DEVICE-JS.md). TypeScript's ES5 classes depend on hoisting —
+// `__extends(Foo, _super); function Foo() {…}` — and so does ordinary code. hoistFunctions moves
+// every function declaration to the top of its scope (program or function body, after any
+// directive prologue), keeping their order, which is exactly what a hoisting engine sees.
+//
+// `var` is not moved: a `var` is hoisted as undefined, and reordering would change what code
+// runs first. Instead the gate flags a `var` read above its declaration in the same scope
+// (device-gate.ts, var-before-declaration); uses inside functions called later are fine on
+// Espruino, because the variable exists by then. Function declarations inside blocks cannot be
+// placed by this pass; the gate rejects them (block-function).
 
 import * as acorn from "acorn";
 
-type Node = acorn.Node & { type: string; [k: string]: unknown };
+type Node = acorn.Node & { [k: string]: unknown };
 
 function isNode(v: unknown): v is Node {
   return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
 }
 
-interface ScopeEdit {
-  insertAt: number;
-  moved: Node[];
-}
-
-/** The first scope (in source order) with a function declaration below another statement. */
-function findEdit(n: Node): ScopeEdit | null {
-  let stmts: Node[] | null = null;
-  let insertAt = 0;
-  if (n.type === "Program") {
-    stmts = n.body as Node[];
-    insertAt = n.start;
-  } else if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") {
-    const body = n.body as Node;
-    stmts = body.body as Node[];
-    insertAt = body.start + 1;
-  }
-  if (stmts) {
-    let i = 0;
-    // A directive prologue ("use strict") must stay first.
-    while (i < stmts.length && typeof stmts[i].directive === "string") insertAt = stmts[i++].end;
-    const moved: Node[] = [];
-    let seenOther = false;
-    for (; i < stmts.length; i++) {
-      if (stmts[i].type !== "FunctionDeclaration") seenOther = true;
-      else if (seenOther) moved.push(stmts[i]);
-    }
-    if (moved.length) return { insertAt, moved };
-  }
+function childNodes(n: Node): Node[] {
+  const out: Node[] = [];
   for (const key of Object.keys(n)) {
     const v = n[key];
-    const children = Array.isArray(v) ? v : [v];
-    for (const c of children) {
-      if (!isNode(c)) continue;
-      const e = findEdit(c);
-      if (e) return e;
-    }
+    if (Array.isArray(v)) for (const c of v) isNode(c) && out.push(c);
+    else if (isNode(v)) out.push(v);
   }
-  return null;
+  return out.sort((a, b) => a.start - b.start);
 }
 
+/** Statements that may end without `;` (ASI). Once moved, their next neighbour changes, so they
+ * get an explicit `;`: `var a = f\n(function () {})()` would otherwise become a call. */
+const ASI_STATEMENTS = new Set([
+  "ExpressionStatement",
+  "VariableDeclaration",
+  "ReturnStatement",
+  "ThrowStatement",
+  "BreakStatement",
+  "ContinueStatement",
+  "DoWhileStatement",
+  "DebuggerStatement",
+]);
+
 export function hoistFunctions(code: string): string {
-  // One scope per pass, re-parsing in between, so nested scopes never see stale offsets.
-  for (let pass = 0; pass < 10000; pass++) {
-    const ast = acorn.parse(code, { ecmaVersion: 5 }) as unknown as Node;
-    const e = findEdit(ast);
-    if (!e) return code;
-    let text = "";
-    let out = code;
-    for (let i = e.moved.length - 1; i >= 0; i--) {
-      const m = e.moved[i];
-      text = code.slice(m.start, m.end) + "\n" + text;
-      out = out.slice(0, m.start) + out.slice(m.end);
+  const ast = acorn.parse(code, { ecmaVersion: 5 }) as unknown as Node;
+
+  const print = (n: Node, parent: Node | null): string => {
+    if (n.type === "Program") return printScope(n.body as Node[], 0, code.length);
+    if (
+      n.type === "BlockStatement" &&
+      parent &&
+      (parent.type === "FunctionDeclaration" || parent.type === "FunctionExpression")
+    )
+      return "{" + printScope(n.body as Node[], n.start + 1, n.end - 1) + "}";
+    let out = "";
+    let pos = n.start;
+    for (const c of childNodes(n)) {
+      out += code.slice(pos, c.start) + print(c, n);
+      pos = c.end;
     }
-    code = out.slice(0, e.insertAt) + text + out.slice(e.insertAt);
+    out += code.slice(pos, n.end);
+    // VariableDeclarations inside `for (var …;` carry no `;` of their own and need none.
+    const inFor = parent && (parent.type === "ForStatement" || parent.type === "ForInStatement");
+    if (ASI_STATEMENTS.has(n.type) && !inFor && !out.endsWith(";")) out += ";";
+    return out;
+  };
+
+  /** Each statement travels with the whitespace and comments before it. */
+  const printScope = (stmts: Node[], from: number, to: number): string => {
+    const directives: string[] = [];
+    const functions: string[] = [];
+    const rest: string[] = [];
+    let pos = from;
+    let inPrologue = true;
+    for (const s of stmts) {
+      const chunk = code.slice(pos, s.start) + print(s, null);
+      pos = s.end;
+      inPrologue = inPrologue && typeof s.directive === "string";
+      if (inPrologue) directives.push(chunk);
+      else if (s.type === "FunctionDeclaration") functions.push(chunk);
+      else rest.push(chunk);
+    }
+    return directives.join("") + functions.join("") + rest.join("") + code.slice(pos, to);
+  };
+
+  return print(ast, null);
+}
+
+/**
+ * A test aid that makes a hoisting engine (Duktape, Node) see function declarations the way
+ * Espruino does: `function f() {}` becomes `var f = function f() {};`, defined only once that
+ * statement has run. Code that works after this works without hoisting.
+ */
+export function withoutHoisting(code: string): string {
+  const ast = acorn.parse(code, { ecmaVersion: 5 }) as unknown as Node;
+  const edits: { at: number; text: string }[] = [];
+  const visit = (n: Node): void => {
+    if (n.type === "FunctionDeclaration") {
+      edits.push({ at: n.start, text: "var " + ((n.id as Node).name as string) + " = " });
+      edits.push({ at: n.end, text: ";" });
+    }
+    for (const c of childNodes(n)) visit(c);
+  };
+  visit(ast);
+  // Stable ascending order keeps `};` of one function before `var g = ` of the next.
+  edits.sort((a, b) => a.at - b.at);
+  let out = "";
+  let pos = 0;
+  for (const e of edits) {
+    out += code.slice(pos, e.at) + e.text;
+    pos = e.at;
   }
-  throw new Error("hoist: did not converge");
+  return out + code.slice(pos);
 }

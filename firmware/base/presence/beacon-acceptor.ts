@@ -1,0 +1,377 @@
+// Beacon acceptance on the home unit (SPEC §3, §4): of every manufacturer-data advertisement the
+// scanner hears, keep only authentic, fresh beacons from the one paired tag; recognise the
+// repeats BLE makes on its three advertising channels; count and report forged and replayed
+// frames without flooding the uplink.
+//
+// Order of checks, cheapest first, so the neighbours' tags that bleed through the walls cost one
+// 4-byte compare and no HMAC:
+//
+// | step | check                                           | outcome when it fails                |
+// | ---- | ----------------------------------------------- | ------------------------------------ |
+// | 1    | company id is ours                              | ignored (wrong_company)              |
+// | 2    | 20 bytes, version/type 0x11                     | ignored (not_beacon)                 |
+// | 3    | a tag is paired                                 | ignored (not_paired)                 |
+// | 4    | tag id is the paired tag                        | ignored (other_tag) — never reported |
+// | 5    | bytes identical to the last accepted beacon     | duplicate (no HMAC needed)           |
+// | 6    | a key is held for the key version               | unknown_key_version (counted)        |
+// | 7    | MAC verifies                                    | forged → forged_frame_seen           |
+// | 8    | fields in range (reserved bits, battery code)   | malformed (authentic; counted)       |
+// | 9    | key version not older than the accepted one     | replay → replayed_frame_seen         |
+// | 10   | counter fresh (ReceiverCounter, gap bound G)    | duplicate / replay / too_far_ahead   |
+//
+// Key versions: a tag re-keyed to a new version restarts its counter at 0 (SPEC §3), so the
+// counter state belongs to one key version. A MAC-valid beacon of a newer version than the one
+// accepted so far starts a new counter epoch; one of an older version is a replay (a genuine tag
+// never goes back). Only a holder of the newer key can open a new epoch.
+//
+// too_far_ahead (a MAC-valid counter more than G above the last) has no event code of its own;
+// it is a counter-freshness failure of an authentic frame and is counted into
+// replayed_frame_seen. unknown_key_version and malformed frames cannot be proven forged (no key /
+// authentic but not v1-conformant) and are only counted (see `counts`).
+
+import {
+  BEACON_LENGTH,
+  BEACON_MAC_LENGTH,
+  BEACON_VERSION_TYPE,
+  type Beacon,
+  type BeaconKeyLookup,
+  parseBeacon,
+} from "../../../protocol/src/core/beacon";
+import { fromHex, readU32BE, toHex } from "../../../protocol/src/core/bytes";
+import { ReceiverCounter } from "../../../protocol/src/core/counters";
+import { ErrorCode } from "../../../protocol/src/core/errors";
+import { EventCode, FrameSource } from "../../../protocol/src/core/events";
+import { hmacSha256 } from "../../../protocol/src/core/hmac";
+import type { Sha256 } from "../../../protocol/src/core/sha256";
+import type { EventSink } from "./presence-event";
+import { DEFAULT_REPORT_PERIOD_MS, ReportLimiter } from "./report-limiter";
+
+/** SPEC §3 default gap bound for beacons. */
+export const DEFAULT_BEACON_GAP = 1000000;
+
+export const AcceptKind = {
+  ignored: "ignored",
+  accepted: "accepted",
+  duplicate: "duplicate",
+  forged: "forged",
+  replay: "replay",
+  tooFarAhead: "too_far_ahead",
+  unknownKeyVersion: "unknown_key_version",
+  malformed: "malformed",
+} as const;
+export type AcceptKindValue = (typeof AcceptKind)[keyof typeof AcceptKind];
+
+export const IgnoreReason = {
+  wrongCompany: "wrong_company",
+  notBeacon: "not_beacon",
+  notPaired: "not_paired",
+  otherTag: "other_tag",
+} as const;
+export type IgnoreReasonValue = (typeof IgnoreReason)[keyof typeof IgnoreReason];
+
+export interface AcceptResult {
+  readonly kind: AcceptKindValue;
+  /** Why it was ignored; null unless kind is `ignored`. */
+  readonly reason: IgnoreReasonValue | null;
+  /** The parsed beacon when authentic (accepted, replay, too_far_ahead); else null. Its `mac`
+   * is a view into the payload passed in. */
+  readonly beacon: Beacon | null;
+  readonly rssi: number;
+}
+
+// Ignored results are shared constants: the common case (other tags, other adverts) allocates
+// nothing.
+function ignoredResult(reason: IgnoreReasonValue): AcceptResult {
+  return { kind: AcceptKind.ignored, reason: reason, beacon: null, rssi: 0 };
+}
+const IGNORED_WRONG_COMPANY = ignoredResult(IgnoreReason.wrongCompany);
+const IGNORED_NOT_BEACON = ignoredResult(IgnoreReason.notBeacon);
+const IGNORED_NOT_PAIRED = ignoredResult(IgnoreReason.notPaired);
+const IGNORED_OTHER_TAG = ignoredResult(IgnoreReason.otherTag);
+
+function result(kind: AcceptKindValue, beacon: Beacon | null, rssi: number): AcceptResult {
+  return { kind: kind, reason: null, beacon: beacon, rssi: rssi };
+}
+
+/** Counter state to persist across unit reboots, so a replay after a reboot is still caught. */
+export interface AcceptorState {
+  tagId: number;
+  keyVersion: number;
+  /** Highest accepted counter of that key version. */
+  highest: number;
+  /** MAC of that beacon, hex (16 digits). */
+  mac: string;
+}
+
+/** Running totals since construction (for heartbeats and diagnostics). */
+export interface AcceptCounts {
+  accepted: number;
+  /** Sum of the RSSI of accepted beacons (mean = rssiSum / accepted). */
+  rssiSum: number;
+  duplicates: number;
+  forged: number;
+  replayed: number;
+  tooFarAhead: number;
+  unknownKeyVersion: number;
+  malformed: number;
+  otherTag: number;
+}
+
+export interface BeaconAcceptorOptions {
+  /** Company id the beacons are expected under (DEFAULT_COMPANY_ID unless a deployer's). */
+  companyId: number;
+  /** Paired tag id; 0 = none paired yet. */
+  tagId: number;
+  keys: BeaconKeyLookup;
+  sha256: Sha256;
+  /** Gap bound G (SPEC §3); DEFAULT_BEACON_GAP. */
+  gap: number;
+  /** Rate-limit period of forged/replayed reports; DEFAULT_REPORT_PERIOD_MS. */
+  reportPeriodMs: number;
+  sink: EventSink;
+}
+
+export function defaultAcceptorOptions(
+  companyId: number,
+  tagId: number,
+  keys: BeaconKeyLookup,
+  sha256: Sha256,
+  sink: EventSink,
+): BeaconAcceptorOptions {
+  return {
+    companyId: companyId,
+    tagId: tagId,
+    keys: keys,
+    sha256: sha256,
+    gap: DEFAULT_BEACON_GAP,
+    reportPeriodMs: DEFAULT_REPORT_PERIOD_MS,
+    sink: sink,
+  };
+}
+
+function zeroCounts(): AcceptCounts {
+  return {
+    accepted: 0,
+    rssiSum: 0,
+    duplicates: 0,
+    forged: 0,
+    replayed: 0,
+    tooFarAhead: 0,
+    unknownKeyVersion: 0,
+    malformed: 0,
+    otherTag: 0,
+  };
+}
+
+export class BeaconAcceptor {
+  private readonly companyId: number;
+  private readonly keys: BeaconKeyLookup;
+  private readonly sha: Sha256;
+  private readonly gap: number;
+  private readonly forged: ReportLimiter;
+  private readonly replayed: ReportLimiter;
+  private tagId: number;
+  /** Key version of the counter epoch; -1 before the first accepted beacon. */
+  private keyVersion: number;
+  private counter: ReceiverCounter;
+  /** Bytes of the last accepted beacon, for the HMAC-free duplicate check. */
+  private readonly last: Uint8Array;
+  private hasLast: boolean;
+  /** Reused MAC input: company id (LE) ‖ payload bytes 0…11 (SPEC §4). */
+  private readonly macIn: Uint8Array;
+  private changes: number;
+  readonly counts: AcceptCounts;
+
+  constructor(o: BeaconAcceptorOptions) {
+    this.companyId = o.companyId;
+    this.keys = o.keys;
+    this.sha = o.sha256;
+    this.gap = o.gap;
+    this.forged = new ReportLimiter(
+      EventCode.forgedFrameSeen,
+      FrameSource.beacon,
+      o.reportPeriodMs,
+      o.sink,
+    );
+    this.replayed = new ReportLimiter(
+      EventCode.replayedFrameSeen,
+      FrameSource.beacon,
+      o.reportPeriodMs,
+      o.sink,
+    );
+    this.tagId = o.tagId;
+    this.keyVersion = -1;
+    this.counter = new ReceiverCounter(o.gap);
+    this.last = new Uint8Array(BEACON_LENGTH);
+    this.hasLast = false;
+    this.macIn = new Uint8Array(2 + 12);
+    this.changes = 0;
+    this.counts = zeroCounts();
+  }
+
+  private resetCounter(): void {
+    this.keyVersion = -1;
+    this.counter = new ReceiverCounter(this.gap);
+    this.hasLast = false;
+    this.changes++;
+  }
+
+  /** Pairs with a tag (the `pair_tag` command). Re-pairing the same tag keeps its counter state,
+   * so a re-pair never reopens a replay window; a different tag starts from nothing. */
+  pair(tagId: number): void {
+    if (tagId === this.tagId) return;
+    this.tagId = tagId;
+    this.resetCounter();
+  }
+
+  /** Forgets the tag (decommission): every beacon is ignored afterwards. */
+  unpair(): void {
+    this.pair(0);
+  }
+
+  pairedTagId(): number {
+    return this.tagId;
+  }
+
+  private sameAsLast(payload: Uint8Array): boolean {
+    if (!this.hasLast) return false;
+    for (let i = 0; i < BEACON_LENGTH; i++) if (payload[i] !== this.last[i]) return false;
+    return true;
+  }
+
+  private macValid(key: Uint8Array, companyId: number, payload: Uint8Array): boolean {
+    const m = this.macIn;
+    m[0] = companyId & 255; // little-endian, as on air
+    m[1] = (companyId >> 8) & 255;
+    for (let i = 0; i < 12; i++) m[2 + i] = payload[i];
+    const mac = hmacSha256(this.sha, key, m);
+    let d = 0;
+    for (let i = 0; i < BEACON_MAC_LENGTH; i++) d |= mac[i] ^ payload[12 + i];
+    return d === 0;
+  }
+
+  private reportReplay(nowMs: number, utcS: number): void {
+    this.replayed.record(nowMs, utcS, this.tagId);
+  }
+
+  /**
+   * Classifies one received advertisement payload (the bytes after the company id).
+   * `nowMs`: monotonic milliseconds (rate limiting); `utcS`: wall clock for event times.
+   * Call once per advertisement heard, duplicates included.
+   */
+  accept(
+    companyId: number,
+    payload: Uint8Array,
+    rssi: number,
+    nowMs: number,
+    utcS: number,
+  ): AcceptResult {
+    if (companyId !== this.companyId) return IGNORED_WRONG_COMPANY;
+    if (payload.length !== BEACON_LENGTH || payload[0] !== BEACON_VERSION_TYPE)
+      return IGNORED_NOT_BEACON;
+    if (this.tagId === 0) return IGNORED_NOT_PAIRED;
+    if (readU32BE(payload, 1) !== this.tagId) {
+      this.counts.otherTag++;
+      return IGNORED_OTHER_TAG;
+    }
+    if (this.sameAsLast(payload)) {
+      this.counts.duplicates++;
+      return result(AcceptKind.duplicate, null, rssi);
+    }
+    const kv = payload[11];
+    const key = this.keys(this.tagId, kv);
+    if (key === null) {
+      this.counts.unknownKeyVersion++;
+      return result(AcceptKind.unknownKeyVersion, null, rssi);
+    }
+    if (!this.macValid(key, companyId, payload)) {
+      this.counts.forged++;
+      this.forged.record(nowMs, utcS, this.tagId);
+      return result(AcceptKind.forged, null, rssi);
+    }
+    const parsed = parseBeacon(payload);
+    if (!parsed.ok) {
+      this.counts.malformed++;
+      return result(AcceptKind.malformed, null, rssi);
+    }
+    const b = parsed.value;
+    if (this.keyVersion >= 0 && kv < this.keyVersion) {
+      this.counts.replayed++;
+      this.reportReplay(nowMs, utcS);
+      return result(AcceptKind.replay, b, rssi);
+    }
+    if (kv !== this.keyVersion) {
+      // First beacon, or the tag moved to a newer key version: a new counter epoch.
+      this.counter = new ReceiverCounter(this.gap);
+      this.keyVersion = kv;
+    }
+    const c = this.counter.check(b.counter, b.mac);
+    if (c.ok) {
+      this.last.set(payload);
+      this.hasLast = true;
+      this.changes++;
+      this.counts.accepted++;
+      this.counts.rssiSum += rssi;
+      return result(AcceptKind.accepted, b, rssi);
+    }
+    if (c.code === ErrorCode.duplicate) {
+      this.counts.duplicates++;
+      return result(AcceptKind.duplicate, null, rssi);
+    }
+    if (c.code === ErrorCode.tooFarAhead) {
+      this.counts.tooFarAhead++;
+      this.reportReplay(nowMs, utcS);
+      return result(AcceptKind.tooFarAhead, b, rssi);
+    }
+    this.counts.replayed++;
+    this.reportReplay(nowMs, utcS);
+    return result(AcceptKind.replay, b, rssi);
+  }
+
+  /** Sends rate-limited reports whose period has passed. Call about once a second. */
+  tick(nowMs: number, utcS: number): void {
+    this.forged.tick(nowMs, utcS);
+    this.replayed.tick(nowMs, utcS);
+  }
+
+  /** Counter state to persist; null before the first accepted beacon of the paired tag. */
+  exportState(): AcceptorState | null {
+    const s = this.counter.state();
+    if (this.tagId === 0 || this.keyVersion < 0 || s.highest < 0) return null;
+    this.changes = 0;
+    return {
+      tagId: this.tagId,
+      keyVersion: this.keyVersion,
+      highest: s.highest,
+      mac: s.mac === null ? "" : toHex(s.mac),
+    };
+  }
+
+  /** Restores persisted counter state. Refused (false) when it is for another tag or invalid. */
+  importState(s: AcceptorState): boolean {
+    if (s.tagId !== this.tagId || this.tagId === 0) return false;
+    if (!(s.keyVersion >= 0 && s.keyVersion <= 255 && Math.floor(s.keyVersion) === s.keyVersion))
+      return false;
+    if (!(s.highest >= 0 && s.highest <= 0xffffffff && Math.floor(s.highest) === s.highest))
+      return false;
+    const mac = s.mac === "" ? null : fromHex(s.mac);
+    if (mac !== null && mac.length !== BEACON_MAC_LENGTH) return false;
+    if (s.mac !== "" && mac === null) return false;
+    this.keyVersion = s.keyVersion;
+    this.counter = new ReceiverCounter(this.gap, { highest: s.highest, mac: mac });
+    this.hasLast = false;
+    this.changes = 0;
+    return true;
+  }
+
+  /** Accepted beacons (and pairings) since the last export: the app persists when this reaches
+   * its bound (64 recommended, ≈ 8.5 minutes at 8 s) instead of writing flash per beacon. */
+  changesSinceExport(): number {
+    return this.changes;
+  }
+
+  /** Forged / replayed frames counted but not yet reported. */
+  unreported(): number {
+    return this.forged.unreported() + this.replayed.unreported();
+  }
+}

@@ -1,0 +1,103 @@
+// The presence pipeline of the home unit, wired: every advertisement goes through the acceptor;
+// each accepted beacon (one per counter, channel repeats dropped) feeds the presence tracker, the
+// tag state and, during installation, the range test. The app calls `onAdvertisement` from its
+// BLE scan callback and `tick` about once a second; events go to one sink (the event queue).
+
+import type { BeaconKeyLookup } from "../../../protocol/src/core/beacon";
+import type { Sha256 } from "../../../protocol/src/core/sha256";
+import {
+  AcceptKind,
+  type AcceptResult,
+  BeaconAcceptor,
+  defaultAcceptorOptions,
+} from "./beacon-acceptor";
+import type { EventSink } from "./presence-event";
+import { PresenceTracker, presenceParams } from "./presence-tracker";
+import { isRangePreset } from "./range-presets";
+import { RangeTest } from "./range-test";
+import { defaultTagStateParams, TagState } from "./tag-state";
+
+export interface HomePresenceOptions {
+  companyId: number;
+  /** Paired tag id, 0 if none. */
+  tagId: number;
+  keys: BeaconKeyLookup;
+  sha256: Sha256;
+  sink: EventSink;
+  /** Range preset 1…3. */
+  preset: number;
+  /** Presence the centre last heard (persisted by the app), Presence.unknown if none. */
+  lastKnownPresence: number;
+}
+
+export class HomePresence {
+  readonly acceptor: BeaconAcceptor;
+  readonly tracker: PresenceTracker;
+  readonly tag: TagState;
+  readonly rangeTest: RangeTest;
+  private preset: number;
+
+  constructor(o: HomePresenceOptions, nowMs: number) {
+    this.acceptor = new BeaconAcceptor(
+      defaultAcceptorOptions(o.companyId, o.tagId, o.keys, o.sha256, o.sink),
+    );
+    this.preset = isRangePreset(o.preset) ? o.preset : 2;
+    this.tracker = new PresenceTracker(
+      o.tagId,
+      presenceParams(this.preset),
+      o.sink,
+      nowMs,
+      o.lastKnownPresence,
+    );
+    this.tag = new TagState(o.tagId, defaultTagStateParams(), o.sink, nowMs);
+    this.rangeTest = new RangeTest(o.sink);
+  }
+
+  onAdvertisement(
+    companyId: number,
+    payload: Uint8Array,
+    rssi: number,
+    nowMs: number,
+    utcS: number,
+  ): AcceptResult {
+    const r = this.acceptor.accept(companyId, payload, rssi, nowMs, utcS);
+    if (r.kind === AcceptKind.accepted && r.beacon !== null) {
+      this.tracker.sighting(rssi, nowMs, utcS);
+      this.tag.beacon(r.beacon, nowMs, utcS);
+      this.rangeTest.sample(rssi, nowMs);
+    }
+    return r;
+  }
+
+  tick(nowMs: number, utcS: number): void {
+    this.acceptor.tick(nowMs, utcS);
+    this.tracker.tick(nowMs, utcS);
+    this.tag.tick(nowMs, utcS);
+    this.rangeTest.tick(nowMs, utcS);
+  }
+
+  /** `pair_tag`: a different tag restarts everything; the same tag keeps its state. */
+  pair(tagId: number, nowMs: number): void {
+    if (tagId === this.acceptor.pairedTagId()) return;
+    this.acceptor.pair(tagId);
+    this.tracker.pair(tagId, nowMs);
+    this.tag.pair(tagId, nowMs);
+  }
+
+  /** `set_range_preset`; false (ack "bad arguments") for anything but 1…3. */
+  setRangePreset(preset: number): boolean {
+    if (!isRangePreset(preset)) return false;
+    this.preset = preset;
+    this.tracker.setParams(presenceParams(preset));
+    return true;
+  }
+
+  rangePreset(): number {
+    return this.preset;
+  }
+
+  /** `range_test` (10…3,600 s); ends with a range_test_report event from `tick`. */
+  startRangeTest(durationS: number, nowMs: number): void {
+    this.rangeTest.start(this.acceptor.pairedTagId(), durationS, nowMs);
+  }
+}

@@ -1,0 +1,210 @@
+// What the tag keeps in flash, and how it survives power cuts. Record layouts are documented in
+// README-tag.md ("Flash records"); all numbers big-endian.
+//
+// Two rules from hal.ts Storage shape everything here:
+// - rewriting a file erases the old copy before writing the new one, so a value that must never
+//   be lost is written as a new copy under a SECOND name; loading takes the newest valid copy;
+// - appending into erased bytes is cheap and makes no garbage, so the frame counter grows by
+//   one "tick" byte per reservation instead of rewriting a file every K frames.
+
+import { readU16BE, readU32BE, writeU16BE, writeU32BE } from "../../protocol/src/core/bytes";
+import type { CounterStore } from "../../protocol/src/core/counters";
+import type { Storage } from "../hal/hal";
+
+// ---------------------------------------------------------------- identity (written by provisioning)
+
+/** Written once by the lab's provisioning tool; read-only for the tag. */
+export const IDENTITY_RECORD = "em.id";
+export const IDENTITY_LENGTH = 72;
+const IDENTITY_FORMAT = 1;
+
+export interface TagIdentity {
+  tagId: number;
+  keyVersion: number;
+  /** Bluetooth SIG company id the beacons are sent under (0xFFFF until a deployer has one). */
+  companyId: number;
+  beaconKey: Uint8Array;
+  commandKey: Uint8Array;
+}
+
+/** null when the record is absent, of another format or length, or names tag id 0. */
+export function parseIdentity(b: Uint8Array | null): TagIdentity | null {
+  if (b === null || b.length !== IDENTITY_LENGTH || b[0] !== IDENTITY_FORMAT) return null;
+  const tagId = readU32BE(b, 1);
+  if (tagId === 0) return null;
+  return {
+    tagId: tagId,
+    keyVersion: b[5],
+    companyId: readU16BE(b, 6),
+    // Copies: the record may be a view of flash.
+    beaconKey: b.slice(8, 40),
+    commandKey: b.slice(40, 72),
+  };
+}
+
+export function encodeIdentity(id: TagIdentity): Uint8Array {
+  const b = new Uint8Array(IDENTITY_LENGTH);
+  b[0] = IDENTITY_FORMAT;
+  writeU32BE(b, 1, id.tagId);
+  b[5] = id.keyVersion;
+  writeU16BE(b, 6, id.companyId);
+  b.set(id.beaconKey, 8);
+  b.set(id.commandKey, 40);
+  return b;
+}
+
+function sum8(b: Uint8Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s = (s + b[i]) & 255;
+  return s;
+}
+
+// ---------------------------------------------------------------- frame counter (SPEC §3, K = 64)
+
+export const COUNTER_FILES = ["em.ctr0", "em.ctr1"];
+/** 256 bytes: 247 reservations per file, ~35 h at 8 s per frame before the other file is used. */
+export const COUNTER_FILE_SIZE = 256;
+const CTR_MAGIC = 0xc7;
+const CTR_HEAD = 9; // magic, base (5 bytes: 0/1 then uint32), step K (2), check
+const TICK = new Uint8Array([0]);
+
+/**
+ * The sender counter's reservation as a tick log. A file holds a base value and step K; every
+ * non-erased byte after the header adds K (a half-programmed tick also counts: the safe way).
+ * `save(v)` with v = current + K appends one tick; anything else (a full file, another K, the
+ * first save) writes a fresh file under the other name. `load` takes the larger of the two, so
+ * a power cut while a new file is written leaves the older, still valid, reservation.
+ * `save` throws when flash refuses: a counter is never used before its reservation is stored.
+ */
+export function tickCounterStore(storage: Storage, k: number, size: number): CounterStore {
+  let loaded = false;
+  let slot = -1; // the file holding the current value, and what it says:
+  let value = 0;
+  let step = 0;
+  let pos = 0; // next tick offset
+  let len = 0;
+
+  function load(): number | null {
+    loaded = true;
+    slot = -1;
+    for (let i = 0; i < 2; i++) {
+      const b = storage.read(COUNTER_FILES[i]);
+      if (b === null || b.length <= CTR_HEAD || b[0] !== CTR_MAGIC || b[1] > 1) continue;
+      if (sum8(b, CTR_HEAD - 1) !== b[CTR_HEAD - 1]) continue;
+      let p = CTR_HEAD;
+      while (p < b.length && b[p] !== 0xff) p++;
+      const v = b[1] * 0x100000000 + readU32BE(b, 2) + (p - CTR_HEAD) * readU16BE(b, 6);
+      if (slot < 0 || v > value) {
+        slot = i;
+        value = v;
+        step = readU16BE(b, 6);
+        pos = p;
+        len = b.length;
+      }
+    }
+    return slot < 0 ? null : value;
+  }
+
+  function save(v: number): void {
+    if (!loaded) load();
+    if (
+      slot >= 0 &&
+      v === value + step &&
+      pos < len &&
+      storage.writeAt(COUNTER_FILES[slot], pos, TICK)
+    ) {
+      pos++;
+      value = v;
+      return;
+    }
+    const other = slot === 0 ? 1 : 0;
+    const head = new Uint8Array(CTR_HEAD);
+    head[0] = CTR_MAGIC;
+    head[1] = v >= 0x100000000 ? 1 : 0;
+    writeU32BE(head, 2, v % 0x100000000);
+    writeU16BE(head, 6, k);
+    head[CTR_HEAD - 1] = sum8(head, CTR_HEAD - 1);
+    if (!storage.create(COUNTER_FILES[other], size, head)) throw new Error("flash");
+    slot = other;
+    value = v;
+    step = k;
+    pos = CTR_HEAD;
+    len = size;
+  }
+
+  return { load: load, save: save };
+}
+
+// ---------------------------------------------------------------- latches, interval, command counter
+
+export const STATE_RECORDS = ["em.st0", "em.st1"];
+const STATE_LENGTH = 14;
+const STATE_COMMIT = 0x5a;
+
+/** Latch bits as in the re-arm mask (SPEC §5). */
+export const Latch = { strap: 0x01, case: 0x02 } as const;
+
+export interface TagState {
+  /** Latch bits (Latch.strap, Latch.case). */
+  latches: number;
+  /** Beacon interval set by command, seconds; 0 = the configured default. */
+  intervalS: number;
+  /** Highest accepted tag-command counter, -1 before the first. */
+  cmdHighest: number;
+}
+
+export interface StateStore {
+  /** The newest valid copy, or defaults when there is none. */
+  load(): TagState;
+  /** Throws when flash refuses the write: the caller must not act as if it were saved. */
+  save(s: TagState): void;
+}
+
+/**
+ * The tag's small durable state, written on change only (a latch, a re-arm, a command), as a
+ * 14-byte record alternating between two names; each copy carries a sequence number, a sum and
+ * a commit byte written last, and `load` takes the valid copy with the highest sequence number.
+ */
+export function stateStore(storage: Storage): StateStore {
+  let loaded = false;
+  let seq = 0;
+  let slot = -1;
+
+  function load(): TagState {
+    const s: TagState = { latches: 0, intervalS: 0, cmdHighest: -1 };
+    loaded = true;
+    slot = -1;
+    for (let i = 0; i < 2; i++) {
+      const b = storage.read(STATE_RECORDS[i]);
+      if (b === null || b.length !== STATE_LENGTH || b[STATE_LENGTH - 1] !== STATE_COMMIT) continue;
+      if (sum8(b, STATE_LENGTH - 2) !== b[STATE_LENGTH - 2]) continue;
+      const n = readU32BE(b, 0);
+      if (slot >= 0 && n <= seq) continue;
+      slot = i;
+      seq = n;
+      s.latches = b[4];
+      s.intervalS = readU16BE(b, 5);
+      s.cmdHighest = b[7] ? readU32BE(b, 8) : -1;
+    }
+    return s;
+  }
+
+  function save(s: TagState): void {
+    if (!loaded) load();
+    const b = new Uint8Array(STATE_LENGTH);
+    const n = slot < 0 ? 1 : seq + 1;
+    writeU32BE(b, 0, n);
+    b[4] = s.latches;
+    writeU16BE(b, 5, s.intervalS);
+    b[7] = s.cmdHighest >= 0 ? 1 : 0;
+    writeU32BE(b, 8, Math.max(s.cmdHighest, 0));
+    b[STATE_LENGTH - 2] = sum8(b, STATE_LENGTH - 2);
+    b[STATE_LENGTH - 1] = STATE_COMMIT;
+    const target = slot === 0 ? 1 : 0;
+    if (!storage.write(STATE_RECORDS[target], b)) throw new Error("flash");
+    slot = target;
+    seq = n;
+  }
+
+  return { load: load, save: save };
+}

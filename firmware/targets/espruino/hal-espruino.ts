@@ -1,0 +1,250 @@
+// The HAL (firmware/hal/hal.ts) bound to Espruino's globals. Board assumptions are in
+// firmware/tag/README-tag.md ("Board"). Only this folder may require() the board's modules.
+//
+// Espruino facts this file relies on (espruino.com/Reference and the firmware source):
+// - getTime() is seconds since 1970 once set, else since power-on; setTime() moves it, timers
+//   are kept as intervals and do not move. Monotonic time is getTime() minus a base that
+//   setNow() shifts by the same amount.
+// - clearTimeout()/clearWatch() with no id clear EVERYTHING, and an unknown id throws: guarded.
+// - Storage.write(name, data, 0, size) creates a pre-sized file (erasing an old one first);
+//   write(name, data, offset > 0) programs erased bytes only and throws otherwise.
+// - NRF.setAdvertising() stops and restarts advertising, so new data goes out at once.
+// - NRF.setServices(..., {uart: false}) removes the JavaScript console from Bluetooth.
+// Every function here is small on purpose: the tag bundle (this + the app + the protocol) has
+// a budget of 8 KB minified.
+
+import type {
+  AnalogInput,
+  BleAdvert,
+  BleAdvertiser,
+  BleCommandPort,
+  BleScanner,
+  Clock,
+  Crypto,
+  DigitalInput,
+  Indicator,
+  Storage,
+  Uart,
+  Watchdog,
+} from "../../hal/hal";
+
+/** GATT service and characteristic the tag takes SPEC §5 commands on (write, 29 bytes). */
+export const COMMAND_SERVICE = "e4ee0001-c280-401d-a57b-5794cfcfba70";
+export const COMMAND_CHARACTERISTIC = "e4ee0002-c280-401d-a57b-5794cfcfba70";
+
+// Espruino's timer functions return numbers (the repository's Node types say otherwise).
+const espSetTimeout = setTimeout as unknown as (fn: () => void, ms: number) => number;
+const espSetInterval = setInterval as unknown as (fn: () => void, ms: number) => number;
+
+let base = getTime() * 1000;
+
+function monotonicOf(seconds: number): number {
+  return Math.floor(seconds * 1000 - base);
+}
+
+function clearTimer(handle: number): void {
+  if (handle > 0)
+    try {
+      clearTimeout(handle);
+    } catch (_e) {
+      // already fired
+    }
+}
+
+export function espruinoClock(): Clock {
+  return {
+    now: () => Math.floor(getTime() * 1000),
+    setNow: (ms) => {
+      const m = getTime() * 1000 - base;
+      setTime(ms / 1000);
+      base = getTime() * 1000 - m;
+    },
+    monotonic: () => monotonicOf(getTime()),
+    setTimeout: espSetTimeout,
+    clearTimeout: clearTimer,
+    setInterval: espSetInterval,
+    clearInterval: clearTimer,
+  };
+}
+
+export function espruinoStorage(): Storage {
+  const s = require("Storage") as unknown as EspruinoStorage;
+  /** offset 0 creates a file of `size` bytes; offset > 0 writes into erased bytes. */
+  function write(name: string, data: Uint8Array, offset: number, size: number): boolean {
+    try {
+      return s.write(name, data, offset, size);
+    } catch (_e) {
+      return false;
+    }
+  }
+  return {
+    read: (name) => {
+      const b = s.readArrayBuffer(name);
+      return b === undefined ? null : new Uint8Array(b);
+    },
+    write: (name, data) => write(name, data, 0, data.length),
+    create: (name, size, head) => write(name, head, 0, size),
+    writeAt: (name, offset, data) => offset > 0 && write(name, data, offset, 0),
+    erase: (name) => s.erase(name),
+    free: () => s.getFree(),
+  };
+}
+
+/**
+ * activeLow: the input is "true" when the pin reads 0 (a loop or switch to GND).
+ * pullUp: the pin's internal pull-up (~13 kΩ: ~230 µA through a closed loop; tags use an
+ * external 10 MΩ one instead, see README-tag.md).
+ */
+export function espruinoInput(pin: EspruinoPin, activeLow: boolean, pullUp: boolean): DigitalInput {
+  pinMode(pin, pullUp ? "input_pullup" : "input");
+  let id = 0;
+  function unwatch(): void {
+    if (id > 0) clearWatch(id);
+    id = 0;
+  }
+  return {
+    read: () => pin.read() !== activeLow,
+    watch: (debounceMs, fn) => {
+      unwatch();
+      id = setWatch((e) => fn(e.state !== activeLow, monotonicOf(e.time)), pin, {
+        repeat: true,
+        edge: "both",
+        debounce: debounceMs,
+      });
+    },
+    unwatch: unwatch,
+  };
+}
+
+/** The supply voltage (a coin cell straight on VDD, as on Puck.js). */
+export function espruinoBattery(): AnalogInput {
+  return { readMv: () => Math.round(NRF.getBattery() * 1000) };
+}
+
+export function espruinoAdvertiser(): BleAdvertiser {
+  return {
+    advertise: (companyId, data, intervalMs, connectable) =>
+      NRF.setAdvertising(
+        {},
+        {
+          showName: false, // flags (3) + manufacturer data (4 + 20) fit the 31 bytes
+          manufacturer: companyId,
+          manufacturerData: data,
+          interval: intervalMs,
+          connectable: connectable,
+          scannable: connectable,
+          whenConnected: true, // a connected central must not silence the beacons
+        },
+      ),
+    // Espruino's own advertising (name only, connectable) stays for maintenance.
+    stop: () => NRF.setAdvertising({}, { showName: true, interval: 375 }),
+  };
+}
+
+export function espruinoScanner(): BleScanner {
+  const advert: BleAdvert = { address: "", rssi: 0, companyId: 0, data: new Uint8Array(0) };
+  return {
+    start: (companyId, fn) => {
+      const wanted: { [id: number]: object } = {};
+      wanted[companyId] = {};
+      NRF.setScan(
+        (d) => {
+          if (d.manufacturer !== companyId || d.manufacturerData === undefined) return;
+          advert.address = d.id;
+          advert.rssi = d.rssi;
+          advert.companyId = companyId;
+          advert.data = new Uint8Array(d.manufacturerData);
+          fn(advert);
+        },
+        { filters: [{ manufacturerData: wanted }] },
+      );
+    },
+    stop: () => NRF.setScan(),
+  };
+}
+
+/**
+ * A writable characteristic. Listening removes the Bluetooth console (uart: false), so a
+ * provisioned tag cannot be reprogrammed or read over the air.
+ */
+export function espruinoCommandPort(maxLen: number): BleCommandPort {
+  return {
+    listen: (fn) => {
+      const chars: { [uuid: string]: EspruinoCharacteristic } = {};
+      chars[COMMAND_CHARACTERISTIC] = {
+        value: [0],
+        maxLen: maxLen,
+        writable: true,
+        onWrite: (evt) => fn(new Uint8Array(evt.data)),
+      };
+      const services: { [uuid: string]: { [uuid: string]: EspruinoCharacteristic } } = {};
+      services[COMMAND_SERVICE] = chars;
+      NRF.setServices(services, { uart: false });
+    },
+  };
+}
+
+/** Serial1 on the given pins. One onData listener. */
+export function espruinoUart(baud: number, rx: EspruinoPin, tx: EspruinoPin): Uart {
+  Serial1.setup(baud, { rx: rx, tx: tx });
+  return {
+    write: (data) => Serial1.write(data),
+    onData: (fn) => Serial1.on("data", (s) => fn(E.toUint8Array(s))),
+  };
+}
+
+export function espruinoWatchdog(): Watchdog {
+  return {
+    start: (timeoutMs) => E.enableWatchdog(timeoutMs / 1000, false),
+    kick: () => E.kickWatchdog(),
+  };
+}
+
+/** An LED and optionally an active (self-oscillating) buzzer, both active high. */
+export function espruinoIndicator(led: EspruinoPin, buzzer: EspruinoPin | null): Indicator {
+  let every = 0;
+  function off(): void {
+    clearTimer(every);
+    every = 0;
+  }
+  return {
+    signal: (p) => {
+      off();
+      const end = getTime() * 1000 + p.totalMs;
+      function pulse(): void {
+        if (getTime() * 1000 >= end) off();
+        else {
+          if (p.led) digitalPulse(led, true, p.onMs);
+          if (p.buzzer && buzzer !== null) digitalPulse(buzzer, true, p.onMs);
+        }
+      }
+      pulse();
+      every = espSetInterval(pulse, p.onMs + p.offMs);
+    },
+    off: off,
+  };
+}
+
+/**
+ * SHA-256 from the board (require("crypto").SHA256, in firmware on Puck.js and Jolt.js) or, on a
+ * board without it, `fallback` (protocol/src/core/sha256.ts: +2 KB, so the tag passes null).
+ */
+export function espruinoCrypto(fallback: ((data: Uint8Array) => Uint8Array) | null): Crypto {
+  let sha = fallback;
+  try {
+    // biome-ignore lint/style/useNodejsImportProtocol: Espruino's crypto module, not Node's
+    const c = require("crypto") as unknown as EspruinoCrypto;
+    if (c.SHA256) sha = (d: Uint8Array): Uint8Array => new Uint8Array(c.SHA256(d));
+  } catch (_e) {
+    // no crypto module on this board
+  }
+  if (sha === null) throw new Error("no SHA-256");
+  return {
+    sha256: sha,
+    randomBytes: (n) => {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = E.hwRand();
+      return b;
+    },
+  };
+}

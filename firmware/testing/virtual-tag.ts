@@ -1,0 +1,123 @@
+// A complete virtual tag: fake hardware, the real TagApp, and a decoder that verifies every
+// advertised frame with the protocol's verifyBeacon, as a home unit would. Used by the tag's
+// tests; the simulator and the HIL virtual bench build fleets of these.
+
+import { verifyBeacon } from "../../protocol/src/core/beacon";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+import { startTag, type TagApp, type TagHal } from "../tag/tag-app";
+import type { TagConfig } from "../tag/tag-config";
+import type { TagIdentity } from "../tag/tag-storage";
+import { type AdvertRecord, createHardware, FakeBoard, type FakeHardware } from "./fake-board";
+import type { VirtualClock } from "./virtual-clock";
+import type { VirtualFlash } from "./virtual-flash";
+
+/** Keys derived from a fleet root exactly as the centre derives them (SPEC §2). */
+export function identityFromRoot(
+  root: Uint8Array,
+  tagId: number,
+  keyVersion: number,
+  companyId: number,
+): TagIdentity {
+  return {
+    tagId: tagId,
+    keyVersion: keyVersion,
+    companyId: companyId,
+    beaconKey: deriveKey(sha256, root, KeyPurpose.tagBeacon, tagId, keyVersion),
+    commandKey: deriveKey(sha256, root, KeyPurpose.tagCommand, tagId, keyVersion),
+  };
+}
+
+/** A frame that passed verifyBeacon. */
+export interface VerifiedFrame {
+  atMs: number;
+  boot: number;
+  counter: number;
+  flags: number;
+  batteryMv: number | null;
+  intervalMs: number;
+}
+
+export class VirtualTag {
+  readonly hw: FakeHardware;
+  readonly identity: TagIdentity;
+  readonly config: TagConfig;
+  /** Wire the case input (false: a tag with a strap loop only). */
+  readonly withCase: boolean;
+  board: FakeBoard;
+  /** The running application (after start()). */
+  app!: TagApp;
+  /** Frames that failed verification (must stay 0). */
+  bad = 0;
+  private readonly verified: VerifiedFrame[] = [];
+  private seen = 0;
+
+  constructor(
+    world: VirtualClock,
+    flash: VirtualFlash,
+    identity: TagIdentity,
+    config: TagConfig,
+    seed: number,
+    withCase: boolean,
+  ) {
+    this.hw = createHardware(world, flash, seed);
+    this.identity = identity;
+    this.config = config;
+    this.withCase = withCase;
+    this.board = new FakeBoard(this.hw, 0);
+  }
+
+  halOf(b: FakeBoard): TagHal {
+    return {
+      clock: b.clock,
+      storage: b.storage,
+      strap: b.strap,
+      caseInput: this.withCase ? b.caseInput : null,
+      battery: b.battery,
+      advertiser: b.advertiser,
+      commands: b.commands,
+      watchdog: b.watchdog,
+      indicator: b.indicator,
+      crypto: b.crypto,
+    };
+  }
+
+  start(): void {
+    this.app = startTag(this.halOf(this.board), this.identity, this.config);
+  }
+
+  /** Power cycle: a new boot of the same hardware runs a new TagApp. */
+  reboot(): void {
+    this.board = this.board.reboot();
+    this.start();
+  }
+
+  /** Every frame advertised so far, verified (cached; cheap to call in a runUntil predicate). */
+  frames(): VerifiedFrame[] {
+    const log: AdvertRecord[] = this.hw.adverts;
+    const id = this.identity;
+    for (; this.seen < log.length; this.seen++) {
+      const rec = log[this.seen];
+      const r = verifyBeacon(sha256, id.beaconKey, rec.companyId, rec.data);
+      if (!r.ok || rec.companyId !== id.companyId || r.value.tagId !== id.tagId) {
+        this.bad++;
+        continue;
+      }
+      this.verified.push({
+        atMs: rec.atMs,
+        boot: rec.boot,
+        counter: r.value.counter,
+        flags: r.value.flags,
+        batteryMv: r.value.batteryMv,
+        intervalMs: rec.intervalMs,
+      });
+    }
+    return this.verified;
+  }
+
+  /** The latest verified frame, or null. */
+  last(): VerifiedFrame | null {
+    const f = this.frames();
+    return f.length > 0 ? f[f.length - 1] : null;
+  }
+}
