@@ -19,7 +19,7 @@ export interface Clock {
   monotonic(): number;
   /** Runs fn once after ms. Returns a handle > 0. */
   setTimeout(fn: () => void, ms: number): number;
-  /** Cancels a timeout. A handle that already fired or was cleared is ignored (never throws). */
+  /** Cancels a timeout. 0, or a handle that already fired or was cleared, is ignored. */
   clearTimeout(handle: number): void;
   setInterval(fn: () => void, ms: number): number;
   clearInterval(handle: number): void;

@@ -11,8 +11,8 @@ export const EDGE_FILTER_MS = 10;
 /** Readings in a row needed to set or clear the low-battery flag. */
 export const BATTERY_CONFIRM = 2;
 /**
- * 60 s: longer than any pause of the event loop (flash writes, a burst), short enough that a
- * hung tag is back within a minute. The supervisor kicks every 20 s, only while frames go out.
+ * 60 s: longer than any pause of the event loop (flash writes, a burst). The supervisor kicks
+ * every 20 s, only while frames go out, so a tag whose frames stop is reset within ~2 minutes.
  */
 export const WATCHDOG_MS = 60000;
 export const SUPERVISOR_MS = 20000;
