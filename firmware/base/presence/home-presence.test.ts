@@ -163,7 +163,7 @@ describe("home presence pipeline (real signed frames)", () => {
     const out = s.now();
     let detectedAt = -1;
     for (let i = 0; i < 40 && detectedAt < 0; i++) {
-      s.beacons(1, () => Math.round(rng.gauss(enterThreshold(1) - 12, 6)));
+      s.beacons(1, () => Math.round(rng.gauss(enterThreshold(1) - 16, 6))); // ≈ −97 dBm
       if (s.hp.tracker.state() === Presence.absent) detectedAt = s.now();
     }
     expect(detectedAt).toBeGreaterThan(0);

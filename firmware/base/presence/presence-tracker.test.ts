@@ -12,7 +12,7 @@ import {
 const TAG = 0x00c0ffee;
 const T0 = 1760000000;
 const utc = (ms: number) => T0 + Math.floor(ms / 1000);
-// medium preset: enter −89, leave −95
+// medium preset: enter −89, leave −97
 const STRONG = -80;
 const WEAK = -100;
 const BAND = -92;
@@ -96,9 +96,9 @@ describe("presence tracker", () => {
       s.see(WEAK);
       n++;
     }
-    // median of 5 needs 3 weak to turn, then 6 weak medians in a row: the 8th weak beacon;
+    // median of 5 needs 3 weak to turn, then 12 weak medians in a row: the 14th weak beacon;
     // stamped at the last sighting whose smoothed value was still in range (2nd weak beacon)
-    expect(n).toBe(8);
+    expect(n).toBe(14);
     expect(s.events).toEqual([
       { code: EventCode.leftHome, time: utc(lastStrong + 16000), tagId: TAG, data: { 1: WEAK } },
     ]);
@@ -160,10 +160,10 @@ describe("presence tracker", () => {
     makePresent(s);
     for (let i = 0; i < 20; i++) s.see(-86);
     expect(s.tr.state()).toBe(Presence.present);
-    s.tr.setParams(presenceParams(1)); // near: leave below −87
-    for (let i = 0; i < 8; i++) s.see(-86);
-    expect(s.tr.state()).toBe(Presence.present); // −86 is in near's band (−87…−81)
-    for (let i = 0; i < 8; i++) s.see(-90);
+    s.tr.setParams(presenceParams(1)); // near: leave below −89
+    for (let i = 0; i < 20; i++) s.see(-88);
+    expect(s.tr.state()).toBe(Presence.present); // −88 is in near's band (−89…−81)
+    for (let i = 0; i < 14; i++) s.see(-90);
     expect(s.tr.state()).toBe(Presence.absent);
   });
 

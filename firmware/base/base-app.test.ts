@@ -1,0 +1,267 @@
+// The home unit end to end under virtual time: the real tag firmware advertising into the real
+// home-unit app through a virtual radio, events leaving through a transport that verifies every
+// envelope with the protocol core, downlinks from a centre that signs them.
+
+import { describe, expect, it } from "vitest";
+import { fromHex } from "../../protocol/src/core/bytes";
+import { AckResult, CommandCode } from "../../protocol/src/core/commands";
+import { encodeDownlink } from "../../protocol/src/core/downlink";
+import { BootReason, EventCode } from "../../protocol/src/core/events";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+import { openUplink, type UplinkEvent } from "../../protocol/src/core/uplink";
+import { defaultTagConfig } from "../tag/tag-config";
+import { createHardware, FakeBoard } from "../testing/fake-board";
+import { VirtualClock } from "../testing/virtual-clock";
+import { VirtualFlash } from "../testing/virtual-flash";
+import { identityFromRoot, VirtualTag } from "../testing/virtual-tag";
+import { type BaseApp, type BaseHal, bootBase, type UplinkTransport } from "./base-app";
+import { encodeIdentity, RecordName, savePairing } from "./base-records";
+import { wrapKey } from "./commands/command-processor";
+import { RamSegmentStore } from "./queue/ram-segment-store";
+import { encodeSchedule, type Schedule } from "./schedule/schedule";
+
+const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
+const UNIT = 0xa11c;
+const TAG = 0xc0ffee;
+// Monday 2026-11-23 00:00 UTC (02:00 in Riga).
+const EPOCH_MS = Date.UTC(2026, 10, 23, 0, 0, 0);
+const key = (p: number, dev: number) => deriveKey(sha256, ROOT, p, dev, 1);
+
+class CentreLink implements UplinkTransport {
+  up = true;
+  events: UplinkEvent[] = [];
+  envelopes = 0;
+  forged = 0;
+  ready(): boolean {
+    return this.up;
+  }
+  send(envelope: Uint8Array, done: (ok: boolean) => void): void {
+    const o = openUplink(sha256, envelope, (kid) =>
+      kid.keyVersion === 1 ? key(kid.purpose, kid.deviceId) : null,
+    );
+    if (!o.ok) {
+      this.forged++;
+      done(false);
+      return;
+    }
+    this.envelopes++;
+    for (const e of o.value.uplink.events) this.events.push(e);
+    done(this.up);
+  }
+  codes(): number[] {
+    return this.events.map((e) => e.code);
+  }
+}
+
+function world() {
+  const clock = new VirtualClock(EPOCH_MS);
+  const tag = new VirtualTag(
+    clock,
+    new VirtualFlash(40 * 1024),
+    identityFromRoot(ROOT, TAG, 1, 0xffff),
+    defaultTagConfig(),
+    7,
+    false,
+  );
+  const unitHw = createHardware(clock, new VirtualFlash(64 * 1024), 11);
+  const queueFlash = new RamSegmentStore(64, 4064);
+  let board = new FakeBoard(unitHw, 0);
+  const link = new CentreLink();
+  const toTag: Uint8Array[] = [];
+  let rssi = -60;
+  let radioOn = true;
+  let restarts = 0;
+  // The virtual radio: every frame the tag puts on air reaches the unit's scanner.
+  const bridge = () => {
+    tag.board.advertiser.onAdvertise = (rec) => {
+      if (radioOn)
+        board.scanner.inject({ address: "tag", rssi, companyId: rec.companyId, data: rec.data });
+    };
+  };
+  const hal = (): BaseHal => ({
+    clock: board.clock,
+    storage: board.storage,
+    queueFlash,
+    scanner: board.scanner,
+    mains: board.mains,
+    caseSwitch: board.caseInput,
+    motion: null,
+    battery: board.battery,
+    watchdog: board.watchdog,
+    indicator: board.indicator,
+    crypto: board.crypto,
+    tagLink: { send: (f) => (toTag.push(f), true) },
+    restart: () => {
+      restarts++;
+    },
+  });
+  unitHw.battery.mv = 4000;
+  board.storage.write(
+    RecordName.identity,
+    encodeIdentity({
+      unitId: UNIT,
+      keyVersion: 1,
+      companyId: 0xffff,
+      uplinkKey: key(KeyPurpose.unitUplink, UNIT),
+      downlinkKey: key(KeyPurpose.unitDownlink, UNIT),
+      wrapKey: key(KeyPurpose.unitKeyWrap, UNIT),
+    }),
+  );
+  savePairing(board.storage, {
+    tagId: TAG,
+    keyVersion: 1,
+    beaconKey: key(KeyPurpose.tagBeacon, TAG),
+  });
+  let app = bootBase(hal(), link, BootReason.powerOn, () => {})!;
+  tag.start();
+  bridge();
+  let downCounter = 1;
+  const centre = {
+    send(code: number, args: Record<number, unknown> | null) {
+      const now = Math.floor((EPOCH_MS + clock.time) / 1000);
+      app.onDownlink(
+        encodeDownlink(sha256, key(KeyPurpose.unitDownlink, UNIT), 1, {
+          unitId: UNIT,
+          counter: downCounter++,
+          issuedAt: now,
+          expiresAt: now + 3600,
+          code,
+          args: args as never,
+        }),
+      );
+    },
+  };
+  return {
+    clock,
+    tag,
+    link,
+    centre,
+    toTag,
+    get app(): BaseApp {
+      return app;
+    },
+    board: () => board,
+    setRssi: (v: number) => {
+      rssi = v;
+    },
+    setRadio: (on: boolean) => {
+      radioOn = on;
+    },
+    rebootUnit: () => {
+      app.stop();
+      board = board.reboot();
+      app = bootBase(hal(), link, BootReason.watchdog, () => {})!;
+    },
+    restarts: () => restarts,
+  };
+}
+
+const minutes = (n: number) => n * 60_000;
+
+describe("home unit app", () => {
+  it("boots, hears its tag, and reports boot, presence and a heartbeat", () => {
+    const w = world();
+    w.clock.advance(minutes(16));
+    const codes = w.link.codes();
+    expect(codes[0]).toBe(EventCode.unitBoot);
+    // A fresh installation raises no "returned" for the first sighting; the heartbeat says present.
+    expect(codes).not.toContain(EventCode.leftHome);
+    const hb = w.link.events.find((e) => e.code === EventCode.heartbeat)!;
+    expect(hb.data![1]).toBe(1); // present
+    expect(hb.data![5] as number).toBeGreaterThan(50);
+    expect(w.link.forged).toBe(0);
+    expect(w.app.queue.stats().pending).toBe(0);
+  });
+
+  it("a strap cut reaches the centre as an alarm within seconds", () => {
+    const w = world();
+    w.clock.advance(minutes(2));
+    const cutAt = w.clock.time;
+    w.tag.hw.strap.set(false);
+    const arrived = w.clock.runUntil(() => w.link.codes().includes(EventCode.strapTamper), 30_000);
+    expect(arrived).toBe(true);
+    expect(w.clock.time - cutAt).toBeLessThan(5_000);
+    const ev = w.link.events.find((e) => e.code === EventCode.strapTamper)!;
+    expect(ev.tagId).toBe(TAG);
+    // The latch does not raise the alarm again with every beacon.
+    w.clock.advance(minutes(5));
+    expect(w.link.codes().filter((c) => c === EventCode.strapTamper).length).toBe(1);
+  });
+
+  it("leaving during a home window becomes a curfew violation after the grace period", () => {
+    const w = world();
+    const now = Math.floor(EPOCH_MS / 1000);
+    const schedule: Schedule = {
+      version: 1,
+      validFrom: now,
+      validTo: now + 30 * 86400,
+      timeZone: 1,
+      grace: 300,
+      // Home all day, every day: the strictest curfew.
+      windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
+    };
+    w.clock.advance(minutes(1));
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(schedule) });
+    w.clock.advance(minutes(2));
+    const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
+    expect(ack.data![3]).toBe(AckResult.ok);
+    w.setRadio(false); // the subject leaves: the unit hears nothing
+    w.clock.advance(minutes(15));
+    expect(w.link.codes()).toContain(EventCode.leftHome);
+    expect(w.link.codes()).toContain(EventCode.curfewViolationStart);
+    w.setRadio(true);
+    w.clock.advance(minutes(3));
+    expect(w.link.codes()).toContain(EventCode.curfewViolationEnd);
+  });
+
+  it("keeps events through a coverage outage and a reboot, then delivers every one exactly once", () => {
+    const w = world();
+    w.clock.advance(minutes(1));
+    w.link.up = false;
+    w.tag.hw.strap.set(false);
+    w.clock.advance(minutes(40));
+    const pending = w.app.queue.stats().pending;
+    expect(pending).toBeGreaterThan(2);
+    w.rebootUnit();
+    w.link.up = true;
+    w.clock.advance(minutes(2));
+    const seqs = w.link.events.map((e) => e.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(w.link.codes()).toContain(EventCode.strapTamper);
+    expect(w.app.queue.stats().pending).toBeLessThanOrEqual(1);
+  });
+
+  it("acknowledges commands, rejects forged and replayed ones, forwards a re-arm to the tag", () => {
+    const w = world();
+    w.clock.advance(minutes(1));
+    w.centre.send(CommandCode.requestStatus, null);
+    w.centre.send(CommandCode.rearmTag, { 1: new Uint8Array(29).fill(1) });
+    w.app.onDownlink(new Uint8Array([0xd1, 0x84, 0x40]));
+    w.clock.advance(minutes(1));
+    const acks = w.link.events
+      .filter((e) => e.code === EventCode.commandAck)
+      .map((e) => e.data![3]);
+    expect(acks).toEqual([AckResult.ok, AckResult.badArguments]);
+    expect(w.link.codes()).toContain(EventCode.forgedFrameSeen);
+    expect(w.toTag.length).toBe(0);
+  });
+
+  it("pair_tag installs a new tag's key sent wrapped", () => {
+    const w = world();
+    const newTag = 0xbeef;
+    const c = 1; // first downlink counter of this centre
+    const wrapped = wrapKey(
+      sha256,
+      key(KeyPurpose.unitKeyWrap, UNIT),
+      c,
+      newTag,
+      key(KeyPurpose.tagBeacon, newTag),
+    );
+    w.centre.send(CommandCode.pairTag, { 1: newTag, 2: 1, 3: wrapped });
+    w.clock.advance(minutes(1));
+    const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
+    expect(ack.data![3]).toBe(AckResult.ok);
+    expect(w.app.presence.acceptor.pairedTagId()).toBe(newTag);
+  });
+});

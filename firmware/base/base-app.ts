@@ -1,0 +1,437 @@
+// The home unit, wired: BLE scan → beacon acceptance → presence and tag state; presence +
+// schedule → curfew violations; its own sensors → health events; every event → the flash queue;
+// the queue → signed uplinks through a transport (MQTT over GSM in issue 5, anything that can
+// confirm delivery meanwhile); downlinks → the command processor. Time comes from the HAL clock:
+// monotonic ms for intervals, wall clock for event times.
+
+import type { CborMap, CborValue } from "../../protocol/src/core/cbor";
+import { AckResult } from "../../protocol/src/core/commands";
+import type { KeyIdFields } from "../../protocol/src/core/cose";
+import { SenderCounter } from "../../protocol/src/core/counters";
+import { BootReason, ClockSource, EventCode } from "../../protocol/src/core/events";
+import { KeyPurpose } from "../../protocol/src/core/keys";
+import {
+  encodeUplink,
+  MAX_EVENTS_PER_UPLINK,
+  type UplinkEvent,
+} from "../../protocol/src/core/uplink";
+import type {
+  AnalogInput,
+  BleScanner,
+  Clock,
+  Crypto,
+  DigitalInput,
+  Indicator,
+  Storage,
+  Watchdog,
+} from "../hal/hal";
+import {
+  loadIdentity,
+  loadNumber,
+  loadPairing,
+  loadReceiverState,
+  loadScheduleValue,
+  loadSettings,
+  RecordName,
+  saveNumber,
+  savePairing,
+  saveReceiverState,
+  saveScheduleValue,
+  saveSettings,
+  type UnitIdentity,
+  type UnitSettings,
+} from "./base-records";
+import { type CommandHandlers, CommandProcessor } from "./commands/command-processor";
+import { ClockKeeper } from "./health/clock-keeper";
+import { UnitHealth } from "./health/unit-health";
+import { HomePresence } from "./presence/home-presence";
+import type { UnitEvent } from "./presence/presence-event";
+import { Presence } from "./presence/presence-tracker";
+import { EventQueue, type QueuedEvent } from "./queue/event-queue";
+import type { SegmentStore } from "./queue/segment-store";
+import { decodeException } from "./schedule/exception";
+import { decodeSchedule } from "./schedule/schedule";
+import { ScheduleStore } from "./schedule/schedule-store";
+import { presenceFromCode, ViolationDetector } from "./schedule/violation-detector";
+
+export const FIRMWARE_VERSION = "0.1.0";
+/** Heartbeat default: 15 minutes (peers: 15–60 min); the centre changes it with set_intervals. */
+export const DEFAULT_SETTINGS: UnitSettings = {
+  rangePreset: 2,
+  heartbeatS: 900,
+  beaconIntervalS: 8,
+};
+/** The uplink frame counter is persisted every 16 envelopes (SPEC §3). */
+const UPLINK_COUNTER_K = 16;
+const TICK_MS = 1000;
+const BATTERY_EVERY_MS = 60000;
+const WATCHDOG_MS = 30000;
+const MAINS_DEBOUNCE_MS = 2000;
+const CASE_DEBOUNCE_MS = 200;
+
+/** Whatever carries uplinks: it must call `done(true)` only once the centre's broker has the frame. */
+export interface UplinkTransport {
+  ready(): boolean;
+  send(envelope: Uint8Array, done: (delivered: boolean) => void): void;
+}
+
+/** Sends a centre-signed command frame to the tag (a GATT write); false if it could not. */
+export interface TagLink {
+  send(frame: Uint8Array): boolean;
+}
+
+export interface BaseHal {
+  clock: Clock;
+  storage: Storage;
+  queueFlash: SegmentStore;
+  scanner: BleScanner;
+  mains: DigitalInput;
+  caseSwitch: DigitalInput;
+  /** Tilt/motion switch; null on a board without one. */
+  motion: DigitalInput | null;
+  battery: AnalogInput;
+  watchdog: Watchdog;
+  indicator: Indicator;
+  crypto: Crypto;
+  tagLink: TagLink;
+  /** Restarts the device (E.reboot on Espruino). */
+  restart: () => void;
+}
+
+export interface BaseApp {
+  /** A downlink envelope from MQTT (or an SMS already decoded from text). */
+  onDownlink(bytes: Uint8Array): void;
+  /** Network time (NITZ), UTC seconds. */
+  onNetworkTime(utcS: number): void;
+  /** Tries to send queued events now (called by the transport when it becomes ready). */
+  drain(): void;
+  queue: EventQueue;
+  presence: HomePresence;
+  schedules: ScheduleStore;
+  stop(): void;
+}
+
+export function startBase(
+  hal: BaseHal,
+  id: UnitIdentity,
+  transport: UplinkTransport,
+  bootReason: number,
+): BaseApp {
+  const st = hal.storage;
+  const clock = hal.clock;
+  const sha = hal.crypto.sha256;
+  const settings = loadSettings(st, DEFAULT_SETTINGS);
+  const queue = new EventQueue(hal.queueFlash);
+  const utc = (): number => Math.floor(clock.now() / 1000);
+  let pairing = loadPairing(st);
+
+  function sink(e: UnitEvent): void {
+    queue.append(e.time, e.code, e.tagId ? e.tagId : null, e.data as CborMap | null);
+  }
+
+  const presence = new HomePresence(
+    {
+      companyId: id.companyId,
+      tagId: pairing ? pairing.tagId : 0,
+      keys: (tagId: number, kv: number) =>
+        pairing && pairing.tagId === tagId && pairing.keyVersion === kv ? pairing.beaconKey : null,
+      sha256: sha,
+      sink: sink,
+      preset: settings.rangePreset,
+      lastKnownPresence: Presence.unknown,
+    },
+    clock.monotonic(),
+  );
+
+  const schedules = new ScheduleStore();
+  const storedSchedule = loadScheduleValue(st);
+  if (storedSchedule !== null) {
+    const s = decodeSchedule(storedSchedule);
+    if (s.ok) schedules.offerSchedule(s.value, utc());
+  }
+  const detector = new ViolationDetector(schedules);
+
+  function scheduleEvents(list: { code: number; time: number; data: CborMap }[]): void {
+    const tag = pairing ? pairing.tagId : 0;
+    for (let i = 0; i < list.length; i++)
+      sink({
+        code: list[i].code,
+        time: list[i].time,
+        tagId: tag,
+        data: list[i].data as UnitEvent["data"],
+      });
+  }
+
+  const health = new UnitHealth(sink);
+  const clockKeeper = new ClockKeeper({
+    now: () => clock.now() / 1000,
+    set: (t: number) => {
+      clock.setNow(t * 1000);
+    },
+    sink: sink,
+    onJump: (oldS: number, newS: number) => {
+      scheduleEvents(detector.clockJumped(Math.floor(oldS), newS));
+    },
+  });
+
+  const uplinkCounter = new SenderCounter(
+    {
+      load: () => loadNumber(st, RecordName.uplinkCounter),
+      save: (v: number) => {
+        saveNumber(st, RecordName.uplinkCounter, v);
+      },
+    },
+    UPLINK_COUNTER_K,
+  );
+
+  let decommissioned = false;
+  let restartWhenDrained = false;
+  let heartbeatDue = clock.monotonic() + settings.heartbeatS * 1000;
+
+  let lastAccepted = 0;
+  let lastRssiSum = 0;
+
+  function heartbeat(): void {
+    const c = presence.acceptor.counts;
+    const accepted = c.accepted - lastAccepted;
+    const rssiSum = c.rssiSum - lastRssiSum;
+    lastAccepted = c.accepted;
+    lastRssiSum = c.rssiSum;
+    const data: CborMap = {
+      1: presence.tracker.state(),
+      3: health.status().batteryMv,
+      4: health.status().mainsOn ? 1 : 0,
+      5: accepted,
+      7: queue.stats().pending,
+      8: FIRMWARE_VERSION,
+      9: 99,
+    };
+    const tagMv = presence.tag.lastBatteryMv();
+    if (tagMv !== null) data[2] = tagMv;
+    if (accepted > 0) data[6] = Math.round(rssiSum / accepted);
+    if (presence.tag.lastFlags() >= 0) data[10] = presence.tag.lastFlags();
+    sink({
+      code: EventCode.heartbeat,
+      time: utc(),
+      tagId: pairing ? pairing.tagId : 0,
+      data: data as UnitEvent["data"],
+    });
+  }
+
+  const handlers: CommandHandlers = {
+    setSchedule: (v: CborValue, now: number) => {
+      const s = decodeSchedule(v);
+      if (!s.ok) return AckResult.invalidSchedule;
+      const r = schedules.offerSchedule(s.value, now);
+      if (!r.ok) return AckResult.invalidSchedule;
+      saveScheduleValue(st, v);
+      return AckResult.ok;
+    },
+    addException: (e, now) => {
+      const d = decodeException({ 1: e.id, 2: e.start, 3: e.end, 4: e.kind, 5: e.approved });
+      if (!d.ok) return AckResult.badArguments;
+      return schedules.addException(d.value, now).ok ? AckResult.ok : AckResult.badArguments;
+    },
+    removeException: (exId: number) =>
+      schedules.removeException(exId) ? AckResult.ok : AckResult.badArguments,
+    setRangePreset: (p: number) => {
+      if (!presence.setRangePreset(p)) return AckResult.badArguments;
+      settings.rangePreset = p;
+      return saveSettings(st, settings) ? AckResult.ok : AckResult.deviceFailure;
+    },
+    setIntervals: (hb: number | null, bi: number | null) => {
+      // The beacon interval is the tag's: the unit only records what to expect (the tag itself
+      // takes a centre-signed tag command, forwarded with rearm_tag-style frames).
+      if (hb !== null) settings.heartbeatS = hb;
+      if (bi !== null) settings.beaconIntervalS = bi;
+      heartbeatDue = clock.monotonic() + settings.heartbeatS * 1000;
+      return saveSettings(st, settings) ? AckResult.ok : AckResult.deviceFailure;
+    },
+    forwardTagCommand: (frame: Uint8Array) => {
+      if (!pairing) return AckResult.notPaired;
+      return hal.tagLink.send(frame) ? AckResult.ok : AckResult.deviceFailure;
+    },
+    setTime: (t: number) => {
+      clockKeeper.sync(t, ClockSource.command, clock.monotonic());
+      return AckResult.ok;
+    },
+    notifySubject: (pattern: number, durationS: number) => {
+      hal.indicator.signal({
+        led: true,
+        buzzer: pattern === 1,
+        onMs: 500,
+        offMs: pattern === 1 ? 500 : 1500,
+        totalMs: durationS * 1000,
+      });
+      return AckResult.ok;
+    },
+    pairTag: (tagId: number, kv: number, key: Uint8Array) => {
+      pairing = { tagId: tagId, keyVersion: kv, beaconKey: key };
+      if (!savePairing(st, pairing)) return AckResult.deviceFailure;
+      presence.pair(tagId, clock.monotonic());
+      return AckResult.ok;
+    },
+    decommission: () => {
+      decommissioned = true;
+      hal.scanner.stop();
+      sink({ code: EventCode.decommissioned, time: utc(), tagId: 0, data: null });
+      return AckResult.ok;
+    },
+    reboot: () => {
+      restartWhenDrained = true;
+      return AckResult.ok;
+    },
+    requestStatus: () => {
+      heartbeat();
+      return AckResult.ok;
+    },
+    rangeTest: (durationS: number) => {
+      if (!pairing) return AckResult.notPaired;
+      presence.startRangeTest(durationS, clock.monotonic());
+      return AckResult.ok;
+    },
+  };
+
+  const commands = new CommandProcessor({
+    unitId: id.unitId,
+    sha: sha,
+    keys: (kid: KeyIdFields) =>
+      kid.purpose === KeyPurpose.unitDownlink &&
+      kid.deviceId === id.unitId &&
+      kid.keyVersion === id.keyVersion
+        ? id.downlinkKey
+        : null,
+    wrapKey: (kv: number) => (kv === id.keyVersion ? id.wrapKey : null),
+    counterState: loadReceiverState(st),
+    handlers: handlers,
+    sink: sink,
+    saveCounter: (s) => {
+      saveReceiverState(st, s);
+    },
+    reportPeriodMs: 600000,
+  });
+
+  // ---- uplink drain: one envelope in flight, alarms first, events leave on confirmation ----
+  let inFlight: QueuedEvent[] | null = null;
+
+  function drain(): void {
+    if (inFlight !== null || !transport.ready()) return;
+    const batch = queue.peek(MAX_EVENTS_PER_UPLINK);
+    if (batch.length === 0) {
+      if (decommissioned) wipeKeys();
+      if (restartWhenDrained) hal.restart();
+      return;
+    }
+    const fc = uplinkCounter.take();
+    if (!fc.ok) return;
+    const events: UplinkEvent[] = [];
+    for (let i = 0; i < batch.length; i++) events.push(batch[i].event);
+    const env = encodeUplink(sha, id.uplinkKey, id.keyVersion, {
+      unitId: id.unitId,
+      counter: fc.value,
+      sentAt: utc(),
+      events: events,
+    });
+    inFlight = batch;
+    transport.send(env, (delivered: boolean) => {
+      const sent = inFlight;
+      inFlight = null;
+      if (delivered && sent !== null) {
+        queue.ack(sent);
+        drain();
+      }
+    });
+  }
+
+  function wipeKeys(): void {
+    st.erase(RecordName.pairing);
+    st.erase(RecordName.identity);
+    hal.restart();
+  }
+
+  // ---- inputs and the 1-second tick ----
+  hal.scanner.start(id.companyId, (a) => {
+    presence.onAdvertisement(a.companyId, a.data, a.rssi, clock.monotonic(), utc());
+  });
+  hal.mains.watch(MAINS_DEBOUNCE_MS, (level: boolean) => {
+    health.mains(level, clock.monotonic(), utc());
+  });
+  hal.caseSwitch.watch(CASE_DEBOUNCE_MS, (closed: boolean) => {
+    health.caseSwitch(!closed, utc());
+  });
+  if (hal.motion !== null)
+    hal.motion.watch(0, (active: boolean) => {
+      if (active) health.moved(clock.monotonic(), utc());
+    });
+  if (!hal.mains.read()) health.mains(false, clock.monotonic(), utc());
+  if (!hal.caseSwitch.read()) health.caseSwitch(true, utc());
+  health.battery(hal.battery.readMv(), utc());
+  let batteryDue = clock.monotonic() + BATTERY_EVERY_MS;
+
+  sink({
+    code: EventCode.unitBoot,
+    time: utc(),
+    tagId: 0,
+    data: { 1: bootReason || BootReason.other, 2: FIRMWARE_VERSION },
+  });
+  const active = schedules.active;
+  if (active !== null)
+    sink({ code: EventCode.scheduleActive, time: utc(), tagId: 0, data: { 1: active.version } });
+
+  hal.watchdog.start(WATCHDOG_MS);
+  const ticker = clock.setInterval(() => {
+    const ms = clock.monotonic();
+    const now = utc();
+    hal.watchdog.kick();
+    presence.tick(ms, now);
+    commands.tick(ms, now);
+    clockKeeper.tick(ms);
+    const promoted = schedules.tick(now);
+    if (promoted > 0)
+      sink({ code: EventCode.scheduleActive, time: now, tagId: 0, data: { 1: promoted } });
+    if (pairing && !decommissioned)
+      scheduleEvents(detector.update(now, presenceFromCode(presence.tracker.state())));
+    if (ms >= batteryDue) {
+      batteryDue = ms + BATTERY_EVERY_MS;
+      health.battery(hal.battery.readMv(), now);
+    }
+    if (ms >= heartbeatDue) {
+      heartbeatDue = ms + settings.heartbeatS * 1000;
+      heartbeat();
+    }
+    drain();
+  }, TICK_MS);
+
+  return {
+    onDownlink: (bytes: Uint8Array) => {
+      commands.handle(bytes, utc(), clock.monotonic());
+      drain();
+    },
+    onNetworkTime: (t: number) => {
+      clockKeeper.sync(t, ClockSource.network, clock.monotonic());
+    },
+    drain: drain,
+    queue: queue,
+    presence: presence,
+    schedules: schedules,
+    stop: () => {
+      clock.clearInterval(ticker);
+      hal.scanner.stop();
+    },
+  };
+}
+
+/** Boots from provisioned flash; null (and a console line) when the unit was never provisioned. */
+export function bootBase(
+  hal: BaseHal,
+  transport: UplinkTransport,
+  bootReason: number,
+  log: (msg: string) => void,
+): BaseApp | null {
+  const id = loadIdentity(hal.storage);
+  if (id === null) {
+    log("EM home unit: not provisioned (no " + RecordName.identity + " record); monitoring is off");
+    return null;
+  }
+  return startBase(hal, id, transport, bootReason);
+}

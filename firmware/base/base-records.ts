@@ -1,0 +1,151 @@
+// What the home unit keeps in flash besides the event queue: small records, each rewritten
+// whole when it changes (rarely: provisioning, pairing, a command), CBOR-encoded. Names are
+// short (Espruino Storage allows 28 characters).
+
+import { readU32BE, writeU32BE } from "../../protocol/src/core/bytes";
+import {
+  type CborMap,
+  type CborValue,
+  decodeCbor,
+  encodeCbor,
+  isCborMap,
+} from "../../protocol/src/core/cbor";
+import type { ReceiverState } from "../../protocol/src/core/counters";
+import type { Storage } from "../hal/hal";
+
+export const RecordName = {
+  identity: "em.unit",
+  pairing: "em.pair",
+  uplinkCounter: "em.upc",
+  downlinkCounter: "em.dnc",
+  schedule: "em.sched",
+  settings: "em.cfg",
+  acceptor: "em.bcn",
+} as const;
+
+/** Written by provisioning (tools/), read at boot. */
+export interface UnitIdentity {
+  unitId: number;
+  keyVersion: number;
+  companyId: number;
+  uplinkKey: Uint8Array;
+  downlinkKey: Uint8Array;
+  wrapKey: Uint8Array;
+}
+
+export interface Pairing {
+  tagId: number;
+  keyVersion: number;
+  beaconKey: Uint8Array;
+}
+
+export interface UnitSettings {
+  rangePreset: number;
+  heartbeatS: number;
+  beaconIntervalS: number;
+}
+
+function readMap(st: Storage, name: string): CborMap | null {
+  const raw = st.read(name);
+  if (raw === null) return null;
+  const d = decodeCbor(raw.slice(0));
+  return d.ok && isCborMap(d.value) ? d.value : null;
+}
+
+function bytes32(v: CborValue | undefined): Uint8Array | null {
+  return v instanceof Uint8Array && v.length === 32 ? v : null;
+}
+
+export function encodeIdentity(id: UnitIdentity): Uint8Array {
+  return encodeCbor({
+    1: id.unitId,
+    2: id.keyVersion,
+    3: id.companyId,
+    4: id.uplinkKey,
+    5: id.downlinkKey,
+    6: id.wrapKey,
+  });
+}
+
+export function loadIdentity(st: Storage): UnitIdentity | null {
+  const m = readMap(st, RecordName.identity);
+  if (m === null) return null;
+  const up = bytes32(m[4]);
+  const down = bytes32(m[5]);
+  const wrap = bytes32(m[6]);
+  if (typeof m[1] !== "number" || typeof m[2] !== "number" || typeof m[3] !== "number") return null;
+  if (up === null || down === null || wrap === null) return null;
+  return {
+    unitId: m[1],
+    keyVersion: m[2],
+    companyId: m[3],
+    uplinkKey: up,
+    downlinkKey: down,
+    wrapKey: wrap,
+  };
+}
+
+export function loadPairing(st: Storage): Pairing | null {
+  const m = readMap(st, RecordName.pairing);
+  if (m === null) return null;
+  const key = bytes32(m[3]);
+  if (typeof m[1] !== "number" || typeof m[2] !== "number" || key === null) return null;
+  return { tagId: m[1], keyVersion: m[2], beaconKey: key };
+}
+
+export function savePairing(st: Storage, p: Pairing): boolean {
+  return st.write(RecordName.pairing, encodeCbor({ 1: p.tagId, 2: p.keyVersion, 3: p.beaconKey }));
+}
+
+export function loadSettings(st: Storage, defaults: UnitSettings): UnitSettings {
+  const m = readMap(st, RecordName.settings);
+  if (m === null) return defaults;
+  return {
+    rangePreset: typeof m[1] === "number" ? m[1] : defaults.rangePreset,
+    heartbeatS: typeof m[2] === "number" ? m[2] : defaults.heartbeatS,
+    beaconIntervalS: typeof m[3] === "number" ? m[3] : defaults.beaconIntervalS,
+  };
+}
+
+export function saveSettings(st: Storage, s: UnitSettings): boolean {
+  return st.write(
+    RecordName.settings,
+    encodeCbor({ 1: s.rangePreset, 2: s.heartbeatS, 3: s.beaconIntervalS }),
+  );
+}
+
+export function loadReceiverState(st: Storage): ReceiverState | null {
+  const raw = st.read(RecordName.downlinkCounter);
+  if (raw === null || raw.length !== 36) return null;
+  return { highest: readU32BE(raw, 0), mac: raw.slice(4, 36) };
+}
+
+export function saveReceiverState(st: Storage, s: ReceiverState): boolean {
+  if (s.highest < 0 || s.mac === null) return true;
+  const b = new Uint8Array(36);
+  writeU32BE(b, 0, s.highest);
+  b.set(s.mac.subarray(0, 32), 4);
+  return st.write(RecordName.downlinkCounter, b);
+}
+
+export function loadNumber(st: Storage, name: string): number | null {
+  const raw = st.read(name);
+  return raw === null || raw.length !== 4 ? null : readU32BE(raw, 0);
+}
+
+export function saveNumber(st: Storage, name: string, v: number): boolean {
+  const b = new Uint8Array(4);
+  writeU32BE(b, 0, v);
+  return st.write(name, b);
+}
+
+export function loadScheduleValue(st: Storage): CborValue | null {
+  const raw = st.read(RecordName.schedule);
+  if (raw === null) return null;
+  const d = decodeCbor(raw.slice(0));
+  return d.ok ? d.value : null;
+}
+
+export function saveScheduleValue(st: Storage, v: CborValue): boolean {
+  return st.write(RecordName.schedule, encodeCbor(v));
+}
