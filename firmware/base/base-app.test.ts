@@ -265,3 +265,15 @@ describe("home unit app", () => {
     expect(w.app.presence.acceptor.pairedTagId()).toBe(newTag);
   });
 });
+
+describe("home unit app: permitted absence", () => {
+  it("raises no tag_not_heard while the schedule lets the subject be away", () => {
+    const w = world();
+    w.clock.advance(minutes(1));
+    w.setRadio(false);
+    w.clock.advance(minutes(30));
+    expect(w.link.codes()).toContain(EventCode.leftHome);
+    expect(w.link.codes()).not.toContain(EventCode.tagNotHeard);
+    expect(w.link.codes()).not.toContain(EventCode.curfewViolationStart);
+  });
+});

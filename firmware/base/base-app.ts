@@ -389,8 +389,12 @@ export function startBase(
     const promoted = schedules.tick(now);
     if (promoted > 0)
       sink({ code: EventCode.scheduleActive, time: now, tagId: 0, data: { 1: promoted } });
-    if (pairing && !decommissioned)
+    if (pairing && !decommissioned) {
+      // Silence is only an alarm when the subject must be home; during permitted absence the
+      // schedule's violation logic, not tag_not_heard, speaks when they are late back.
+      presence.tag.setHeardExpected(schedules.requirementAt(now).kind === "home", ms, now);
       scheduleEvents(detector.update(now, presenceFromCode(presence.tracker.state())));
+    }
     if (ms >= batteryDue) {
       batteryDue = ms + BATTERY_EVERY_MS;
       health.battery(hal.battery.readMv(), now);

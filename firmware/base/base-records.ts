@@ -2,7 +2,7 @@
 // whole when it changes (rarely: provisioning, pairing, a command), CBOR-encoded. Names are
 // short (Espruino Storage allows 28 characters).
 
-import { readU32BE, writeU32BE } from "../../protocol/src/core/bytes";
+import { copyBytes, readU32BE, sliceBytes, writeU32BE } from "../../protocol/src/core/bytes";
 import {
   type CborMap,
   type CborValue,
@@ -48,7 +48,7 @@ export interface UnitSettings {
 function readMap(st: Storage, name: string): CborMap | null {
   const raw = st.read(name);
   if (raw === null) return null;
-  const d = decodeCbor(raw.slice(0));
+  const d = decodeCbor(copyBytes(raw));
   return d.ok && isCborMap(d.value) ? d.value : null;
 }
 
@@ -117,7 +117,7 @@ export function saveSettings(st: Storage, s: UnitSettings): boolean {
 export function loadReceiverState(st: Storage): ReceiverState | null {
   const raw = st.read(RecordName.downlinkCounter);
   if (raw === null || raw.length !== 36) return null;
-  return { highest: readU32BE(raw, 0), mac: raw.slice(4, 36) };
+  return { highest: readU32BE(raw, 0), mac: sliceBytes(raw, 4, 36) };
 }
 
 export function saveReceiverState(st: Storage, s: ReceiverState): boolean {
@@ -142,7 +142,7 @@ export function saveNumber(st: Storage, name: string, v: number): boolean {
 export function loadScheduleValue(st: Storage): CborValue | null {
   const raw = st.read(RecordName.schedule);
   if (raw === null) return null;
-  const d = decodeCbor(raw.slice(0));
+  const d = decodeCbor(copyBytes(raw));
   return d.ok ? d.value : null;
 }
 

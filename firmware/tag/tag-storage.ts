@@ -7,7 +7,13 @@
 // - appending into erased bytes is cheap and makes no garbage, so the frame counter grows by
 //   one "tick" byte per reservation instead of rewriting a file every K frames.
 
-import { readU16BE, readU32BE, writeU16BE, writeU32BE } from "../../protocol/src/core/bytes";
+import {
+  readU16BE,
+  readU32BE,
+  sliceBytes,
+  writeU16BE,
+  writeU32BE,
+} from "../../protocol/src/core/bytes";
 import type { CounterStore } from "../../protocol/src/core/counters";
 import type { Storage } from "../hal/hal";
 
@@ -37,8 +43,8 @@ export function parseIdentity(b: Uint8Array | null): TagIdentity | null {
     keyVersion: b[5],
     companyId: readU16BE(b, 6),
     // Copies: the record may be a view of flash.
-    beaconKey: b.slice(8, 40),
-    commandKey: b.slice(40, 72),
+    beaconKey: sliceBytes(b, 8, 40),
+    commandKey: sliceBytes(b, 40, 72),
   };
 }
 

@@ -4,6 +4,7 @@
 // the record of everything advertised. Behaviours can be overridden per test (zwave-js style):
 // make the radio fail, hook every advertisement, bite on a missed watchdog kick.
 
+import { copyBytes } from "../../protocol/src/core/bytes";
 import { sha256 } from "../../protocol/src/core/sha256";
 import type {
   AnalogInput,
@@ -190,7 +191,7 @@ export class FakeAdvertiser implements BleAdvertiser {
       atMs: this.clock.world.time,
       boot: this.boot,
       companyId: companyId,
-      data: data.slice(0),
+      data: copyBytes(data),
       intervalMs: intervalMs,
       connectable: connectable,
     };
@@ -228,7 +229,7 @@ export class FakeCommandPort implements BleCommandPort {
   /** A GATT write arrives. Returns false when nobody listens. */
   deliver(data: Uint8Array): boolean {
     if (this.fn === null) return false;
-    this.fn(data.slice(0));
+    this.fn(copyBytes(data));
     return true;
   }
 }
@@ -237,7 +238,7 @@ export class FakeUart implements Uart {
   readonly written: Uint8Array[] = [];
   private fn: ((chunk: Uint8Array) => void) | null = null;
   write(data: Uint8Array): void {
-    this.written.push(data.slice(0));
+    this.written.push(copyBytes(data));
   }
   onData(fn: (chunk: Uint8Array) => void): void {
     this.fn = fn;

@@ -3,6 +3,7 @@
 // bytes that are not erased, and can cut the power after a given number of flash operations to
 // prove that records survive. Survives a simulated reboot: keep the object, build a new board.
 
+import { copyBytes, fillBytes } from "../../protocol/src/core/bytes";
 import type { Storage } from "../hal/hal";
 
 /** Espruino file header: size word + 28-byte name; data is padded to 4 bytes. */
@@ -68,7 +69,7 @@ export class VirtualFlash implements Storage {
 
   read(name: string): Uint8Array | null {
     const f = this.files[this.check(name)];
-    return f === undefined ? null : f.slice(0);
+    return f === undefined ? null : copyBytes(f);
   }
 
   write(name: string, data: Uint8Array): boolean {
@@ -91,7 +92,7 @@ export class VirtualFlash implements Storage {
     if (this.capacity - this.used < footprint(size)) return false;
     if (!this.op()) return false;
     const f = new Uint8Array(size);
-    f.fill(0xff);
+    fillBytes(f, 0xff, 0, f.length);
     this.files[key] = f;
     this.used += footprint(size);
     return this.program(f, 0, head);

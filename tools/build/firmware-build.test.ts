@@ -28,14 +28,14 @@ async function failure(s: BundleSpec): Promise<DeviceBuildError> {
 
 describe("device bundle build", () => {
   it("builds the self-test bundle: gated, measured, and passing in Duktape", async () => {
-    const s = spec("selftest", join(root, "firmware/selftest/selftest-main.ts"), 64 * 1024);
+    const s = spec("selftest", join(root, "tools/selftest/selftest-main.ts"), 128 * 1024);
     const report = await buildBundle(s);
     const code = readFileSync(s.outFile, "utf8");
     expect(report.minifiedBytes).toBe(Buffer.byteLength(code));
     expect(report.rawBytes).toBeGreaterThan(report.minifiedBytes);
     expect(report.gzipBytes).toBeLessThan(report.minifiedBytes);
     const sizes = JSON.parse(readFileSync(join(out, "selftest.size.json"), "utf8"));
-    expect(sizes).toMatchObject({ file: "selftest.js", budgetBytes: 64 * 1024 });
+    expect(sizes).toMatchObject({ file: "selftest.js", budgetBytes: 128 * 1024 });
     expect(sizes.minifiedBytes).toBe(report.minifiedBytes);
 
     expect(checkDeviceSubset(code)).toEqual([]);
@@ -50,7 +50,7 @@ describe("device bundle build", () => {
       expect(run.stdout).not.toContain("not ok");
       const m = /^(\d+) passed, 0 failed$/.exec(run.stdout.trim().split("\n").pop() ?? "");
       expect(m).not.toBeNull();
-      expect(Number(m![1])).toBeGreaterThan(10);
+      expect(Number(m![1])).toBeGreaterThan(60);
     }
   });
 

@@ -28,10 +28,12 @@ describe("hoistFunctions", () => {
   });
 
   it("adds the `;` a moved neighbour no longer provides", () => {
-    const src = "var a = 1\nfunction f() {}\n(function () { print(a); })()";
+    const src =
+      "var a = 1\nfunction f() {}\nfor (var i = 0; i < 1; i++) a++\nfunction g() {}\n" +
+      "(function () { print(a); })()";
     const out = hoistFunctions(src);
     expect(() => parse(out, { ecmaVersion: 5 })).not.toThrow();
-    expect(espruinoLike(out).stdout.trim()).toBe("1");
+    expect(espruinoLike(out).stdout.trim()).toBe("2");
   });
 
   it("makes TypeScript's ES5 class inheritance run without hoisting", () => {

@@ -59,8 +59,8 @@ export function hoistFunctions(code: string): string {
       pos = c.end;
     }
     out += code.slice(pos, n.end);
-    // VariableDeclarations inside `for (var …;` carry no `;` of their own and need none.
-    const inFor = parent && (parent.type === "ForStatement" || parent.type === "ForInStatement");
+    // The `var` heading a `for (var …;` or `for (var … in` is not a statement of its own.
+    const inFor = parent !== null && (parent.init === n || parent.left === n);
     if (ASI_STATEMENTS.has(n.type) && !inFor && !out.endsWith(";")) out += ";";
     return out;
   };

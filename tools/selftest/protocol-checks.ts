@@ -1,5 +1,6 @@
 // The protocol golden vectors, run by the device core on whatever engine runs this bundle.
 
+import { check, expectEqual } from "../../firmware/selftest/harness";
 import { encodeBeacon, openBeacon } from "../../protocol/src/core/beacon";
 import { fromHex, toHex, utf8Decode, utf8Encode } from "../../protocol/src/core/bytes";
 import { decodeCbor, encodeCbor } from "../../protocol/src/core/cbor";
@@ -24,7 +25,6 @@ import invalidVectors from "../../protocol/vectors/invalid.json";
 import keyVectors from "../../protocol/vectors/keys.json";
 import tagCommandVectors from "../../protocol/vectors/tag-command.json";
 import uplinkVectors from "../../protocol/vectors/uplink.json";
-import { check, expectEqual } from "./harness";
 
 const ROOT = fromHex(keyVectors.root) as Uint8Array;
 const ACCEPTED = 1;

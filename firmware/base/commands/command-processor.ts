@@ -3,7 +3,7 @@
 // event with a result code. Forged and replayed downlinks change nothing and are reported,
 // rate-limited. Argument checks live here; the effects are the app's (CommandHandlers).
 
-import { isU32, writeU32BE } from "../../../protocol/src/core/bytes";
+import { copyBytes, isU32, writeU32BE } from "../../../protocol/src/core/bytes";
 import { type CborMap, type CborValue, isCborMap } from "../../../protocol/src/core/cbor";
 import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyLookup } from "../../../protocol/src/core/cose";
@@ -179,7 +179,7 @@ export class CommandProcessor {
         const frame = a === null ? null : a[1];
         if (!(frame instanceof Uint8Array) || !parseTagCommand(frame).ok)
           return AckResult.badArguments;
-        return h.forwardTagCommand(frame.slice(0));
+        return h.forwardTagCommand(copyBytes(frame));
       }
       case CommandCode.setTime: {
         const t = num(a, 1);

@@ -167,6 +167,7 @@ describe("home presence pipeline (real signed frames)", () => {
       if (s.hp.tracker.state() === Presence.absent) detectedAt = s.now();
     }
     expect(detectedAt).toBeGreaterThan(0);
+    console.log(`garden departure detected after ${(detectedAt - out) / 1000} s`);
     expect(detectedAt - out).toBeLessThan(DEFAULT_SILENCE_MS);
     // ...and the way back is returned_home
     s.beacons(5, () => -70);

@@ -13,7 +13,7 @@ import {
 } from "./beacon-acceptor";
 import type { EventSink } from "./presence-event";
 import { PresenceTracker, presenceParams } from "./presence-tracker";
-import { isRangePreset } from "./range-presets";
+import { DEFAULT_RANGE_PRESET, isRangePreset } from "./range-presets";
 import { RangeTest } from "./range-test";
 import { defaultTagStateParams, TagState } from "./tag-state";
 
@@ -41,7 +41,7 @@ export class HomePresence {
     this.acceptor = new BeaconAcceptor(
       defaultAcceptorOptions(o.companyId, o.tagId, o.keys, o.sha256, o.sink),
     );
-    this.preset = isRangePreset(o.preset) ? o.preset : 2;
+    this.preset = isRangePreset(o.preset) ? o.preset : DEFAULT_RANGE_PRESET;
     this.tracker = new PresenceTracker(
       o.tagId,
       presenceParams(this.preset),

@@ -210,12 +210,12 @@ describe("presence over a month at home (noisy RSSI, bursts, loss, 3 channels)",
     expect(o2.leftHome).toBeLessThanOrEqual(1);
   });
 
-  it("near preset, subject in the flat (mean 6 dB inside −81 dBm)", () => {
+  it("near preset (weak rule active), the subject's mean right at the enter threshold", () => {
     const near: AtHome = {
       ...BRIEF,
       seed: 4,
       preset: 1,
-      meanDbm: enterThreshold(1) + 6,
+      meanDbm: enterThreshold(1), // −81 dBm: half the beacons are below the enter threshold
       neighbourDbm: null,
     };
     const o = simulateAtHome(near);

@@ -8,7 +8,7 @@
 // The body is the event exactly as it goes into an uplink: CBOR [seq, time, code, tag id, data].
 // The CRC covers magic, length, class and body — not the ack byte, written later.
 
-import { readU32BE, writeU32BE } from "../../../protocol/src/core/bytes";
+import { copyBytes, readU32BE, writeU32BE } from "../../../protocol/src/core/bytes";
 import {
   type CborMap,
   type CborValue,
@@ -146,7 +146,7 @@ export class EventQueue {
   }
 
   private bodyAt(i: number, p: number, len: number): UplinkEvent | null {
-    const d = decodeCbor(this.store.read(i, p + 4, len).slice(0));
+    const d = decodeCbor(copyBytes(this.store.read(i, p + 4, len)));
     if (!d.ok || !Array.isArray(d.value) || d.value.length !== 5) return null;
     const a = d.value;
     return {
@@ -244,7 +244,7 @@ export class EventQueue {
       if (head[3] === 0xff) {
         if (head[2] === EventClass.informational) dropped++;
         else {
-          const rec = this.store.read(victim, p, len + REC_OVERHEAD).slice(0);
+          const rec = copyBytes(this.store.read(victim, p, len + REC_OVERHEAD));
           if (!this.store.write(spare, s.end, rec)) return -1;
           s.end += rec.length;
           if (head[2] === EventClass.alarm) s.pendingAlarm++;

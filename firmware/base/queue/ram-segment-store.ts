@@ -3,6 +3,7 @@
 // `cutAfterBytes(n)`, the next write stores only its first n bytes and then the "power" is gone
 // until `restore()`. Used by the tests, the simulator and the self-test bundle.
 
+import { fillBytes } from "../../../protocol/src/core/bytes";
 import type { SegmentStore } from "./segment-store";
 
 export class RamSegmentStore implements SegmentStore {
@@ -19,7 +20,7 @@ export class RamSegmentStore implements SegmentStore {
     this.segmentCount = segmentCount;
     this.segmentSize = segmentSize;
     this.data = new Uint8Array(segmentCount * segmentSize);
-    this.data.fill(0xff);
+    fillBytes(this.data, 0xff, 0, this.data.length);
     for (let i = 0; i < segmentCount; i++) this.erases.push(0);
   }
 
@@ -50,7 +51,7 @@ export class RamSegmentStore implements SegmentStore {
   erase(segment: number): void {
     if (this.dead) return;
     const base = segment * this.segmentSize;
-    this.data.fill(0xff, base, base + this.segmentSize);
+    fillBytes(this.data, 0xff, base, base + this.segmentSize);
     this.erases[segment]++;
   }
 

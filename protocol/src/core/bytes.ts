@@ -140,3 +140,18 @@ export function utf8Decode(b: Uint8Array): string | null {
   }
   return s;
 }
+
+/** A copy of b[start, end). Typed-array slice/fill are ES2015: Espruino has them, Duktape not. */
+export function sliceBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = b[i];
+  return out;
+}
+
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return sliceBytes(b, 0, b.length);
+}
+
+export function fillBytes(b: Uint8Array, v: number, start: number, end: number): void {
+  for (let i = start; i < end; i++) b[i] = v;
+}

@@ -2,7 +2,7 @@
 // RFC 8613 appendix B.1.1) so a tag does not write flash on every beacon; the receiver
 // classifies every authenticated frame as fresh, duplicate, replay or too far ahead.
 
-import { equalBytes } from "./bytes";
+import { copyBytes, equalBytes } from "./bytes";
 import { ErrorCode, fail, ok, type Result } from "./errors";
 
 const MAX_COUNTER = 0xffffffff;
@@ -84,7 +84,7 @@ export class ReceiverCounter {
     const c = this.classify(counter, mac);
     if (c === "fresh") {
       this.highest = counter;
-      this.mac = mac.slice(0);
+      this.mac = copyBytes(mac);
       return ok(counter);
     }
     if (c === "duplicate") return fail(ErrorCode.duplicate, "frame " + counter + " seen already");

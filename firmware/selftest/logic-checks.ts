@@ -1,0 +1,199 @@
+// The device logic itself, driven by the shipped virtual hardware under virtual time: the tag's
+// strap latch, the home unit's queue recovery, both DST nights of the schedule, command
+// verification and presence. No timers and no host objects: the virtual clock does the waiting.
+
+import { copyBytes } from "../../protocol/src/core/bytes";
+import { AckResult, CommandCode } from "../../protocol/src/core/commands";
+import type { KeyIdFields } from "../../protocol/src/core/cose";
+import { encodeDownlink } from "../../protocol/src/core/downlink";
+import { EventCode } from "../../protocol/src/core/events";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+import { type CommandHandlers, CommandProcessor } from "../base/commands/command-processor";
+import type { UnitEvent } from "../base/presence/presence-event";
+import { EventQueue } from "../base/queue/event-queue";
+import { RamSegmentStore } from "../base/queue/ram-segment-store";
+import { requirementAt } from "../base/schedule/requirement";
+import type { Schedule } from "../base/schedule/schedule";
+import { defaultTagConfig } from "../tag/tag-config";
+import { VirtualClock } from "../testing/virtual-clock";
+import { VirtualFlash } from "../testing/virtual-flash";
+import { identityFromRoot, VirtualTag } from "../testing/virtual-tag";
+import { check, expectEqual } from "./harness";
+
+function counting(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = i;
+  return b;
+}
+const ROOT = counting(32);
+// 2026-03-01T00:00:00Z
+const EPOCH_MS = 1772323200000;
+const STRAP_LATCHED = 0x02;
+
+function newTag(clock: VirtualClock, flash: VirtualFlash): VirtualTag {
+  const t = new VirtualTag(
+    clock,
+    flash,
+    identityFromRoot(ROOT, 0xc0ffee, 1, 0xffff),
+    defaultTagConfig(),
+    3,
+    false,
+  );
+  t.start();
+  return t;
+}
+
+function tagChecks(): void {
+  check("tag: a strap cut is latched in a verified beacon within 2 s", () => {
+    const clock = new VirtualClock(EPOCH_MS);
+    const tag = newTag(clock, new VirtualFlash(40 * 1024));
+    clock.advance(30000);
+    const cutAt = clock.time;
+    tag.hw.strap.set(false);
+    const ok = clock.runUntil(() => {
+      const f = tag.last();
+      return f !== null && (f.flags & STRAP_LATCHED) !== 0;
+    }, 2000);
+    if (!ok) return "no latched beacon";
+    if (tag.bad !== 0) return tag.bad + " frames failed verification";
+    return clock.time - cutAt <= 2000 ? null : "took " + (clock.time - cutAt) + " ms";
+  });
+  check("tag: chatter shorter than the debounce never latches", () => {
+    const clock = new VirtualClock(EPOCH_MS);
+    const tag = newTag(clock, new VirtualFlash(40 * 1024));
+    clock.advance(10000);
+    for (let i = 0; i < 20; i++) {
+      tag.hw.strap.set(false);
+      clock.advance(300);
+      tag.hw.strap.set(true);
+      clock.advance(700);
+    }
+    clock.advance(20000);
+    const f = tag.frames();
+    for (let i = 0; i < f.length; i++)
+      if (f[i].flags & STRAP_LATCHED) return "latched at frame " + i;
+    return null;
+  });
+  check("tag: the latch survives a reboot", () => {
+    const clock = new VirtualClock(EPOCH_MS);
+    const tag = newTag(clock, new VirtualFlash(40 * 1024));
+    clock.advance(5000);
+    tag.hw.strap.set(false);
+    clock.advance(2000);
+    tag.hw.strap.set(true);
+    clock.advance(2000);
+    tag.reboot();
+    clock.advance(20000);
+    const f = tag.last();
+    if (f === null || f.boot !== 1) return "no beacon after reboot";
+    return (f.flags & STRAP_LATCHED) !== 0 ? null : "latch lost";
+  });
+}
+
+function queueChecks(): void {
+  check("home unit: a torn queue write keeps every earlier event", () => {
+    let failures = "";
+    for (let cut = 0; cut < 24; cut++) {
+      const store = new RamSegmentStore(4, 512);
+      const q = new EventQueue(store);
+      for (let i = 0; i < 5; i++) q.append(1800000000 + i, EventCode.strapTamper, 1, null);
+      store.cutAfterBytes(cut);
+      q.append(1800000010, EventCode.heartbeat, 1, { 1: 1, 2: 3000, 8: "0.1.0" });
+      store.restore();
+      const seqs = new EventQueue(store).peek(100);
+      if (seqs.length < 5) failures += " cut " + cut + ": " + seqs.length + " left;";
+      for (let i = 0; i < 5; i++)
+        if (seqs[i].event.seq !== i) failures += " cut " + cut + ": order;";
+    }
+    return failures === "" ? null : failures;
+  });
+}
+
+function scheduleChecks(): void {
+  const nightly: Schedule = {
+    version: 1,
+    validFrom: 1767225600,
+    validTo: 1798761600,
+    timeZone: 1,
+    grace: 300,
+    windows: [],
+  };
+  for (let d = 0; d < 7; d++)
+    nightly.windows.push({ weekday: d, start: 22 * 60, length: 480, kind: 1 });
+  check("schedule: 22:00–06:00 is 7 h on the March DST night (Riga)", () => {
+    // Sunday 2026-03-29 00:30 UTC is inside the window that began Saturday 22:00 EET.
+    const r = requirementAt(nightly, [], 1774744200);
+    return expectEqual(r.windowEnd - r.windowStart, 7 * 3600);
+  });
+  check("schedule: 22:00–06:00 is 9 h on the October DST night (Riga)", () => {
+    // Sunday 2026-10-25 00:30 UTC is inside the window that began Saturday 22:00 EEST.
+    const r = requirementAt(nightly, [], 1792888200);
+    return expectEqual(r.windowEnd - r.windowStart, 9 * 3600);
+  });
+}
+
+function commandChecks(): void {
+  check("commands: a forged downlink changes nothing; a valid one is acknowledged", () => {
+    const unit = 0xa11c;
+    const key = deriveKey(sha256, ROOT, KeyPurpose.unitDownlink, unit, 1);
+    const events: UnitEvent[] = [];
+    const n = { calls: 0 };
+    const h = () => {
+      n.calls++;
+      return AckResult.ok;
+    };
+    const handlers: CommandHandlers = {
+      setSchedule: h,
+      addException: h,
+      removeException: h,
+      setRangePreset: h,
+      setIntervals: h,
+      forwardTagCommand: h,
+      setTime: h,
+      notifySubject: h,
+      pairTag: h,
+      decommission: h,
+      reboot: h,
+      requestStatus: h,
+      rangeTest: h,
+    };
+    const p = new CommandProcessor({
+      unitId: unit,
+      sha: sha256,
+      keys: (kid: KeyIdFields) => (kid.keyVersion === 1 ? key : null),
+      wrapKey: () => null,
+      counterState: null,
+      handlers: handlers,
+      sink: (e: UnitEvent) => {
+        events.push(e);
+      },
+      saveCounter: () => {},
+      reportPeriodMs: 600000,
+    });
+    const env = encodeDownlink(sha256, key, 1, {
+      unitId: unit,
+      counter: 1,
+      issuedAt: 1800000000,
+      expiresAt: 1800003600,
+      code: CommandCode.requestStatus,
+      args: null,
+    });
+    const forged = copyBytes(env);
+    forged[forged.length - 1] ^= 1;
+    if (p.handle(forged, 1800000001, 0) !== "forged" || n.calls !== 0)
+      return "forged command acted";
+    if (p.handle(env, 1800000001, 1) !== "acked" || (n.calls as number) !== 1)
+      return "valid command not acked";
+    if (p.handle(env, 1800000001, 2) !== "ignored" || (n.calls as number) !== 1)
+      return "duplicate acted";
+    return expectEqual(events[events.length - 1].code, EventCode.commandAck);
+  });
+}
+
+export function logicChecks(): void {
+  tagChecks();
+  queueChecks();
+  scheduleChecks();
+  commandChecks();
+}
