@@ -41,12 +41,25 @@ export function encodeBattery(mv: number | null): number {
   return Math.max(0, Math.min(250, v));
 }
 
-function macInput(companyId: number, payload: Uint8Array): Uint8Array {
+/** What the beacon MAC covers: company id (little-endian, as on air) ‖ payload bytes 0…11. */
+export function beaconMacInput(companyId: number, payload: Uint8Array): Uint8Array {
   const m = new Uint8Array(14);
-  m[0] = companyId & 255; // little-endian, as it is on air
+  m[0] = companyId & 255;
   m[1] = (companyId >> 8) & 255;
   for (let i = 0; i < 12; i++) m[2 + i] = payload[i];
   return m;
+}
+
+/** The 20-byte payload with its MAC bytes still zero: the one place the layout is written. */
+export function beaconBody(f: BeaconFields): Uint8Array {
+  const b = new Uint8Array(BEACON_LENGTH);
+  b[0] = BEACON_VERSION_TYPE;
+  writeU32BE(b, 1, f.tagId);
+  writeU32BE(b, 5, f.counter);
+  b[9] = f.flags & 0x3f;
+  b[10] = encodeBattery(f.batteryMv);
+  b[11] = f.keyVersion & 255;
+  return b;
 }
 
 export function encodeBeacon(
@@ -55,14 +68,8 @@ export function encodeBeacon(
   companyId: number,
   f: BeaconFields,
 ): Uint8Array {
-  const b = new Uint8Array(BEACON_LENGTH);
-  b[0] = BEACON_VERSION_TYPE;
-  writeU32BE(b, 1, f.tagId);
-  writeU32BE(b, 5, f.counter);
-  b[9] = f.flags & 0x3f;
-  b[10] = encodeBattery(f.batteryMv);
-  b[11] = f.keyVersion & 255;
-  b.set(hmacSha256(sha, key, macInput(companyId, b)).subarray(0, BEACON_MAC_LENGTH), 12);
+  const b = beaconBody(f);
+  b.set(hmacSha256(sha, key, beaconMacInput(companyId, b)).subarray(0, BEACON_MAC_LENGTH), 12);
   return b;
 }
 
@@ -99,7 +106,10 @@ export function verifyBeacon(
 ): Result<Beacon> {
   const r = parseBeacon(payload);
   if (!r.ok) return r;
-  const mac = hmacSha256(sha, key, macInput(companyId, payload)).subarray(0, BEACON_MAC_LENGTH);
+  const mac = hmacSha256(sha, key, beaconMacInput(companyId, payload)).subarray(
+    0,
+    BEACON_MAC_LENGTH,
+  );
   if (!equalBytes(mac, r.value.mac)) return fail(ErrorCode.badMac, "beacon MAC mismatch");
   return r;
 }

@@ -29,7 +29,8 @@ export interface TagCommand extends TagCommandFields {
   mac: Uint8Array;
 }
 
-export function encodeTagCommand(sha: Sha256, key: Uint8Array, f: TagCommandFields): Uint8Array {
+/** The 29-byte frame with its MAC bytes still zero; the MAC covers bytes 0…12. */
+export function tagCommandBody(f: TagCommandFields): Uint8Array {
   const b = new Uint8Array(TAG_COMMAND_LENGTH);
   b[0] = TAG_COMMAND_VERSION_TYPE;
   writeU32BE(b, 1, f.tagId);
@@ -37,6 +38,11 @@ export function encodeTagCommand(sha: Sha256, key: Uint8Array, f: TagCommandFiel
   b[9] = f.keyVersion & 255;
   b[10] = f.code & 255;
   writeU16BE(b, 11, f.arg);
+  return b;
+}
+
+export function encodeTagCommand(sha: Sha256, key: Uint8Array, f: TagCommandFields): Uint8Array {
+  const b = tagCommandBody(f);
   b.set(hmacSha256(sha, key, b.subarray(0, 13)).subarray(0, TAG_COMMAND_MAC_LENGTH), 13);
   return b;
 }
