@@ -277,3 +277,20 @@ describe("home unit app: permitted absence", () => {
     expect(w.link.codes()).not.toContain(EventCode.curfewViolationStart);
   });
 });
+
+describe("home unit app: replay after a unit reboot", () => {
+  it("does not accept beacons recorded before the reboot", () => {
+    const w = world();
+    w.clock.advance(minutes(20));
+    // Record what the tag sent, then silence the real tag and reboot the unit.
+    const old = w.tag.hw.adverts.slice(0, 10).map((a) => a.data);
+    w.setRadio(false);
+    w.rebootUnit();
+    const before = w.app.presence.acceptor.counts.accepted;
+    for (const data of old)
+      w.board().scanner.inject({ address: "attacker", rssi: -55, companyId: 0xffff, data });
+    w.clock.advance(minutes(1));
+    expect(w.app.presence.acceptor.counts.accepted).toBe(before);
+    expect(w.link.codes()).toContain(EventCode.replayedFrameSeen);
+  });
+});

@@ -26,6 +26,7 @@ import type {
   Watchdog,
 } from "../hal/hal";
 import {
+  loadAcceptorState,
   loadIdentity,
   loadNumber,
   loadPairing,
@@ -33,6 +34,7 @@ import {
   loadScheduleValue,
   loadSettings,
   RecordName,
+  saveAcceptorState,
   saveNumber,
   savePairing,
   saveReceiverState,
@@ -68,6 +70,7 @@ const BATTERY_EVERY_MS = 60000;
 const WATCHDOG_MS = 30000;
 const MAINS_DEBOUNCE_MS = 2000;
 const CASE_DEBOUNCE_MS = 200;
+const ACCEPTOR_SAVE_EVERY = 64;
 
 /** Whatever carries uplinks: it must call `done(true)` only once the centre's broker has the frame. */
 export interface UplinkTransport {
@@ -142,6 +145,12 @@ export function startBase(
     },
     clock.monotonic(),
   );
+
+  // Beacon counters survive a unit reboot, so old recorded beacons cannot be replayed to it.
+  // Saved every ACCEPTOR_SAVE_EVERY accepted beacons: after an unplanned reboot at most that many
+  // old frames could be accepted once (and only older than the newest genuine one).
+  const storedAcceptor = loadAcceptorState(st);
+  if (storedAcceptor !== null) presence.acceptor.importState(storedAcceptor);
 
   const schedules = new ScheduleStore();
   const storedSchedule = loadScheduleValue(st);
@@ -384,6 +393,10 @@ export function startBase(
     const now = utc();
     hal.watchdog.kick();
     presence.tick(ms, now);
+    if (presence.acceptor.changesSinceExport() >= ACCEPTOR_SAVE_EVERY) {
+      const a = presence.acceptor.exportState();
+      if (a !== null) saveAcceptorState(st, a);
+    }
     commands.tick(ms, now);
     clockKeeper.tick(ms);
     const promoted = schedules.tick(now);

@@ -149,3 +149,26 @@ export function loadScheduleValue(st: Storage): CborValue | null {
 export function saveScheduleValue(st: Storage, v: CborValue): boolean {
   return st.write(RecordName.schedule, encodeCbor(v));
 }
+
+/** The beacon acceptor's counter state (see presence/beacon-acceptor.ts). */
+export interface StoredAcceptorState {
+  tagId: number;
+  keyVersion: number;
+  highest: number;
+  mac: string;
+}
+
+export function loadAcceptorState(st: Storage): StoredAcceptorState | null {
+  const m = readMap(st, RecordName.acceptor);
+  if (m === null) return null;
+  if (typeof m[1] !== "number" || typeof m[2] !== "number" || typeof m[3] !== "number") return null;
+  if (typeof m[4] !== "string") return null;
+  return { tagId: m[1], keyVersion: m[2], highest: m[3], mac: m[4] };
+}
+
+export function saveAcceptorState(st: Storage, s: StoredAcceptorState): boolean {
+  return st.write(
+    RecordName.acceptor,
+    encodeCbor({ 1: s.tagId, 2: s.keyVersion, 3: s.highest, 4: s.mac }),
+  );
+}
