@@ -72,9 +72,17 @@ const macInputSize = (envelope: Uint8Array) => envelope.length - 30;
 const upMacInput = macInputSize(upBytes);
 const downMacInput = macInputSize(downBytes);
 
-const rows: [string, string, number, number][] = [];
+// Each figure is measured right after the raw HMAC rate it is compared with, three times, and the
+// median ratio kept: a loaded or throttling machine then moves both sides of the ratio together.
+const rows: [string, string, number, number, number][] = [];
 function row(op: string, face: string, inputSize: number, fn: () => unknown) {
-  rows.push([op, face, inputSize, rate(fn)]);
+  const runs: [number, number][] = [];
+  for (let i = 0; i < 3; i++) {
+    const h = rawHmac(inputSize);
+    runs.push([rate(fn), h]);
+  }
+  runs.sort((x, y) => x[0] / x[1] - y[0] / y[1]);
+  rows.push([op, face, inputSize, runs[1][0], runs[1][1]]);
 }
 
 row("beacon encode+MAC", "device", 14, () => encodeBeacon(sha256, bKey, 0xffff, fields));
@@ -94,23 +102,19 @@ row("downlink verify+decode", "host", downMacInput, () =>
   openDownlinkHost(downBytes, UNIT_ID, keyring.lookup),
 );
 
-const raw = new Map<number, number>();
-for (const [, , size] of rows) if (!raw.has(size)) raw.set(size, rawHmac(size));
-
 console.log(
-  `protocol bench (node ${process.version}, ${MS} ms per figure; uplink ${upBytes.length} B, downlink ${downBytes.length} B)`,
+  `protocol bench (node ${process.version}, ${MS} ms per figure, median of 3; uplink ${upBytes.length} B, downlink ${downBytes.length} B)`,
 );
 console.log("");
 console.log("| operation | face | MAC input (B) | ops/s | raw HMAC ops/s | ratio to raw HMAC |");
 console.log("|---|---|---|---|---|---|");
-for (const [op, face, size, r] of rows) {
-  const h = raw.get(size)!;
+for (const [op, face, size, r, h] of rows) {
   console.log(
     `| ${op} | ${face} | ${size} | ${Math.round(r).toLocaleString("en")} | ${Math.round(h).toLocaleString("en")} | ${(r / h).toFixed(2)} |`,
   );
 }
 const hostUp = rows.find((r) => r[0] === "uplink verify+decode" && r[1] === "host")!;
-const ratio = hostUp[3] / raw.get(hostUp[2])!;
+const ratio = hostUp[3] / hostUp[4];
 console.log("");
 console.log(
   `goal: host uplink verify+decode >= 0.80 x raw HMAC: ${ratio.toFixed(2)} — ${ratio >= 0.8 ? "met" : "NOT met"}`,

@@ -21,6 +21,7 @@ import {
   type Uplink,
 } from "../core/uplink";
 import { nodeHmac } from "./node-crypto";
+import { decodeUplinkPayloadFast } from "./uplink-fast";
 
 // 84 (array of 4) 64 "MAC0"
 const MAC_STRUCTURE_PREFIX = new Uint8Array([0x84, 0x64, 0x4d, 0x41, 0x43, 0x30]);
@@ -132,11 +133,15 @@ export function sealMac0Host(key: Uint8Array, kid: KeyIdFields, payload: Uint8Ar
 export function openUplinkHost(bytes: Uint8Array, keys: KeyLookup): Result<OpenedUplink> {
   const m = openMac0Host(bytes, KeyPurpose.unitUplink, keys);
   if (!m.ok) return m;
-  const u = decodeUplinkPayload(m.value.payload);
-  if (!u.ok) return u;
-  if (u.value.unitId !== m.value.kid.deviceId)
+  let uplink = decodeUplinkPayloadFast(m.value.payload);
+  if (uplink === null) {
+    const u = decodeUplinkPayload(m.value.payload);
+    if (!u.ok) return u;
+    uplink = u.value;
+  }
+  if (uplink.unitId !== m.value.kid.deviceId)
     return fail(ErrorCode.wrongDevice, "payload unit id differs from the key id");
-  return ok({ uplink: u.value, keyVersion: m.value.kid.keyVersion, tag: m.value.tag });
+  return ok({ uplink, keyVersion: m.value.kid.keyVersion, tag: m.value.tag });
 }
 
 export function sealUplinkHost(key: Uint8Array, keyVersion: number, u: Uplink): Uint8Array {
