@@ -56,7 +56,7 @@ describe("fast uplink decoder (host)", () => {
 
   it("never accepts a mutation the core rejects (100,000 mutated payloads)", () => {
     const seeds: Uint8Array[] = [];
-    fc.sample(uplink, { numRuns: 50, seed: 7 }).forEach((u) => seeds.push(encodeUplinkPayload(u)));
+    for (const u of fc.sample(uplink, { numRuns: 50, seed: 7 })) seeds.push(encodeUplinkPayload(u));
     const next = rng(0xfa57);
     for (let i = 0; i < 100_000; i++) agree(mutate(next, seeds));
   });
