@@ -13,6 +13,7 @@ interface Entry {
   /** Relative to the repository root. */
   entry: string;
   budgetBytes: number;
+  stripMessages?: boolean;
 }
 
 /**
@@ -24,7 +25,12 @@ const TAG_BUDGET = 13 * 1024;
 
 export const BUNDLES: Entry[] = [
   { name: "selftest", entry: "tools/selftest/selftest-main.ts", budgetBytes: 128 * 1024 },
-  { name: "tag", entry: "firmware/targets/espruino/tag-main.ts", budgetBytes: TAG_BUDGET },
+  {
+    name: "tag",
+    entry: "firmware/targets/espruino/tag-main.ts",
+    budgetBytes: TAG_BUDGET,
+    stripMessages: true,
+  },
 ];
 
 async function main(): Promise<number> {
@@ -38,6 +44,7 @@ async function main(): Promise<number> {
           entry: join(root, b.entry),
           outFile: join(root, "dist", "firmware", b.name + ".js"),
           budgetBytes: b.budgetBytes,
+          stripMessages: b.stripMessages,
         }),
       );
     } catch (e) {

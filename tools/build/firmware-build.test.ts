@@ -113,6 +113,22 @@ describe("device bundle build", () => {
     expect(runInDuktape(readFileSync(s.outFile, "utf8")).stdout.trim()).toBe("4498500");
   });
 
+  it("renames our property names but keeps those reached by string, and strips failure messages only when asked", async () => {
+    const kept = spec("props", fixture("property-names"));
+    await buildBundle(kept);
+    const stripped = { ...spec("props-stripped", fixture("property-names")), stripMessages: true };
+    await buildBundle(stripped);
+    const keptCode = readFileSync(kept.outFile, "utf8");
+    const strippedCode = readFileSync(stripped.outFile, "utf8");
+    // sensorLevel is only ever reached with a dot: renamed. sensorLabel is also a string: kept.
+    expect(keptCode).not.toContain("sensorLevel");
+    expect(keptCode).toContain("sensorLabel");
+    expect(keptCode).toContain("a long explanation");
+    expect(strippedCode).not.toContain("a long explanation");
+    expect(runInDuktape(keptCode).stdout.trim()).toBe("7 L7 true Green 2 bad_mac string");
+    expect(runInDuktape(strippedCode).stdout.trim()).toBe("7 L7 true Green 2 bad_mac undefined");
+  });
+
   it("runInDuktape stops a runaway bundle and says so", () => {
     const run = runInDuktape("for (;;) {}", { timeoutMs: 300 });
     expect(run.timedOut).toBe(true);

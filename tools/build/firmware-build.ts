@@ -5,7 +5,8 @@
 // build leaves no bundle behind that someone could flash by mistake.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, relative } from "node:path";
+import { createRequire } from "node:module";
+import { basename, dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as acorn from "acorn";
 import * as esbuild from "esbuild";
@@ -23,6 +24,8 @@ export interface BundleSpec {
   /** Only for entries whose exports a host must reach: they become properties of this global.
    * Device entries simply run. */
   globalName?: string;
+  /** Drop the English message of protocol failures (codes stay): for the tightest budgets. */
+  stripMessages?: boolean;
 }
 
 export interface BundleReport {
@@ -81,6 +84,8 @@ const UNSUPPORTED_HELPERS =
 
 const HELPER_MODULE = "es5-helpers";
 
+const require_resolve = createRequire(import.meta.url).resolve;
+
 /** A free name that esbuild leaves alone; turned back into `require` at the end. Without it
  * esbuild resolves `require("Storage")` itself or wraps it in a shim that needs Proxy. */
 const BOARD_REQUIRE = "__device_require__";
@@ -90,10 +95,89 @@ const BOARD_REQUIRE = "__device_require__";
  * Espruino. `static` and `let` are strict-mode reserved words, which esbuild avoids anyway. */
 const RESERVED_MARKER = "of";
 
-export function toEs5(source: string, fileName: string): string {
+/**
+ * Property names the minifier must not shorten: everything an engine or the board defines
+ * (the ES5/ES2015 library and the Espruino globals we declare), the names a host reads, and
+ * every identifier-like string literal in the bundle — a name that is also a string may be
+ * reached as `o["name"]`, `"name" in o`, an enum's reverse map or __rest's key list, which
+ * esbuild would not rename along with `o.name`. Every other property name is ours, so it is
+ * renamed consistently across the bundle: on the tag that is a sixth of the code. The
+ * declaration files are taken wholesale, so an Espruino API is reserved as soon as it is
+ * declared (and TypeScript refuses an undeclared option in an object literal passed to one).
+ */
+let libraryNames: Set<string> | undefined;
+function reservedPropsPattern(code: string): RegExp {
+  const names = new Set(libraryNamesOnce());
+  acornWalkStrings(acorn.parse(code, { ecmaVersion: 5 }), (v) => {
+    if (/^[A-Za-z_$][\w$]*$/.test(v)) names.add(v);
+  });
+  return new RegExp("^(" + [...names].sort().join("|") + ")$");
+}
+
+function acornWalkStrings(node: unknown, fn: (value: string) => void): void {
+  if (node === null || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const n of node) acornWalkStrings(n, fn);
+    return;
+  }
+  const n = node as { type?: string; value?: unknown };
+  if (n.type === "Literal" && typeof n.value === "string") fn(n.value);
+  for (const k of Object.keys(n))
+    if (k !== "type") acornWalkStrings((n as Record<string, unknown>)[k], fn);
+}
+
+function libraryNamesOnce(): Set<string> {
+  if (libraryNames) return libraryNames;
+  const tsLib = dirname(require_resolve("typescript/lib/lib.es5.d.ts"));
+  const files = [
+    "lib.es5.d.ts",
+    "lib.es2015.core.d.ts",
+    "lib.es2015.collection.d.ts",
+    "lib.es2015.iterable.d.ts",
+    "lib.es2015.promise.d.ts",
+    "lib.es2015.symbol.d.ts",
+    "lib.es2015.symbol.wellknown.d.ts",
+  ].map((f) => join(tsLib, f));
+  files.push(
+    join(import.meta.dirname, "..", "..", "firmware", "targets", "espruino", "espruino.d.ts"),
+  );
+  const names = new Set<string>(["print", "console", "log", "require", "exports", "module"]);
+  libraryNames = names;
+  for (const f of files) {
+    const declarations = readFileSync(f, "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/\/\/.*$/gm, "");
+    for (const m of declarations.matchAll(/[A-Za-z_$][\w$]*/g)) names.add(m[0]);
+  }
+  return names;
+}
+
+/**
+ * Drops the message argument of protocol `fail(code, message)` calls: the code is what device
+ * logic branches on and what a unit reports; the English text only helps a person at a
+ * console, and on the tag it is ~0.4 KB of a tight budget.
+ */
+const dropFailMessages: ts.TransformerFactory<ts.SourceFile> = (context) => (file) => {
+  const visit = (node: ts.Node): ts.Node => {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === "fail" &&
+      node.arguments.length === 2
+    )
+      return context.factory.updateCallExpression(node, node.expression, node.typeArguments, [
+        ts.visitNode(node.arguments[0], visit) as ts.Expression,
+      ]);
+    return ts.visitEachChild(node, visit, context);
+  };
+  return ts.visitNode(file, visit) as ts.SourceFile;
+};
+
+export function toEs5(source: string, fileName: string, stripMessages = false): string {
   const r = ts.transpileModule(source, {
     fileName,
     reportDiagnostics: true,
+    transformers: stripMessages ? { before: [dropFailMessages] } : undefined,
     compilerOptions: {
       target: ts.ScriptTarget.ES5,
       module: ts.ModuleKind.ESNext,
@@ -123,7 +207,7 @@ export function toEs5(source: string, fileName: string): string {
   );
 }
 
-const es5Plugin: esbuild.Plugin = {
+const es5Plugin = (stripMessages: boolean): esbuild.Plugin => ({
   name: "typescript-es5",
   setup(build) {
     build.onResolve({ filter: new RegExp("^" + HELPER_MODULE + "$") }, (args) => ({
@@ -136,13 +220,16 @@ const es5Plugin: esbuild.Plugin = {
     }));
     build.onLoad({ filter: /\.ts$/ }, (args) => {
       try {
-        return { contents: toEs5(readFileSync(args.path, "utf8"), args.path), loader: "js" };
+        return {
+          contents: toEs5(readFileSync(args.path, "utf8"), args.path, stripMessages),
+          loader: "js",
+        };
       } catch (e) {
         return { errors: [{ text: relative(process.cwd(), args.path) + ": " + String(e) }] };
       }
     });
   },
-};
+});
 
 /** esbuild's ESM output has one flat scope plus, if the entry exports anything, an
  * `export { … }` at the end. That becomes the IIFE's return value, or is dropped. */
@@ -190,7 +277,11 @@ export interface BuiltCode {
   min: string;
 }
 
-export async function compileBundle(entry: string, globalName?: string): Promise<BuiltCode> {
+export async function compileBundle(
+  entry: string,
+  globalName?: string,
+  stripMessages = false,
+): Promise<BuiltCode> {
   if (globalName !== undefined && !/^[A-Za-z_$][\w$]*$/.test(globalName))
     throw new Error("globalName must be a plain identifier: " + globalName);
   const r = await esbuild.build({
@@ -200,7 +291,7 @@ export async function compileBundle(entry: string, globalName?: string): Promise
     format: "esm",
     target: "es5",
     platform: "neutral",
-    plugins: [es5Plugin],
+    plugins: [es5Plugin(stripMessages)],
     define: { require: BOARD_REQUIRE },
     legalComments: "none",
     logLevel: "silent",
@@ -211,6 +302,8 @@ export async function compileBundle(entry: string, globalName?: string): Promise
     minifyWhitespace: true,
     minifySyntax: true,
     minifyIdentifiers: true,
+    mangleProps: /^[A-Za-z_$][\w$]*$/,
+    reserveProps: reservedPropsPattern(wrapped),
     legalComments: "none",
   });
   const board = new RegExp("\\b" + BOARD_REQUIRE + "\\b", "g");
@@ -240,7 +333,7 @@ export async function buildBundle(spec: BundleSpec): Promise<BundleReport> {
 
   let built: BuiltCode;
   try {
-    built = await compileBundle(spec.entry, spec.globalName);
+    built = await compileBundle(spec.entry, spec.globalName, spec.stripMessages === true);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new DeviceBuildError(`${spec.name}: the bundle does not compile:\n${msg}`, []);
