@@ -2,6 +2,7 @@
 // strap latch, the home unit's queue recovery, both DST nights of the schedule, command
 // verification and presence. No timers and no host objects: the virtual clock does the waiting.
 
+import { DEFAULT_COMPANY_ID } from "../../protocol/src/core/beacon";
 import { copyBytes } from "../../protocol/src/core/bytes";
 import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../protocol/src/core/cose";
@@ -10,7 +11,11 @@ import { EventCode } from "../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
 import { type CommandHandlers, CommandProcessor } from "../base/commands/command-processor";
+import { AcceptKind } from "../base/presence/beacon-acceptor";
+import { HomePresence } from "../base/presence/home-presence";
 import type { UnitEvent } from "../base/presence/presence-event";
+import { VirtualTag as BeaconSigner, Prng } from "../base/presence/presence-testkit";
+import { Presence } from "../base/presence/presence-tracker";
 import { EventQueue } from "../base/queue/event-queue";
 import { RamSegmentStore } from "../base/queue/ram-segment-store";
 import { requirementAt } from "../base/schedule/requirement";
@@ -191,8 +196,63 @@ function commandChecks(): void {
   });
 }
 
+function presenceChecks(): void {
+  const OUR = 0xc0ffee;
+  function pipeline(events: UnitEvent[]): {
+    hp: HomePresence;
+    tag: BeaconSigner;
+    other: BeaconSigner;
+  } {
+    const tag = new BeaconSigner(sha256, ROOT, DEFAULT_COMPANY_ID, OUR, 1);
+    const other = new BeaconSigner(sha256, ROOT, DEFAULT_COMPANY_ID, OUR + 1, 1);
+    const hp = new HomePresence(
+      {
+        companyId: DEFAULT_COMPANY_ID,
+        tagId: OUR,
+        keys: (id, kv) => (id === OUR && kv === 1 ? tag.key : null),
+        sha256: sha256,
+        sink: (e) => {
+          events.push(e);
+        },
+        preset: 2,
+        lastKnownPresence: Presence.present,
+      },
+      0,
+    );
+    return { hp: hp, tag: tag, other: other };
+  }
+
+  check("presence: 2 h of noisy at-home RSSI (σ 6 dB, 20 % lost) never reports a departure", () => {
+    const events: UnitEvent[] = [];
+    const p = pipeline(events);
+    const rnd = new Prng(7);
+    let t = 0;
+    for (let i = 0; i < 900; i++) {
+      t += 8000;
+      p.hp.tick(t, 1772323200 + t / 1000);
+      if (rnd.chance(0.2)) continue;
+      p.hp.onAdvertisement(DEFAULT_COMPANY_ID, p.tag.next(), Math.round(rnd.gauss(-72, 6)), t, 0);
+    }
+    if (p.hp.tracker.state() !== Presence.present) return "not present at the end";
+    return expectEqual(events.length, 0);
+  });
+
+  check("presence: a neighbour's valid tag is ignored; a forged beacon of ours is reported", () => {
+    const events: UnitEvent[] = [];
+    const p = pipeline(events);
+    const n = p.hp.onAdvertisement(DEFAULT_COMPANY_ID, p.other.next(), -50, 1000, 0);
+    if (n.kind !== AcceptKind.ignored) return "neighbour not ignored: " + n.kind;
+    const forged = p.tag.next();
+    forged[19] ^= 1;
+    const f = p.hp.onAdvertisement(DEFAULT_COMPANY_ID, forged, -50, 2000, 0);
+    if (f.kind !== AcceptKind.forged) return "forgery not caught: " + f.kind;
+    return expectEqual(events.length > 0 && events[0].code === EventCode.forgedFrameSeen, true);
+  });
+}
+
 export function logicChecks(): void {
   tagChecks();
+  presenceChecks();
   queueChecks();
   scheduleChecks();
   commandChecks();

@@ -4,7 +4,7 @@
 // gate the final text (device-gate.ts) and its size. Any violation fails the build, and a failed
 // build leaves no bundle behind that someone could flash by mistake.
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -138,9 +138,8 @@ function libraryNamesOnce(): Set<string> {
     "lib.es2015.symbol.d.ts",
     "lib.es2015.symbol.wellknown.d.ts",
   ].map((f) => join(tsLib, f));
-  files.push(
-    join(import.meta.dirname, "..", "..", "firmware", "targets", "espruino", "espruino.d.ts"),
-  );
+  const boardTypes = join(import.meta.dirname, "..", "..", "firmware", "targets", "espruino");
+  for (const f of readdirSync(boardTypes)) if (f.endsWith(".d.ts")) files.push(join(boardTypes, f));
   const names = new Set<string>(["print", "console", "log", "require", "exports", "module"]);
   libraryNames = names;
   for (const f of files) {

@@ -1,0 +1,81 @@
+// The home unit's parts of the HAL on Espruino that the tag does not need: the BLE link that
+// carries centre-signed commands to the tag, the supply-rail battery reading, the reset reason
+// and the restart. The rest (clock, storage, inputs, scanner, UART, watchdog, indicator, crypto)
+// is shared with the tag in hal-espruino.ts.
+
+import { BootReason } from "../../../protocol/src/core/events";
+import type { TagLink } from "../../base/base-app";
+import type { AnalogInput } from "../../hal/hal";
+import { COMMAND_CHARACTERISTIC, COMMAND_SERVICE } from "./hal-espruino";
+
+/** One GATT write carries at most 20 bytes at the default MTU; the tag reassembles. */
+const GATT_CHUNK = 20;
+
+/**
+ * Sends a command frame to the tag it names (SPEC §5 bytes 1…4), at the address its beacons
+ * last came from (`addressOf`). true means the write was started: whether the tag took it shows
+ * in its next beacons (a re-armed latch clears), which is what the centre watches. One write at
+ * a time; a second while one is under way is refused (the command processor reports it).
+ */
+export function espruinoTagLink(addressOf: (tagId: number) => string | null): TagLink {
+  let busy = false;
+  return {
+    send: (frame) => {
+      const tagId = ((frame[1] << 24) >>> 0) + (frame[2] << 16) + (frame[3] << 8) + frame[4];
+      const address = addressOf(tagId);
+      if (busy || address === null) return false;
+      busy = true;
+      let server: EspruinoGattServer | null = null;
+      let chr: EspruinoGattCharacteristic | null = null;
+      const end = (): void => {
+        busy = false;
+        if (server !== null)
+          try {
+            server.disconnect();
+          } catch (_e) {
+            // already gone
+          }
+      };
+      NRF.connect(address)
+        .then((g) => {
+          server = g;
+          return g.getPrimaryService(COMMAND_SERVICE);
+        })
+        .then((s) => s.getCharacteristic(COMMAND_CHARACTERISTIC))
+        .then((c) => {
+          chr = c;
+          return c.writeValue(frame.subarray(0, GATT_CHUNK));
+        })
+        .then(() => (chr as EspruinoGattCharacteristic).writeValue(frame.subarray(GATT_CHUNK)))
+        .then(end, end);
+      return true;
+    },
+  };
+}
+
+/** A battery (or supply) rail through a divider on an ADC pin: mV = reading × full scale × ratio. */
+export function espruinoRail(pin: EspruinoPin, fullScaleMv: number, divider: number): AnalogInput {
+  return { readMv: () => Math.round(analogRead(pin) * fullScaleMv * divider) };
+}
+
+/** nRF52 POWER.RESETREAS: which reset brought us here (then cleared, so the next one is fresh). */
+const RESETREAS = 0x40000400;
+
+export function espruinoBootReason(): number {
+  let r = 0;
+  try {
+    r = peek32(RESETREAS);
+    poke32(RESETREAS, 0xffffffff);
+  } catch (_e) {
+    return BootReason.other;
+  }
+  if (r & 2) return BootReason.watchdog; // DOG
+  if (r & 4) return BootReason.commanded; // SREQ: E.reboot() or reset()
+  if (r & 8) return BootReason.softwareError; // LOCKUP
+  if (r === 0) return BootReason.powerOn; // power-on or brown-out: the register cannot tell
+  return BootReason.other; // reset pin, wake from System OFF, debugger
+}
+
+export function espruinoRestart(): () => void {
+  return () => E.reboot();
+}
