@@ -8,8 +8,15 @@ import type { CborMap, CborValue } from "../../protocol/src/core/cbor";
 import { AckResult } from "../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../protocol/src/core/cose";
 import { SenderCounter } from "../../protocol/src/core/counters";
-import { BootReason, ClockSource, EventCode } from "../../protocol/src/core/events";
+import {
+  BootReason,
+  ClockSource,
+  EventClass,
+  EventCode,
+  eventClass,
+} from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
+import { SMS_MAX_CHARS, SMS_PREFIX } from "../../protocol/src/core/sms-text";
 import {
   encodeUplink,
   MAX_EVENTS_PER_UPLINK,
@@ -101,6 +108,16 @@ export interface BaseHal {
   restart: () => void;
 }
 
+export interface SmsAlarm {
+  seq: number;
+  envelope: Uint8Array;
+}
+
+/** The most envelope bytes one SMS carries: (160 − "EM1:") base64url characters × 6 / 8. */
+export const SMS_MAX_ENVELOPE = Math.floor(((SMS_MAX_CHARS - SMS_PREFIX.length) * 6) / 8);
+/** Alarms remembered as sent by SMS (the oldest is forgotten first; forgetting costs one more SMS). */
+const SMS_SENT_MEMORY = 64;
+
 export interface BaseApp {
   /** A downlink envelope from MQTT (or an SMS already decoded from text). */
   onDownlink(bytes: Uint8Array): void;
@@ -108,6 +125,14 @@ export interface BaseApp {
   onNetworkTime(utcS: number): void;
   /** Tries to send queued events now (called by the transport when it becomes ready). */
   drain(): void;
+  /**
+   * Pending alarms not yet sent by SMS, oldest first, each as a one-event uplink envelope that
+   * fits one SMS (SPEC §12). They stay in the queue until the broker confirms them: an alarm
+   * that goes by SMS and later over MQTT is the same event (same seq) to the centre.
+   */
+  smsAlarms(max: number): SmsAlarm[];
+  /** The SMS carrying this event left the modem: do not offer it again. */
+  smsSent(seq: number): void;
   queue: EventQueue;
   presence: HomePresence;
   schedules: ScheduleStore;
@@ -352,6 +377,35 @@ export function startBase(
     });
   }
 
+  const smsSentSeqs: number[] = [];
+  function smsAlarms(max: number): SmsAlarm[] {
+    const out: SmsAlarm[] = [];
+    const pending = queue.peek(MAX_EVENTS_PER_UPLINK);
+    for (let i = 0; i < pending.length && out.length < max; i++) {
+      const e = pending[i].event;
+      if (eventClass(e.code) !== EventClass.alarm) break; // alarms come first
+      if (smsSentSeqs.indexOf(e.seq) >= 0) continue;
+      const fc = uplinkCounter.take();
+      if (!fc.ok) break;
+      const env = encodeUplink(sha, id.uplinkKey, id.keyVersion, {
+        unitId: id.unitId,
+        counter: fc.value,
+        sentAt: utc(),
+        events: [e],
+      });
+      if (env.length > SMS_MAX_ENVELOPE)
+        smsSent(e.seq); // cannot fit: MQTT only
+      else out.push({ seq: e.seq, envelope: env });
+    }
+    return out;
+  }
+
+  function smsSent(seq: number): void {
+    if (smsSentSeqs.indexOf(seq) >= 0) return;
+    smsSentSeqs.push(seq);
+    if (smsSentSeqs.length > SMS_SENT_MEMORY) smsSentSeqs.shift();
+  }
+
   function wipeKeys(): void {
     st.erase(RecordName.pairing);
     st.erase(RecordName.identity);
@@ -428,6 +482,8 @@ export function startBase(
       clockKeeper.sync(t, ClockSource.network, clock.monotonic());
     },
     drain: drain,
+    smsAlarms: smsAlarms,
+    smsSent: smsSent,
     queue: queue,
     presence: presence,
     schedules: schedules,
