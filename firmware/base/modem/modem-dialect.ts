@@ -1,0 +1,184 @@
+// What differs between modem families, as data: the driver (modem-driver.ts) speaks only
+// through a ModemDialect, so a SIM7600- or BG96-class modem is a new table (see the comparison
+// in dialect-sim800.ts), not a new driver.
+//
+// A step's text is a template: {apn} {user} {pass} {host} {port} {n} {index} {number} are
+// filled in by fillStep(). Device code: plain objects, no spread (a new table copies fields).
+
+import { type AtCommand, atCommand } from "./at-engine";
+
+/** One AT command as the table describes it (see AtCommand for the meaning of each field). */
+export interface DialectStep {
+  text: string;
+  timeoutMs: number;
+  retries: number;
+  claims: string[];
+  /** [] means ["OK"]. */
+  ends: string[];
+  fails: string[];
+  awaitOk: string[];
+  awaitFail: string[];
+  awaitMs: number;
+}
+
+export interface ModemDialect {
+  name: string;
+  /** After a power-on or reset, wait this long before the first AT (the UART is not up). */
+  bootMs: number;
+  /** "AT" probes (500 ms each) before the modem is declared dead. */
+  syncTries: number;
+  /** Lines a modem prints when it has just (re)booted on its own. */
+  bootUrcs: string[];
+  /** Lines announcing that the modem is switching itself off. */
+  powerDownUrcs: string[];
+  /** Settings after the first OK, in order; each must end OK. */
+  setup: DialectStep[];
+
+  simQuery: DialectStep;
+  simReady: string;
+  /** Registration query; its reply and the URC share `regPrefix`. */
+  regQuery: DialectStep;
+  regPrefix: string;
+  signalQuery: DialectStep;
+  signalPrefix: string;
+  clockQuery: DialectStep;
+  /** Lines that may carry network time (parsed by network-time.ts). */
+  timeUrcs: string[];
+
+  attach: DialectStep;
+  /** Run after contextDown every time (SIM800 accepts CSTT only from IP INITIAL, i.e. after
+   * CIPSHUT), so a context is always brought up from a known state. */
+  contextUp: DialectStep[];
+  contextDown: DialectStep;
+  contextLostUrcs: string[];
+
+  /** {host} {port}. */
+  open: DialectStep;
+  /** {n}: prompt, then exactly n bytes. */
+  send: DialectStep;
+  maxSend: number;
+  /** Data waiting to be read. */
+  dataUrc: string;
+  /** {n}: reads up to n bytes; the header line starts with readHeader and a raw block follows. */
+  read: DialectStep;
+  readHeader: string;
+  /** Comma-separated fields after the header's colon: which holds the block length, which the
+   * bytes still buffered (-1: not reported; read again until a read returns 0). */
+  readLengthField: number;
+  readLeftField: number;
+  maxRead: number;
+  close: DialectStep;
+  closedUrcs: string[];
+
+  /** {number}: prompt, then the text and Ctrl-Z. */
+  smsSend: DialectStep;
+  smsNewUrc: string;
+  /** {index}: header (claims[0]) then the text line. */
+  smsRead: DialectStep;
+  smsDelete: DialectStep;
+  /** Every stored message: header (claims[0]) + text line each. */
+  smsList: DialectStep;
+  smsDeleteAll: DialectStep;
+  /** In the read header: which comma-separated field is the sender (0-based). */
+  smsReadSenderField: number;
+  smsListSenderField: number;
+
+  ringUrc: string;
+  callerIdUrc: string;
+  callEndUrcs: string[];
+  answer: DialectStep;
+  hangUp: DialectStep;
+}
+
+/** A step with the common defaults (final OK, nothing awaited). */
+export function step(text: string, timeoutMs: number, retries: number): DialectStep {
+  return {
+    text: text,
+    timeoutMs: timeoutMs,
+    retries: retries,
+    claims: [],
+    ends: [],
+    fails: [],
+    awaitOk: [],
+    awaitFail: [],
+    awaitMs: 0,
+  };
+}
+
+/** `step` with the lines it claims and the finals that end it. */
+export function stepWith(
+  text: string,
+  timeoutMs: number,
+  retries: number,
+  claims: string[],
+  ends: string[],
+  fails: string[],
+): DialectStep {
+  const s = step(text, timeoutMs, retries);
+  s.claims = claims;
+  s.ends = ends;
+  s.fails = fails;
+  return s;
+}
+
+/** The step's text with each {key} replaced by its value. */
+export function fillText(text: string, keys: string[], values: string[]): string {
+  let t = text;
+  for (let i = 0; i < keys.length; i++) t = t.split("{" + keys[i] + "}").join(values[i]);
+  return t;
+}
+
+/** An engine command from a step (the caller sets done, payload, bodyAfter, raw…). */
+export function fillStep(s: DialectStep, keys: string[], values: string[]): AtCommand {
+  const c = atCommand(fillText(s.text, keys, values), s.timeoutMs, s.retries);
+  c.claims = s.claims;
+  if (s.ends.length > 0) c.ends = s.ends;
+  c.fails = s.fails;
+  c.awaitOk = s.awaitOk;
+  c.awaitFail = s.awaitFail;
+  c.awaitMs = s.awaitMs;
+  return c;
+}
+
+/** The comma-separated fields after the first ':' of a line, spaces and quotes kept. */
+export function fieldsAfterColon(line: string): string[] {
+  const colon = line.indexOf(":");
+  return splitFields(colon < 0 ? line : line.substring(colon + 1));
+}
+
+/** Splits on commas outside double quotes; strips the quotes and surrounding spaces. */
+export function splitFields(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (c === '"') quoted = !quoted;
+    else if (c === "," && !quoted) {
+      out.push(trimSpaces(cur));
+      cur = "";
+    } else cur += c;
+  }
+  out.push(trimSpaces(cur));
+  return out;
+}
+
+function trimSpaces(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charAt(a) === " ") a++;
+  while (b > a && s.charAt(b - 1) === " ") b--;
+  return s.substring(a, b);
+}
+
+/** A non-negative decimal integer (at most 9 digits); -1 otherwise. */
+export function parseCount(s: string): number {
+  if (s.length === 0 || s.length > 9) return -1;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
