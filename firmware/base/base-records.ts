@@ -21,6 +21,7 @@ export const RecordName = {
   schedule: "em.sched",
   settings: "em.cfg",
   acceptor: "em.bcn",
+  network: "em.net",
 } as const;
 
 /** Written by provisioning (tools/), read at boot. */
@@ -31,6 +32,66 @@ export interface UnitIdentity {
   uplinkKey: Uint8Array;
   downlinkKey: Uint8Array;
   wrapKey: Uint8Array;
+}
+
+/**
+ * How the unit reaches the centre, written by provisioning (tools/) next to the identity:
+ * {1 broker host, 2 broker port, 3 APN, 4 APN user, 5 APN password, 6 [centre numbers],
+ * 7 [officer numbers]}. Numbers are international ("+371…"); the first centre number receives
+ * alarm SMS, and only centre numbers may send commands by SMS.
+ */
+export interface NetworkConfig {
+  brokerHost: string;
+  brokerPort: number;
+  apn: string;
+  apnUser: string;
+  apnPass: string;
+  centreNumbers: string[];
+  officerNumbers: string[];
+}
+
+export function encodeNetworkConfig(c: NetworkConfig): Uint8Array {
+  return encodeCbor({
+    1: c.brokerHost,
+    2: c.brokerPort,
+    3: c.apn,
+    4: c.apnUser,
+    5: c.apnPass,
+    6: c.centreNumbers,
+    7: c.officerNumbers,
+  });
+}
+
+function strings(v: CborValue | undefined): string[] | null {
+  if (!(v instanceof Array)) return null;
+  const out: string[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== "string") return null;
+    out.push(x);
+  }
+  return out;
+}
+
+/** null when absent or malformed: the unit then has no way out and says so at boot. */
+export function loadNetworkConfig(st: Storage): NetworkConfig | null {
+  const m = readMap(st, RecordName.network);
+  if (m === null) return null;
+  const centre = strings(m[6]);
+  const officers = strings(m[7]);
+  const port = m[2];
+  if (typeof m[1] !== "string" || typeof port !== "number" || port < 1 || port > 65535) return null;
+  if (typeof m[3] !== "string" || typeof m[4] !== "string" || typeof m[5] !== "string") return null;
+  if (centre === null || officers === null) return null;
+  return {
+    brokerHost: m[1],
+    brokerPort: port,
+    apn: m[3],
+    apnUser: m[4],
+    apnPass: m[5],
+    centreNumbers: centre,
+    officerNumbers: officers,
+  };
 }
 
 export interface Pairing {

@@ -23,6 +23,14 @@ interface Entry {
  */
 const TAG_BUDGET = 13 * 1024;
 
+/**
+ * Issue 4 set 32 KB for the home unit's own logic; measured 51 KB (firmware/README.md,
+ * "Budgets"). Issue 5 adds the SIM800 driver and MQTT client (~37 KB): 89.6 KB in all. The
+ * budget is that plus a margin, so growth still fails the build; an nRF52840 has 1 MB of flash
+ * and the bundle runs from flash.
+ */
+const BASE_BUDGET = 96 * 1024;
+
 export const BUNDLES: Entry[] = [
   { name: "selftest", entry: "tools/selftest/selftest-main.ts", budgetBytes: 128 * 1024 },
   {
@@ -31,6 +39,7 @@ export const BUNDLES: Entry[] = [
     budgetBytes: TAG_BUDGET,
     stripMessages: true,
   },
+  { name: "base", entry: "firmware/targets/espruino/base-main.ts", budgetBytes: BASE_BUDGET },
 ];
 
 async function main(): Promise<number> {

@@ -11,6 +11,7 @@ import { gzipSync } from "node:zlib";
 import * as acorn from "acorn";
 import * as esbuild from "esbuild";
 import ts from "typescript";
+import { aliasPrototypes, aliasThis } from "./alias-this";
 import { checkDeviceSubset, type Violation } from "./device-gate";
 import { hoistFunctions } from "./hoist";
 
@@ -296,7 +297,8 @@ export async function compileBundle(
     logLevel: "silent",
   });
   const wrapped = wrap(r.outputFiles[0].text, globalName);
-  const min = await esbuild.transform(RESERVED_MARKER + ";\n" + wrapped, {
+  const shrunk = aliasThis(aliasPrototypes(wrapped));
+  const min = await esbuild.transform(RESERVED_MARKER + ";\n" + shrunk, {
     target: "es5",
     minifyWhitespace: true,
     minifySyntax: true,

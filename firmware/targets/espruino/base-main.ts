@@ -1,0 +1,136 @@
+// Device entry for the home unit on an nRF52840-class Espruino board (e.g. Jolt.js) with a
+// SIM800 on Serial1. Builds the HAL, boots the app from the provisioned records (identity,
+// pairing, network) and starts the GSM uplink. Without an identity it monitors nothing and says
+// so; without a network record it monitors and queues in flash, and says it cannot send.
+//
+// Board wiring (firmware/README.md, "Home unit board"): SIM800 RX/TX on D5/D6 at 115,200 baud,
+// its RESET on D8 (active low); mains sense on D3 (high while mains is present, through a
+// divider); case switch D4 to GND (closed = case shut); the subject's button D10 to GND; an
+// active buzzer on D9; the backup cell on D31 through a 1:2 divider; LED1.
+
+import { sha256 } from "../../../protocol/src/core/sha256";
+import { type BaseApp, type BaseHal, bootBase, type UplinkTransport } from "../../base/base-app";
+import { loadIdentity, loadNetworkConfig } from "../../base/base-records";
+import { RamSegmentStore } from "../../base/queue/ram-segment-store";
+import type { SegmentStore } from "../../base/queue/segment-store";
+import { DEFAULT_SMS_AFTER_MS, HomeUplink } from "../../base/uplink/home-uplink";
+import type { BleScanner } from "../../hal/hal";
+import { FlashSegmentStore, findQueueFlash } from "./flash-segment-store";
+import {
+  espruinoClock,
+  espruinoCrypto,
+  espruinoIndicator,
+  espruinoInput,
+  espruinoScanner,
+  espruinoStorage,
+  espruinoUart,
+  espruinoWatchdog,
+} from "./hal-espruino";
+import {
+  espruinoBootReason,
+  espruinoRail,
+  espruinoRestart,
+  espruinoTagLink,
+} from "./hal-espruino-base";
+
+/** 64 pages × 4 KB: > 10,000 alarms (firmware/README.md, "Event queue"). */
+const QUEUE_PAGES = 64;
+const MODEM_BAUD = 115200;
+const MODEM_RESET_MS = 200;
+
+function log(msg: string): void {
+  console.log(msg);
+}
+
+/** The queue on free flash pages; without any, a small RAM queue — and the console says so. */
+function queueStore(): SegmentStore {
+  const flash = require("Flash") as unknown as EspruinoFlash;
+  const base = findQueueFlash(flash, QUEUE_PAGES);
+  if (base !== null) return new FlashSegmentStore(flash, base, QUEUE_PAGES);
+  log("EM home unit: no free flash for the event queue; events are kept in RAM only");
+  return new RamSegmentStore(4, 1024);
+}
+
+/** The scanner, remembering where each tag's beacons come from (SPEC §4 bytes 1…4 = tag id). */
+function scannerWithAddresses(addresses: { [tagId: number]: string }): BleScanner {
+  const inner = espruinoScanner();
+  return {
+    start: (companyId, fn) =>
+      inner.start(companyId, (a) => {
+        const d = a.data;
+        if (d.length >= 5)
+          addresses[((d[1] << 24) >>> 0) + (d[2] << 16) + (d[3] << 8) + d[4]] = a.address;
+        fn(a);
+      }),
+    stop: inner.stop,
+  };
+}
+
+function main(): void {
+  const clock = espruinoClock();
+  const storage = espruinoStorage();
+  const indicator = espruinoIndicator(LED1, D9);
+  const crypto = espruinoCrypto(sha256);
+  const addresses: { [tagId: number]: string } = {};
+  const hal: BaseHal = {
+    clock: clock,
+    storage: storage,
+    queueFlash: queueStore(),
+    scanner: scannerWithAddresses(addresses),
+    mains: espruinoInput(D3, false, false),
+    caseSwitch: espruinoInput(D4, true, true),
+    motion: null,
+    battery: espruinoRail(D31, 3600, 2),
+    watchdog: espruinoWatchdog(),
+    indicator: indicator,
+    crypto: crypto,
+    tagLink: espruinoTagLink((tagId) => {
+      const a = addresses[tagId];
+      return a === undefined ? null : a;
+    }),
+    restart: espruinoRestart(),
+  };
+  const id = loadIdentity(storage);
+  const net = loadNetworkConfig(storage);
+  let uplink: HomeUplink | null = null;
+  let transport: UplinkTransport = { ready: () => false, send: (_e, done) => done(false) };
+  if (net === null) log("EM home unit: no network record (em.net); events stay queued in flash");
+  else if (id !== null) {
+    uplink = new HomeUplink(
+      {
+        uart: espruinoUart(MODEM_BAUD, D5, D6),
+        clock: clock,
+        random: () => (E.hwRand() >>> 0) / 4294967296,
+        resetModem: (done) => {
+          digitalWrite(D8, false);
+          clock.setTimeout(() => {
+            digitalWrite(D8, true);
+            done();
+          }, MODEM_RESET_MS);
+        },
+        indicator: indicator,
+        button: espruinoInput(D10, true, true),
+      },
+      id.unitId,
+      {
+        brokerHost: net.brokerHost,
+        brokerPort: net.brokerPort,
+        apn: net.apn,
+        apnUser: net.apnUser,
+        apnPass: net.apnPass,
+        centreNumbers: net.centreNumbers,
+        officerNumbers: net.officerNumbers,
+        smsAfterMs: DEFAULT_SMS_AFTER_MS,
+        keepAliveS: 60,
+      },
+    );
+    transport = uplink.transport;
+  }
+  const app: BaseApp | null = bootBase(hal, transport, espruinoBootReason(), log);
+  if (app !== null && uplink !== null) {
+    uplink.attach(app);
+    uplink.start();
+  }
+}
+
+main();
