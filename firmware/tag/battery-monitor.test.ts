@@ -11,10 +11,10 @@ describe("BatteryMonitor", () => {
     const seq = [3000, 2590, 2650, 2590, 2590, 2650, 2699, 2700, 2600, 2700, 2700];
     const low = seq.map((mv) => {
       m.sample(mv);
-      return m.low();
+      return m.low;
     });
     expect(low).toEqual([false, false, false, false, true, true, true, true, true, true, false]);
-    expect(m.mv()).toBe(2700);
+    expect(m.mv).toBe(2700);
   });
 
   it("a cell resting between the thresholds cannot make the flag flap", () => {
@@ -24,7 +24,7 @@ describe("BatteryMonitor", () => {
     expect(changes).toBe(0);
     for (let i = 0; i < 1000; i++) if (m.sample(i % 3 ? 2599 : 2700)) changes++;
     expect(changes).toBe(1); // set once (two lows in a row), never cleared by single highs
-    expect(m.low()).toBe(true);
+    expect(m.low).toBe(true);
   });
 
   it("returns true exactly on changes", () => {

@@ -8,29 +8,29 @@
 //
 // Between lowMv and clearMv nothing changes, so a cell resting near the threshold (lithium cells
 // recover tens of mV between loads) cannot make the flag flap; one sagging reading cannot set it.
+// The results are data fields, not getters: each getter is ~30 bytes of the tag's 8 KB.
 
 export interface BatteryMonitor {
   /** Records a reading. Returns true when the low flag changed. */
   sample(mv: number): boolean;
-  low(): boolean;
+  low: boolean;
   /** The latest reading, null before the first. */
-  mv(): number | null;
+  mv: number | null;
 }
 
 export function batteryMonitor(lowMv: number, clearMv: number, confirm: number): BatteryMonitor {
-  let low = false;
-  let last: number | null = null;
   let run = 0;
-  return {
+  const m: BatteryMonitor = {
+    low: false,
+    mv: null,
     sample: (mv) => {
-      last = mv;
-      run = (low ? mv >= clearMv : mv < lowMv) ? run + 1 : 0;
+      m.mv = mv;
+      run = (m.low ? mv >= clearMv : mv < lowMv) ? run + 1 : 0;
       if (run < confirm) return false;
       run = 0;
-      low = !low;
+      m.low = !m.low;
       return true;
     },
-    low: () => low,
-    mv: () => last,
   };
+  return m;
 }

@@ -14,38 +14,33 @@ export const MIN_AIR_INTERVAL_MS = 100; // BLE's floor for scannable/non-connect
 export const MAX_AIR_INTERVAL_MS = 10000; // Espruino's ceiling for NRF.setAdvertising
 
 export interface BeaconScheduler {
+  /** The nominal interval in force, ms (a field: the app sets it on a command). */
+  intervalMs: number;
   /** A flag changed: the next frame goes at once and starts a burst. */
   startBurst(): void;
   /** A frame is going out now. rand16: uniform 0…65535. Returns ms until the next frame. */
   next(rand16: number): number;
   /** How often the radio repeats a frame that stays current for gapMs. */
   airIntervalMs(gapMs: number): number;
-  /** The nominal interval in force, ms. */
-  intervalMs(): number;
-  setIntervalMs(ms: number): void;
 }
 
 export function beaconScheduler(cfg: TagConfig, intervalMs: number): BeaconScheduler {
-  let interval = intervalMs;
   let burstLeft = 0; // frames still to send in the current burst, counting the one about to go
-  return {
+  const s: BeaconScheduler = {
+    intervalMs: intervalMs,
     startBurst: () => {
       burstLeft = cfg.burstFrames;
     },
     next: (rand16) => {
-      if (burstLeft > 0) burstLeft--;
-      if (burstLeft > 0) return cfg.burstSpacingMs;
-      const span = Math.floor((interval * cfg.jitterPct) / 100);
-      return interval - span + Math.floor((rand16 * (2 * span + 1)) / 65536);
+      if (burstLeft > 0 && --burstLeft > 0) return cfg.burstSpacingMs;
+      const span = Math.floor((s.intervalMs * cfg.jitterPct) / 100);
+      return s.intervalMs - span + Math.floor((rand16 * (2 * span + 1)) / 65536);
     },
     airIntervalMs: (gapMs) =>
       Math.max(
         MIN_AIR_INTERVAL_MS,
         Math.min(MAX_AIR_INTERVAL_MS, Math.floor(gapMs / cfg.airCopies)),
       ),
-    intervalMs: () => interval,
-    setIntervalMs: (ms) => {
-      interval = ms;
-    },
   };
+  return s;
 }

@@ -1,6 +1,7 @@
 // The tag against virtual hardware and virtual time. Every frame is checked with the protocol's
 // verifyBeacon (VirtualTag.frames) and every counter with a ReceiverCounter, as a home unit would.
 
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BeaconFlag, DEFAULT_COMPANY_ID } from "../../protocol/src/core/beacon";
 import { fromHex } from "../../protocol/src/core/bytes";
@@ -18,6 +19,7 @@ import { VirtualFlash } from "../testing/virtual-flash";
 import { identityFromRoot, type VerifiedFrame, VirtualTag } from "../testing/virtual-tag";
 import { bootTag, CommandResult } from "./tag-app";
 import {
+  COMMAND_GAP,
   defaultTagConfig,
   EDGE_FILTER_MS,
   SUPERVISOR_MS,
@@ -303,7 +305,7 @@ describe("tag: commands", () => {
   });
 
   it("set beacon interval: 30 s ± 10 % from then on, kept across a reboot", () => {
-    const { world, tag } = setup(14);
+    const { world, flash, tag } = setup(14);
     world.advance(11 * MIN);
     expect(tag.app.command(command(tag, 1, TagCommandCode.setBeaconInterval, 30))).toBe(
       CommandResult.accepted,
@@ -320,7 +322,7 @@ describe("tag: commands", () => {
     const g2 = gaps(since(tag, rebootAt + 11 * MIN)); // after the boot and flag-clear bursts
     expect(Math.min(...g2)).toBeGreaterThanOrEqual(27000);
     expect(Math.max(...g2)).toBeLessThanOrEqual(33000);
-    expect(tag.app.intervalMs()).toBe(30000);
+    expect(stateStore(flash).load().intervalS).toBe(30);
   });
 
   it("identify blinks and buzzes for the given seconds", () => {
@@ -331,6 +333,49 @@ describe("tag: commands", () => {
     const p = tag.board.indicator.log[0].pattern!;
     expect(p.totalMs).toBe(10000);
     expect(p.led && p.buzzer).toBe(true);
+  });
+
+  it("classifies command counters exactly as the protocol's ReceiverCounter (SPEC §3)", () => {
+    const { tag } = setup(17);
+    const result = { fresh: 0, duplicate: 4, replay: 3, too_far_ahead: 3 } as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 2 })), {
+          minLength: 1,
+          maxLength: 25,
+        }),
+        (steps) => {
+          tag.reboot(); // a fresh boot: no MAC of a last command in memory
+          const highest = stateStore(tag.board.storage).load().cmdHighest;
+          const rx = new ReceiverCounter(COMMAND_GAP, { highest: highest, mac: null });
+          let checked = 0;
+          for (const [step, arg] of steps) {
+            // Steps of 400,000 cross the gap bound G = 1,000,000; arg 1 or 2: same counter, other MAC.
+            const counter = highest + 1 + step * 400_000;
+            const b = command(tag, counter, TagCommandCode.identify, arg);
+            const r = rx.check(counter, b.subarray(13));
+            const expected = r.ok ? CommandResult.accepted : result[r.code as keyof typeof result];
+            if (tag.app.command(b) !== expected) return false;
+            checked++;
+          }
+          return checked === steps.length;
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a command that flash refuses to record does nothing and can be sent again", () => {
+    const { world, flash, tag } = latched(18);
+    const b = command(tag, 9, TagCommandCode.rearm, RearmMask.strap);
+    flash.cutPowerAfter(0);
+    expect(tag.app.command(b)).toBe(CommandResult.failed);
+    flash.restorePower();
+    world.advance(MIN);
+    expect(tag.last()!.flags).toBe(F.strapLatched);
+    expect(latchedInFlash(flash)).toBe(RearmMask.strap);
+    expect(tag.app.command(b)).toBe(CommandResult.accepted);
+    expect(latchedInFlash(flash)).toBe(0);
   });
 
   it("a command split over two GATT writes (default MTU: 20 + 9 bytes) is joined", () => {

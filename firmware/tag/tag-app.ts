@@ -3,7 +3,7 @@
 //
 // Order that matters (README-tag.md, "States and flags"):
 // 1. a latch (or a re-arm) is written to flash BEFORE the frame that reports it is built;
-// 2. a frame's counter is reserved in flash before it is used (SenderCounter, K = 64);
+// 2. a frame's counter is reserved in flash before it is used (frameCounter, K = 64);
 // 3. a command's counter is written to flash before the command acts, in the same record as
 //    its effect, so neither a replay after reboot nor a half-done command is possible;
 // 4. any change of the flags sends a burst at once; the watchdog is kicked only while frames
@@ -11,12 +11,13 @@
 // Closure style: state lives in locals, which the minifier shortens (the tag budget is 8 KB).
 
 import { BeaconFlag, encodeBeacon } from "../../protocol/src/core/beacon";
-import { ReceiverCounter, SenderCounter } from "../../protocol/src/core/counters";
-import { ErrorCode } from "../../protocol/src/core/errors";
+import { equalBytes, sliceBytes } from "../../protocol/src/core/bytes";
 import {
   TAG_COMMAND_LENGTH,
   TagCommandCode,
-  verifyTagCommand,
+  tagCommandFault,
+  tagCommandFields,
+  tagCommandMacOk,
 } from "../../protocol/src/core/tag-command";
 import type {
   AnalogInput,
@@ -26,7 +27,6 @@ import type {
   Crypto,
   DigitalInput,
   Indicator,
-  Storage,
   Watchdog,
 } from "../hal/hal";
 import { batteryMonitor } from "./battery-monitor";
@@ -42,27 +42,33 @@ import {
 } from "./tag-config";
 import {
   COUNTER_FILE_SIZE,
+  frameCounter,
   IDENTITY_RECORD,
   parseIdentity,
   stateStore,
   type TagIdentity,
-  tickCounterStore,
+  type TagState,
+  type TagStorage,
 } from "./tag-storage";
 import { type TamperInput, tamperInput } from "./tamper-input";
 
-/** What the tag needs from the board. caseInput, commands and indicator are optional. */
+/** A tamper input as the tag uses it: true = closed (strap loop intact, case shut). */
+export type TagInput = Pick<DigitalInput, "read" | "watch">;
+
+/**
+ * What the tag needs from the board: only the parts of each HAL interface it calls, so a board
+ * binding for the tag can leave the rest out. caseInput, commands and indicator are optional.
+ */
 export interface TagHal {
-  clock: Clock;
-  storage: Storage;
-  /** true = strap loop closed (intact). */
-  strap: DigitalInput;
-  /** true = case closed. */
-  caseInput: DigitalInput | null;
+  clock: Pick<Clock, "monotonic" | "setTimeout" | "clearTimeout" | "setInterval">;
+  storage: TagStorage;
+  strap: TagInput;
+  caseInput: TagInput | null;
   battery: AnalogInput;
-  advertiser: BleAdvertiser;
+  advertiser: Pick<BleAdvertiser, "advertise">;
   commands: BleCommandPort | null;
   watchdog: Watchdog;
-  indicator: Indicator | null;
+  indicator: Pick<Indicator, "signal"> | null;
   crypto: Crypto;
 }
 
@@ -86,74 +92,64 @@ export const CommandResult = {
 
 /** Counters for diagnostics (console, simulator, HIL). Not persisted. */
 export interface TagStats {
-  frames: number;
   accepted: number;
   /** Bad MAC, another tag, another key version, malformed, or an over-long write. */
   forged: number;
   /** Counter not above the highest accepted (or too far ahead). */
   replayed: number;
+  /** Frames not sent and state not saved, because flash or the radio refused. */
   errors: number;
 }
 
 export interface TagApp {
-  /** The status flags as they would go out now (SPEC §4). */
-  flags(): number;
   /** Verifies and executes one command (SPEC §5). Returns a CommandResult. */
   command(b: Uint8Array): number;
-  /** The beacon interval in force, ms. */
-  intervalMs(): number;
   stats: TagStats;
 }
 
 const ASSEMBLY_TIMEOUT_MS = 2000;
 
-/** Boots the tag: watchdog, counter reservation, inputs, timers, then a burst. */
+/** Boots the tag: watchdog, inputs, timers, then a burst (its first frame reserves counters). */
 export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
   const clock = hal.clock;
   const sha = hal.crypto.sha256;
   const store = stateStore(hal.storage);
-  const state = store.load();
+  let state = store.load();
   const scheduler = beaconScheduler(
     cfg,
     state.intervalS > 0 ? state.intervalS * 1000 : cfg.beaconIntervalMs,
   );
   const battery = batteryMonitor(cfg.batteryLowMv, cfg.batteryClearMv, BATTERY_CONFIRM);
-  const receiver =
-    state.cmdHighest >= 0
-      ? new ReceiverCounter(COMMAND_GAP, { highest: state.cmdHighest, mac: null })
-      : new ReceiverCounter(COMMAND_GAP);
-  const stats: TagStats = { frames: 0, accepted: 0, forged: 0, replayed: 0, errors: 0 };
+  const nextCounter = frameCounter(hal.storage, COUNTER_K, COUNTER_FILE_SIZE);
+  const stats: TagStats = { accepted: 0, forged: 0, replayed: 0, errors: 0 };
   // Tamper channel i: 0 = strap, 1 = case. SPEC §4 puts the case flags two bits above the
   // strap's (open 0x01/0x04, latched 0x02/0x08); SPEC §5 its re-arm bit one above (0x01/0x02).
-  const inputs: DigitalInput[] = [hal.strap];
-  if (hal.caseInput !== null) inputs.push(hal.caseInput);
   const machines: TamperInput[] = [];
-  const timers: number[] = [];
-  const onDue: (() => void)[] = [];
   const assembly = new Uint8Array(TAG_COMMAND_LENGTH);
   let assemblyLen = 0;
   let assemblyAt = 0;
-  let counter: SenderCounter | null = null;
+  /** MAC of the last accepted command, to tell a retried write from a replay (this boot only). */
+  let lastMac: Uint8Array | null = null;
   let rebooted = true;
   let sentFlags = -1;
   let frameTimer = 0;
-  let lastFrameAt = 0;
-  let lastGap = 0;
+  /** When the next frame was due after the last one that went out (the watchdog's measure). */
+  let frameDue = 0;
 
   function flags(): number {
-    let f = 0;
-    for (let i = 0; i < machines.length; i++) {
-      if (machines[i].openNow()) f |= BeaconFlag.strapOpen << (2 * i);
-      if (machines[i].latched()) f |= BeaconFlag.strapLatched << (2 * i);
-    }
-    if (battery.low()) f |= BeaconFlag.batteryLow;
+    let f = battery.low ? BeaconFlag.batteryLow : 0;
     if (rebooted) f |= BeaconFlag.rebooted;
+    for (let i = 0; i < machines.length; i++) {
+      if (machines[i].openNow) f |= BeaconFlag.strapOpen << (2 * i);
+      if (machines[i].latched) f |= BeaconFlag.strapLatched << (2 * i);
+    }
     return f;
   }
 
-  function saveState(): boolean {
+  function save(s: TagState): boolean {
     try {
-      store.save(state);
+      store.save(s);
+      state = s;
       return true;
     } catch (_e) {
       stats.errors++;
@@ -166,46 +162,38 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
     const r = hal.crypto.randomBytes(2);
     const gap = scheduler.next((r[0] << 8) | r[1]);
     // The next frame is scheduled first, so a failure below cannot end the loop.
-    frameTimer = clock.setTimeout(onFrame, gap);
+    frameTimer = clock.setTimeout(() => {
+      frameTimer = 0;
+      sendFrame();
+    }, gap);
     try {
-      const c = (counter as SenderCounter).take();
-      if (!c.ok) throw new Error(c.code);
       const f = flags();
-      const frame = encodeBeacon(sha, id.beaconKey, id.companyId, {
-        tagId: id.tagId,
-        counter: c.value,
-        flags: f,
-        batteryMv: battery.mv(),
-        keyVersion: id.keyVersion,
-      });
       hal.advertiser.advertise(
         id.companyId,
-        frame,
+        encodeBeacon(sha, id.beaconKey, id.companyId, {
+          tagId: id.tagId,
+          counter: nextCounter(),
+          flags: f,
+          batteryMv: battery.mv,
+          keyVersion: id.keyVersion,
+        }),
         scheduler.airIntervalMs(gap),
         hal.commands !== null,
       );
       sentFlags = f;
-      lastFrameAt = now;
-      lastGap = gap;
-      stats.frames++;
+      frameDue = now + gap;
     } catch (_e) {
       stats.errors++;
     }
   }
 
-  function onFrame(): void {
-    frameTimer = 0;
-    sendFrame();
-  }
-
   /** Persists new latches, then sends a burst if the flags differ from the last frame's. */
   function update(): void {
     let latches = 0;
-    for (let i = 0; i < machines.length; i++) if (machines[i].latched()) latches |= 1 << i;
-    if (latches !== state.latches) {
-      state.latches = latches;
-      saveState(); // on failure the flag still goes out: reporting a tamper beats hiding it
-    }
+    for (let i = 0; i < machines.length; i++) if (machines[i].latched) latches |= 1 << i;
+    // On a failed write the flag still goes out: reporting a tamper beats hiding it.
+    if (latches !== state.latches)
+      save({ latches: latches, intervalS: state.intervalS, cmdHighest: state.cmdHighest });
     if (flags() === sentFlags) return;
     scheduler.startBurst();
     clock.clearTimeout(frameTimer);
@@ -214,77 +202,84 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
 
   // ------------------------------------------------------------------ tamper inputs
 
-  function arm(i: number): void {
-    clock.clearTimeout(timers[i]);
-    timers[i] = 0;
-    const due = machines[i].deadline();
-    if (due >= 0) timers[i] = clock.setTimeout(onDue[i], Math.max(due - clock.monotonic(), 0));
-  }
-
-  function event(i: number, changed: boolean): void {
-    if (changed) update();
-    arm(i);
-  }
-
-  function watch(i: number): void {
-    const latched = ((state.latches >> i) & 1) === 1;
-    const m = tamperInput(cfg.debounceMs, inputs[i].read(), latched, clock.monotonic());
+  function watch(input: TagInput, i: number): void {
+    const m = tamperInput(
+      cfg.debounceMs,
+      input.read(),
+      ((state.latches >> i) & 1) === 1,
+      clock.monotonic(),
+    );
+    let timer = 0;
+    /** After every edge or deadline: report a change, then wait for the next deadline. */
+    function event(changed: boolean): void {
+      if (changed) update();
+      clock.clearTimeout(timer);
+      timer =
+        m.deadline < 0
+          ? 0
+          : clock.setTimeout(
+              () => {
+                timer = 0; // fired: the handle may be reused, so it must not be cleared later
+                event(m.tick(clock.monotonic()));
+              },
+              Math.max(m.deadline - clock.monotonic(), 0),
+            );
+    }
     machines.push(m);
-    timers.push(0);
-    onDue.push(() => {
-      timers[i] = 0;
-      event(i, m.tick(clock.monotonic()));
-    });
-    inputs[i].watch(EDGE_FILTER_MS, (level, atMs) => {
-      event(i, m.level(level, atMs));
-    });
-    arm(i);
+    input.watch(EDGE_FILTER_MS, (level, atMs) => event(m.level(level, atMs)));
+    event(false);
   }
 
   // ------------------------------------------------------------------ commands (SPEC §5)
 
   function command(b: Uint8Array): number {
-    const v = verifyTagCommand(sha, id.commandKey, id.tagId, b);
-    if (!v.ok || v.value.keyVersion !== id.keyVersion) {
+    const c = tagCommandFault(b) === null ? tagCommandFields(b) : null;
+    if (
+      c === null ||
+      c.tagId !== id.tagId ||
+      c.keyVersion !== id.keyVersion ||
+      !tagCommandMacOk(sha, id.commandKey, b)
+    ) {
       stats.forged++;
       return FORGED;
     }
-    const cmd = v.value;
-    const fresh = receiver.check(cmd.counter, cmd.mac);
-    if (!fresh.ok) {
-      if (fresh.code === ErrorCode.duplicate) return DUPLICATE;
+    // SPEC §3 freshness (ReceiverCounter's rule, gap G): above the highest accepted and at most
+    // G beyond it; the highest again with the same MAC is a retried write.
+    const h = state.cmdHighest;
+    if (h >= 0 && (c.counter <= h || c.counter - h > COMMAND_GAP)) {
+      if (c.counter === h && lastMac !== null && equalBytes(c.mac, lastMac)) return DUPLICATE;
       stats.replayed++;
       return REPLAYED;
     }
-    stats.accepted++;
     // Decide, record (counter and effect in one write), then act.
-    const latches = state.latches;
-    const intervalS = state.intervalS;
     let clear = 0;
     let result = ACCEPTED;
-    if (cmd.code === TagCommandCode.rearm) {
-      for (let i = 0; i < machines.length; i++) {
-        if (!(cmd.arg & (1 << i))) continue;
-        if (machines[i].openNow()) result = REFUSED;
-        else clear |= 1 << i;
-      }
-      state.latches = latches & ~clear;
-    } else if (cmd.code === TagCommandCode.setBeaconInterval) state.intervalS = cmd.arg;
-    state.cmdHighest = cmd.counter;
-    if (!saveState()) {
-      state.latches = latches;
-      state.intervalS = intervalS;
+    if (c.code === TagCommandCode.rearm)
+      for (let i = 0; i < machines.length; i++)
+        if (c.arg & (1 << i)) {
+          if (machines[i].openNow) result = REFUSED;
+          else clear |= 1 << i;
+        }
+    const interval = c.code === TagCommandCode.setBeaconInterval;
+    if (
+      !save({
+        latches: state.latches & ~clear,
+        intervalS: interval ? c.arg : state.intervalS,
+        cmdHighest: c.counter,
+      })
+    )
       return FAILED;
-    }
+    stats.accepted++;
+    lastMac = sliceBytes(c.mac, 0, c.mac.length);
     for (let i = 0; i < machines.length; i++) if (clear & (1 << i)) machines[i].rearm();
-    if (cmd.code === TagCommandCode.setBeaconInterval) scheduler.setIntervalMs(cmd.arg * 1000);
-    if (cmd.code === TagCommandCode.identify && hal.indicator !== null)
+    if (interval) scheduler.intervalMs = c.arg * 1000;
+    if (c.code === TagCommandCode.identify && hal.indicator !== null)
       hal.indicator.signal({
         led: true,
         buzzer: true,
         onMs: 200,
         offMs: 800,
-        totalMs: cmd.arg * 1000,
+        totalMs: c.arg * 1000,
       });
     update();
     return result;
@@ -293,62 +288,53 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
   /** GATT writes: a 29-byte write is a command; shorter writes are joined (default MTU: 20). */
   function commandBytes(d: Uint8Array): void {
     const now = clock.monotonic();
-    if (d.length === TAG_COMMAND_LENGTH) {
-      assemblyLen = 0;
-      command(d);
-      return;
-    }
-    if (now - assemblyAt > ASSEMBLY_TIMEOUT_MS) assemblyLen = 0;
+    // A whole command, or a fragment after a pause, starts a new one.
+    let n =
+      d.length === TAG_COMMAND_LENGTH || now - assemblyAt > ASSEMBLY_TIMEOUT_MS ? 0 : assemblyLen;
     assemblyAt = now;
-    if (assemblyLen + d.length > TAG_COMMAND_LENGTH) {
-      assemblyLen = 0;
+    assemblyLen = 0;
+    if (n + d.length > TAG_COMMAND_LENGTH) {
       stats.forged++;
       return;
     }
-    assembly.set(d, assemblyLen);
-    assemblyLen += d.length;
-    if (assemblyLen < TAG_COMMAND_LENGTH) return;
-    assemblyLen = 0;
-    command(assembly);
+    assembly.set(d, n);
+    n += d.length;
+    if (n < TAG_COMMAND_LENGTH) assemblyLen = n;
+    else command(assembly);
   }
 
   // ------------------------------------------------------------------ boot
 
   hal.watchdog.start(WATCHDOG_MS);
-  hal.watchdog.kick();
-  counter = new SenderCounter(
-    tickCounterStore(hal.storage, COUNTER_K, COUNTER_FILE_SIZE),
-    COUNTER_K,
-  );
-  for (let i = 0; i < inputs.length; i++) watch(i);
-  battery.sample(hal.battery.readMv());
-  clock.setInterval(() => {
+  watch(hal.strap, 0);
+  if (hal.caseInput !== null) watch(hal.caseInput, 1);
+  function readBattery(): void {
     if (battery.sample(hal.battery.readMv())) update();
-  }, cfg.batteryPeriodMs);
+  }
+  readBattery();
+  clock.setInterval(readBattery, cfg.batteryPeriodMs);
   clock.setTimeout(() => {
     rebooted = false;
     update();
   }, cfg.rebootFlagMs);
   // The watchdog is kicked only while frames go out on time.
   clock.setInterval(() => {
-    if (clock.monotonic() - lastFrameAt - lastGap <= SUPERVISOR_MS) hal.watchdog.kick();
+    if (clock.monotonic() - frameDue <= SUPERVISOR_MS) hal.watchdog.kick();
   }, SUPERVISOR_MS);
   if (hal.commands !== null) hal.commands.listen(commandBytes);
   update();
 
-  return { flags: flags, command: command, intervalMs: scheduler.intervalMs, stats: stats };
+  return { command: command, stats: stats };
 }
 
 /**
  * Boots a tag from its provisioned identity. Without a valid identity record it says so on the
- * console and sends no frames (and starts no watchdog, so the lab can still provision it).
+ * console and sends no frames (and starts no watchdog, so the lab can still provision it); the
+ * board's own advertising, untouched, stays on.
  */
 export function bootTag(hal: TagHal, cfg: TagConfig, log: (msg: string) => void): TagApp | null {
   const id = parseIdentity(hal.storage.read(IDENTITY_RECORD));
-  if (id === null) {
-    log("em: no valid " + IDENTITY_RECORD + ", not provisioned: no beacons");
-    hal.advertiser.stop();
-    return null;
-  }
-  return startTag(hal, id, cfg);
+  if (id !== null) return startTag(hal, id, cfg);
+  log("em: no valid " + IDENTITY_RECORD + ", not provisioned: no beacons");
+  return null;
 }

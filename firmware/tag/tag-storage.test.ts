@@ -6,11 +6,11 @@ import {
   COUNTER_FILE_SIZE,
   COUNTER_FILES,
   encodeIdentity,
+  frameCounter,
   IDENTITY_LENGTH,
   parseIdentity,
   stateStore,
   type TagState,
-  tickCounterStore,
 } from "./tag-storage";
 
 const K = 64;
@@ -43,38 +43,81 @@ describe("identity record (em.id)", () => {
   });
 });
 
-describe("TickCounterStore", () => {
+/** A counter file as the tag writes it: base, K, check byte, then `ticks` programmed ticks. */
+function counterFile(base: number, k: number, ticks: number): Uint8Array {
+  const b = new Uint8Array(COUNTER_FILE_SIZE).fill(0xff);
+  b.set([0xc7, base >= 2 ** 32 ? 1 : 0], 0);
+  new DataView(b.buffer).setUint32(2, base % 2 ** 32);
+  new DataView(b.buffer).setUint16(6, k);
+  b[8] = b.subarray(0, 8).reduce((s, x) => s + x, 0) & 255;
+  b.fill(0, 9, 9 + ticks);
+  return b;
+}
+
+describe("frameCounter (tick log)", () => {
   it("a reservation costs one byte appended; a full file moves to the other name", () => {
     const flash = new VirtualFlash(40960);
-    const st = tickCounterStore(flash, K, COUNTER_FILE_SIZE);
-    expect(st.load()).toBeNull();
-    st.save(64); // first save: a file
-    for (let v = 128; v <= 64 * 248; v += 64) st.save(v); // 247 ticks fill the file
+    const next = frameCounter(flash, K, COUNTER_FILE_SIZE);
+    expect(flash.writes).toBe(0); // nothing until the first counter is taken
+    expect(next()).toBe(0); // first reservation (64): a file
+    for (let c = 1; c < 64 * 248; c++) expect(next()).toBe(c); // 247 ticks fill the file
     expect(flash.writesByName[COUNTER_FILES[0]]).toBe(248);
     expect(flash.bytesWritten).toBe(9 + 247);
-    st.save(64 * 249); // no room: the other file
+    expect(flash.read(COUNTER_FILES[0])).toEqual(counterFile(64, K, 247));
+    expect(next()).toBe(64 * 248); // no room for a tick: the other file
     expect(flash.writesByName[COUNTER_FILES[1]]).toBe(1);
-    expect(tickCounterStore(flash, K, COUNTER_FILE_SIZE).load()).toBe(64 * 249);
+    expect(flash.read(COUNTER_FILES[1])).toEqual(counterFile(64 * 249, K, 0));
+    // A reboot continues above the larger reservation.
+    expect(frameCounter(flash, K, COUNTER_FILE_SIZE)()).toBe(64 * 249);
     expect(flash.violations).toBe(0);
   });
 
-  it("holds values up to 2^32 (the exhausted reservation)", () => {
+  it("counts up to 2^32 − 1 and then refuses (the exhausted reservation is 2^32)", () => {
     const flash = new VirtualFlash(40960);
-    const st = tickCounterStore(flash, K, COUNTER_FILE_SIZE);
-    st.save(0x100000000);
-    expect(tickCounterStore(flash, K, COUNTER_FILE_SIZE).load()).toBe(0x100000000);
+    flash.create(
+      COUNTER_FILES[0],
+      COUNTER_FILE_SIZE,
+      counterFile(2 ** 32 - 2, K, 0).subarray(0, 9),
+    );
+    const next = frameCounter(flash, K, COUNTER_FILE_SIZE);
+    expect(next()).toBe(2 ** 32 - 2);
+    expect(next()).toBe(2 ** 32 - 1);
+    expect(() => next()).toThrow();
+    expect(flash.read(COUNTER_FILES[1])).toEqual(counterFile(2 ** 32, K, 0));
+    expect(() => frameCounter(flash, K, COUNTER_FILE_SIZE)()).toThrow();
   });
 
   it("a new K (firmware update) starts a new file with the right meaning", () => {
     const flash = new VirtualFlash(40960);
-    const a = tickCounterStore(flash, 64, COUNTER_FILE_SIZE);
-    a.save(64);
-    a.save(128);
-    const b = tickCounterStore(flash, 16, COUNTER_FILE_SIZE);
-    expect(b.load()).toBe(128);
-    b.save(144);
-    b.save(160);
-    expect(tickCounterStore(flash, 16, COUNTER_FILE_SIZE).load()).toBe(160);
+    const a = frameCounter(flash, 64, COUNTER_FILE_SIZE);
+    for (let i = 0; i < 65; i++) a(); // reservations 64, 128
+    const b = frameCounter(flash, 16, COUNTER_FILE_SIZE);
+    expect(b()).toBe(128);
+    expect(flash.read(COUNTER_FILES[1])).toEqual(counterFile(144, 16, 0));
+    for (let i = 0; i < 16; i++) b();
+    expect(frameCounter(flash, 16, COUNTER_FILE_SIZE)()).toBe(160);
+  });
+
+  it("gives what SenderCounter gives over the same sequence of boots (the SPEC §3 rule)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 150 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 64 }),
+        (framesPerBoot, k) => {
+          const flash = new VirtualFlash(40960);
+          let stored: number | null = null;
+          const memory = { load: () => stored, save: (v: number) => void (stored = v) };
+          for (const n of framesPerBoot) {
+            const ours = frameCounter(flash, k, COUNTER_FILE_SIZE);
+            const reference = new SenderCounter(memory, k);
+            // SenderCounter reserves at construction, ours before its first counter.
+            for (let i = 0; i < n; i++) if (ours() !== take(reference)) return false;
+            if (n === 0) ours(); // the same reservation, so the next boot starts alike
+          }
+          return true;
+        },
+      ),
+    );
   });
 
   it("a power cut at any flash operation never lets a counter repeat", () => {
@@ -87,17 +130,11 @@ describe("TickCounterStore", () => {
           let highest = -1;
           for (let boot = 0; boot < framesPerBoot.length; boot++) {
             flash.cutPowerAfter(cuts[boot]); // the power fails somewhere in this boot
-            let s: SenderCounter;
-            try {
-              s = new SenderCounter(tickCounterStore(flash, K, COUNTER_FILE_SIZE), K);
-            } catch {
-              flash.restorePower();
-              continue; // died while booting
-            }
+            const next = frameCounter(flash, K, COUNTER_FILE_SIZE);
             for (let i = 0; i < framesPerBoot[boot]; i++) {
               let c: number;
               try {
-                c = take(s);
+                c = next();
               } catch {
                 break; // died: this frame was never sent
               }

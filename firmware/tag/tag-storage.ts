@@ -14,8 +14,10 @@ import {
   writeU16BE,
   writeU32BE,
 } from "../../protocol/src/core/bytes";
-import type { CounterStore } from "../../protocol/src/core/counters";
 import type { Storage } from "../hal/hal";
+
+/** What the tag uses of the HAL's Storage. */
+export type TagStorage = Pick<Storage, "read" | "write" | "create" | "writeAt">;
 
 // ---------------------------------------------------------------- identity (written by provisioning)
 
@@ -59,10 +61,19 @@ export function encodeIdentity(id: TagIdentity): Uint8Array {
   return b;
 }
 
+/** The check byte of a record: the sum of its first n bytes mod 256, at offset n. */
 function sum8(b: Uint8Array, n: number): number {
   let s = 0;
-  for (let i = 0; i < n; i++) s = (s + b[i]) & 255;
-  return s;
+  for (let i = 0; i < n; i++) s += b[i];
+  return s & 255;
+}
+
+function seal(b: Uint8Array, n: number): void {
+  b[n] = sum8(b, n);
+}
+
+function sealed(b: Uint8Array, n: number): boolean {
+  return b[n] === sum8(b, n);
 }
 
 // ---------------------------------------------------------------- frame counter (SPEC §3, K = 64)
@@ -73,72 +84,78 @@ export const COUNTER_FILE_SIZE = 256;
 const CTR_MAGIC = 0xc7;
 const CTR_HEAD = 9; // magic, base (5 bytes: 0/1 then uint32), step K (2), check
 const TICK = new Uint8Array([0]);
+const COUNTERS = 0x100000000; // 2^32: every counter used
 
 /**
- * The sender counter's reservation as a tick log. A file holds a base value and step K; every
- * non-erased byte after the header adds K (a half-programmed tick also counts: the safe way).
- * `save(v)` with v = current + K appends one tick; anything else (a full file, another K, the
- * first save) writes a fresh file under the other name. `load` takes the larger of the two, so
- * a power cut while a new file is written leaves the older, still valid, reservation.
- * `save` throws when flash refuses: a counter is never used before its reservation is stored.
+ * The beacon counter: SPEC §3's sender rule (the protocol's SenderCounter) over a tick log.
+ * Returns a function that gives the next counter, having first stored in flash a reservation
+ * above it: whatever the flash holds after a power cut is above every counter already used.
+ * Throws when flash refuses a reservation or when all 2^32 counters are used.
+ *
+ * The rule is written here rather than taken from protocol/src/core/counters.ts because that
+ * module's classes come whole into a bundle (the minifier cannot drop ES5 classes), with the
+ * receiver and the error table the tag does not need; tag-storage.test.ts checks this copy
+ * against SenderCounter.
+ *
+ * Tick log: a file holds a base value and its step K; every non-erased byte after the header
+ * adds K (a half-programmed tick also counts: the safe way). A reservation that is the last one
+ * + K appends one tick; anything else (a full file, another K, the first one) writes a fresh file
+ * under the other name. Loading takes the larger of the two files, so a power cut while a new
+ * file is written leaves the older, still valid, reservation.
  */
-export function tickCounterStore(storage: Storage, k: number, size: number): CounterStore {
-  let loaded = false;
-  let slot = -1; // the file holding the current value, and what it says:
-  let value = 0;
+export function frameCounter(storage: TagStorage, k: number, size: number): () => number {
+  let slot = -1; // the file holding the reservation, and what it says:
+  let reserved = 0;
   let step = 0;
   let pos = 0; // next tick offset
   let len = 0;
-
-  function load(): number | null {
-    loaded = true;
-    slot = -1;
-    for (let i = 0; i < 2; i++) {
-      const b = storage.read(COUNTER_FILES[i]);
-      if (b === null || b.length <= CTR_HEAD || b[0] !== CTR_MAGIC || b[1] > 1) continue;
-      if (sum8(b, CTR_HEAD - 1) !== b[CTR_HEAD - 1]) continue;
-      let p = CTR_HEAD;
-      while (p < b.length && b[p] !== 0xff) p++;
-      const v = b[1] * 0x100000000 + readU32BE(b, 2) + (p - CTR_HEAD) * readU16BE(b, 6);
-      if (slot < 0 || v > value) {
-        slot = i;
-        value = v;
-        step = readU16BE(b, 6);
-        pos = p;
-        len = b.length;
-      }
+  for (let i = 0; i < 2; i++) {
+    const b = storage.read(COUNTER_FILES[i]);
+    if (b === null || b.length <= CTR_HEAD || b[0] !== CTR_MAGIC || b[1] > 1) continue;
+    if (!sealed(b, CTR_HEAD - 1)) continue;
+    let p = CTR_HEAD;
+    while (p < b.length && b[p] !== 0xff) p++;
+    const v = b[1] * COUNTERS + readU32BE(b, 2) + (p - CTR_HEAD) * readU16BE(b, 6);
+    if (slot < 0 || v > reserved) {
+      slot = i;
+      reserved = v;
+      step = readU16BE(b, 6);
+      pos = p;
+      len = b.length;
     }
-    return slot < 0 ? null : value;
   }
+  let next = reserved;
 
-  function save(v: number): void {
-    if (!loaded) load();
+  function reserve(v: number): void {
     if (
       slot >= 0 &&
-      v === value + step &&
+      v === reserved + step &&
       pos < len &&
       storage.writeAt(COUNTER_FILES[slot], pos, TICK)
-    ) {
+    )
       pos++;
-      value = v;
-      return;
+    else {
+      const other = slot === 0 ? 1 : 0;
+      const head = new Uint8Array(CTR_HEAD);
+      head[0] = CTR_MAGIC;
+      head[1] = v >= COUNTERS ? 1 : 0;
+      writeU32BE(head, 2, v % COUNTERS);
+      writeU16BE(head, 6, k);
+      seal(head, CTR_HEAD - 1);
+      if (!storage.create(COUNTER_FILES[other], size, head)) throw new Error("flash");
+      slot = other;
+      step = k;
+      pos = CTR_HEAD;
+      len = size;
     }
-    const other = slot === 0 ? 1 : 0;
-    const head = new Uint8Array(CTR_HEAD);
-    head[0] = CTR_MAGIC;
-    head[1] = v >= 0x100000000 ? 1 : 0;
-    writeU32BE(head, 2, v % 0x100000000);
-    writeU16BE(head, 6, k);
-    head[CTR_HEAD - 1] = sum8(head, CTR_HEAD - 1);
-    if (!storage.create(COUNTER_FILES[other], size, head)) throw new Error("flash");
-    slot = other;
-    value = v;
-    step = k;
-    pos = CTR_HEAD;
-    len = size;
+    reserved = v;
   }
 
-  return { load: load, save: save };
+  return () => {
+    if (next >= COUNTERS) throw new Error("counters used up");
+    if (next >= reserved) reserve(Math.min(next + k, COUNTERS));
+    return next++;
+  };
 }
 
 // ---------------------------------------------------------------- latches, interval, command counter
@@ -160,7 +177,7 @@ export interface TagState {
 }
 
 export interface StateStore {
-  /** The newest valid copy, or defaults when there is none. */
+  /** The newest valid copy, or defaults when there is none. Call once before save. */
   load(): TagState;
   /** Throws when flash refuses the write: the caller must not act as if it were saved. */
   save(s: TagState): void;
@@ -171,46 +188,42 @@ export interface StateStore {
  * 14-byte record alternating between two names; each copy carries a sequence number, a sum and
  * a commit byte written last, and `load` takes the valid copy with the highest sequence number.
  */
-export function stateStore(storage: Storage): StateStore {
-  let loaded = false;
+export function stateStore(storage: TagStorage): StateStore {
   let seq = 0;
   let slot = -1;
-
-  function load(): TagState {
-    const s: TagState = { latches: 0, intervalS: 0, cmdHighest: -1 };
-    loaded = true;
-    slot = -1;
-    for (let i = 0; i < 2; i++) {
-      const b = storage.read(STATE_RECORDS[i]);
-      if (b === null || b.length !== STATE_LENGTH || b[STATE_LENGTH - 1] !== STATE_COMMIT) continue;
-      if (sum8(b, STATE_LENGTH - 2) !== b[STATE_LENGTH - 2]) continue;
-      const n = readU32BE(b, 0);
-      if (slot >= 0 && n <= seq) continue;
-      slot = i;
-      seq = n;
-      s.latches = b[4];
-      s.intervalS = readU16BE(b, 5);
-      s.cmdHighest = b[7] ? readU32BE(b, 8) : -1;
-    }
-    return s;
-  }
-
-  function save(s: TagState): void {
-    if (!loaded) load();
-    const b = new Uint8Array(STATE_LENGTH);
-    const n = slot < 0 ? 1 : seq + 1;
-    writeU32BE(b, 0, n);
-    b[4] = s.latches;
-    writeU16BE(b, 5, s.intervalS);
-    b[7] = s.cmdHighest >= 0 ? 1 : 0;
-    writeU32BE(b, 8, Math.max(s.cmdHighest, 0));
-    b[STATE_LENGTH - 2] = sum8(b, STATE_LENGTH - 2);
-    b[STATE_LENGTH - 1] = STATE_COMMIT;
-    const target = slot === 0 ? 1 : 0;
-    if (!storage.write(STATE_RECORDS[target], b)) throw new Error("flash");
-    slot = target;
-    seq = n;
-  }
-
-  return { load: load, save: save };
+  return {
+    load: () => {
+      const s: TagState = { latches: 0, intervalS: 0, cmdHighest: -1 };
+      slot = -1;
+      for (let i = 0; i < 2; i++) {
+        const b = storage.read(STATE_RECORDS[i]);
+        if (b === null || b.length !== STATE_LENGTH || b[STATE_LENGTH - 1] !== STATE_COMMIT)
+          continue;
+        const n = readU32BE(b, 0);
+        if (!sealed(b, STATE_LENGTH - 2) || (slot >= 0 && n <= seq)) continue;
+        slot = i;
+        seq = n;
+        s.latches = b[4];
+        s.intervalS = readU16BE(b, 5);
+        s.cmdHighest = b[7] ? readU32BE(b, 8) : -1;
+      }
+      return s;
+    },
+    save: (s) => {
+      const b = new Uint8Array(STATE_LENGTH);
+      const target = slot === 0 ? 1 : 0;
+      writeU32BE(b, 0, seq + 1);
+      b[4] = s.latches;
+      writeU16BE(b, 5, s.intervalS);
+      if (s.cmdHighest >= 0) {
+        b[7] = 1;
+        writeU32BE(b, 8, s.cmdHighest);
+      }
+      seal(b, STATE_LENGTH - 2);
+      b[STATE_LENGTH - 1] = STATE_COMMIT;
+      if (!storage.write(STATE_RECORDS[target], b)) throw new Error("flash");
+      slot = target;
+      seq++;
+    },
+  };
 }

@@ -21,12 +21,12 @@ describe("TamperInput", () => {
   it("latches an open that lasts the debounce, and reports it at exactly that time", () => {
     const t = tamperInput(D, true, false, 0);
     expect(t.level(false, 1000)).toBe(false);
-    expect(t.deadline()).toBe(1500);
+    expect(t.deadline).toBe(1500);
     expect(t.tick(1499)).toBe(false);
-    expect(t.openNow()).toBe(false);
+    expect(t.openNow).toBe(false);
     expect(t.tick(1500)).toBe(true);
-    expect(t.openNow()).toBe(true);
-    expect(t.latched()).toBe(true);
+    expect(t.openNow).toBe(true);
+    expect(t.latched).toBe(true);
   });
 
   it("chatter shorter than the debounce never latches, whatever its pattern", () => {
@@ -42,7 +42,7 @@ describe("TamperInput", () => {
           for (const p of pairs) durations.push(p[0], p[1]);
           const end = feed(t, durations, 0);
           t.tick(end + 10 * D);
-          return !t.latched() && !t.openNow() && t.glitches() === pairs.length;
+          return !t.latched && !t.openNow && t.glitches === pairs.length;
         },
       ),
     );
@@ -52,11 +52,11 @@ describe("TamperInput", () => {
     const a = tamperInput(D, true, false, 0);
     a.level(false, 0);
     a.level(true, D - 1);
-    expect(a.latched()).toBe(false);
+    expect(a.latched).toBe(false);
     const b = tamperInput(D, true, false, 0);
     b.level(false, 0);
     b.level(true, D); // the due transition is applied before the edge
-    expect(b.latched()).toBe(true);
+    expect(b.latched).toBe(true);
   });
 
   it("closing again clears open-now after the debounce but never the latch", () => {
@@ -64,13 +64,13 @@ describe("TamperInput", () => {
     t.level(false, 0);
     t.tick(D);
     t.level(true, 2000);
-    expect(t.openNow()).toBe(true); // not yet: closing must be stable too
+    expect(t.openNow).toBe(true); // not yet: closing must be stable too
     t.level(false, 2100); // flapping ends of a cut wire
     t.level(true, 2200);
     t.tick(2200 + D);
-    expect(t.deadline()).toBe(-1);
-    expect(t.openNow()).toBe(false);
-    expect(t.latched()).toBe(true);
+    expect(t.deadline).toBe(-1);
+    expect(t.openNow).toBe(false);
+    expect(t.latched).toBe(true);
   });
 
   it("re-arm clears the latch only while closed", () => {
@@ -78,20 +78,20 @@ describe("TamperInput", () => {
     t.level(false, 0);
     t.tick(D);
     expect(t.rearm()).toBe(false);
-    expect(t.latched()).toBe(true);
+    expect(t.latched).toBe(true);
     t.level(true, 1000);
     t.tick(1000 + D);
     expect(t.rearm()).toBe(true);
-    expect(t.latched()).toBe(false);
+    expect(t.latched).toBe(false);
   });
 
   it("an input open at boot latches after the debounce; a stored latch is kept", () => {
     const t = tamperInput(D, false, false, 0);
-    expect(t.openNow()).toBe(false);
+    expect(t.openNow).toBe(false);
     expect(t.tick(D)).toBe(true);
-    expect(t.latched()).toBe(true);
+    expect(t.latched).toBe(true);
     const u = tamperInput(D, true, true, 0);
-    expect(u.latched()).toBe(true);
-    expect(u.deadline()).toBe(-1);
+    expect(u.latched).toBe(true);
+    expect(u.deadline).toBe(-1);
   });
 });

@@ -1,5 +1,5 @@
 // Debounced tamper input with a latch (strap loop, case switch). Pure: fed with levels and
-// monotonic times, it owns no timer; the caller sets one for deadline().
+// monotonic times, it owns no timer; the caller sets one for `deadline`.
 //
 //   state     | input reads | event                        | next state | effect
 //   ----------+-------------+------------------------------+------------+----------------------
@@ -12,7 +12,11 @@
 //
 // The rule against chatter: only an open that lasts `debounce` ms WITHOUT A BREAK latches; every
 // closed reading restarts the count. Only rearm() clears the latch, and not while open.
-// (Closure style, like the other tag modules: locals minify, properties do not; budget 8 KB.)
+//
+// The numbering carries the table (the tag's budget is 8 KB): the states go round 0 → 1 → 2 →
+// 3 → 0 as an input opens and closes again, so an edge or a due deadline moves one state on
+// (s + 1 mod 4) and chatter moves one back (s − 1); the odd states are the pending ones; "open
+// now" is s ≥ 2. The results are data fields (no getters): the app reads them after each call.
 
 const CLOSED = 0;
 const OPENING = 1;
@@ -22,14 +26,14 @@ export const TamperState = { closed: CLOSED, opening: OPENING, open: OPEN, closi
 
 export interface TamperInput {
   /** Debounced "open now". */
-  openNow(): boolean;
+  openNow: boolean;
   /** Set by a debounced open; cleared only by rearm(). The caller persists it. */
-  latched(): boolean;
+  latched: boolean;
   /** Opens shorter than the debounce (ignored chatter), for diagnostics. */
-  glitches(): number;
+  glitches: number;
   /** When tick() must run next (monotonic ms), or -1 when nothing is pending. */
-  deadline(): number;
-  /** Applies the passage of time. Returns true when openNow() or latched() changed. */
+  deadline: number;
+  /** Applies the passage of time. Returns true when openNow or latched changed. */
   tick(nowMs: number): boolean;
   /** A level read from the input (true = closed). Returns true when the flags changed. */
   level(closed: boolean, nowMs: number): boolean;
@@ -44,57 +48,45 @@ export function tamperInput(
   latched: boolean,
   nowMs: number,
 ): TamperInput {
-  let state = closedNow ? CLOSED : OPENING;
-  let start = nowMs;
-  let latch = latched;
-  let glitches = 0;
+  let state = CLOSED;
 
-  function openNow(): boolean {
-    return state === OPEN || state === CLOSING;
+  function go(next: number, at: number): void {
+    state = next & 3;
+    t.openNow = state >= OPEN;
+    t.deadline = state & 1 ? at + debounceMs : -1;
   }
 
   function tick(now: number): boolean {
-    if (now < start + debounceMs) return false;
-    if (state === OPENING) {
-      state = OPEN;
-      latch = true;
-      return true;
-    }
-    if (state === CLOSING) {
-      state = CLOSED;
-      return true;
-    }
-    return false;
+    if (t.deadline < 0 || now < t.deadline) return false;
+    if (state === OPENING) t.latched = true;
+    go(state + 1, now);
+    return true;
   }
 
-  function level(closed: boolean, now: number): boolean {
-    const changed = tick(now); // a transition that fell due before this edge happened first
-    if (closed) {
-      if (state === OPENING) {
-        state = CLOSED;
-        glitches++;
-      } else if (state === OPEN) {
-        state = CLOSING;
-        start = now;
-      }
-    } else if (state === CLOSED) {
-      state = OPENING;
-      start = now;
-    } else if (state === CLOSING) state = OPEN;
-    return changed;
-  }
-
-  return {
-    openNow: openNow,
-    latched: () => latch,
-    glitches: () => glitches,
-    deadline: () => (state === OPENING || state === CLOSING ? start + debounceMs : -1),
+  const t: TamperInput = {
+    openNow: false,
+    latched: latched,
+    glitches: 0,
+    deadline: -1,
     tick: tick,
-    level: level,
+    level: (closed, now) => {
+      const changed = tick(now); // a transition that fell due before this edge happened first
+      // OPENING and OPEN head for open: an edge the same way changes nothing.
+      if (closed === (state === OPENING || state === OPEN)) {
+        if (state & 1) {
+          // A pending change is cancelled (chatter): back to where it came from.
+          if (state === OPENING) t.glitches++;
+          go(state - 1, 0);
+        } else go(state + 1, now);
+      }
+      return changed;
+    },
     rearm: () => {
-      if (openNow()) return false;
-      latch = false;
+      if (t.openNow) return false;
+      t.latched = false;
       return true;
     },
   };
+  if (!closedNow) go(OPENING, nowMs);
+  return t;
 }

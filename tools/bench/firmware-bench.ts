@@ -9,6 +9,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { averageCurrentUa, conservativeModel, days } from "../../firmware/tag/power-budget";
 import { defaultTagConfig } from "../../firmware/tag/tag-config";
+import { encodeIdentity } from "../../firmware/tag/tag-storage";
+import { identityFromRoot } from "../../firmware/testing/virtual-tag";
+import { toHex } from "../../protocol/src/core/bytes";
+import { estimateTagJsVars, PUCK_JSVARS } from "../build/jsvar-estimate";
 
 const root = join(import.meta.dirname, "..", "..");
 const dist = join(root, "dist", "firmware");
@@ -33,6 +37,28 @@ for (const f of readdirSync(dist)
     `| ${r.name}.js | ${r.rawBytes} | ${r.minifiedBytes} | ${r.gzipBytes} | ${r.budgetBytes} | ${Math.round((100 * r.minifiedBytes) / r.budgetBytes)} % |`,
   );
 }
+
+// ---- tag RAM: JsVars held after boot (an estimate: tools/build/jsvar-model.ts says how)
+const demoId = identityFromRoot(new Uint8Array(32), 1, 1, 0xffff);
+const settleMs = 15 * 60 * 1000;
+const jsv = await estimateTagJsVars(
+  readFileSync(join(dist, "tag.js"), "utf8"),
+  toHex(encodeIdentity(demoId)),
+  settleMs,
+);
+console.log(`\n## Tag RAM after boot (estimate, ${settleMs / 60000} min of virtual time)\n`);
+console.log(
+  "| JsVars | of a Puck.js pool | scopes | functions | objects | byte arrays | strings | numbers | timers + watches |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|");
+console.log(
+  `| ${jsv.total} | ${((100 * jsv.total) / PUCK_JSVARS).toFixed(1)} % of ${PUCK_JSVARS} | ${jsv.scopes} | ${jsv.functions} | ${jsv.objects} | ${jsv.bytes} | ${jsv.strings} | ${jsv.numbers} | ${jsv.roots} |`,
+);
+console.log(
+  "\nA model, not a measurement: the bundle run in Duktape on fake Espruino globals, what it keeps" +
+    " alive walked and counted with Espruino's variable layout (see tools/build/jsvar-model.ts);" +
+    " the interpreter's own variables are not included. Check with process.memory() on a board.",
+);
 
 // ---- tag current model: the tag's own (firmware/tag/power-budget.ts, sources in README-tag.md)
 const model = conservativeModel();

@@ -10,14 +10,12 @@
 //   write(name, data, offset > 0) programs erased bytes only and throws otherwise.
 // - NRF.setAdvertising() stops and restarts advertising, so new data goes out at once.
 // - NRF.setServices(..., {uart: false}) removes the JavaScript console from Bluetooth.
-// Every function here is small on purpose: the tag bundle (this + the app + the protocol) has
-// a budget of 8 KB minified.
+// The tag binds only what it needs, more tightly, in hal-espruino-tag.ts (its bundle has 8 KB);
+// it shares the clock base and the timer helpers below.
 
 import type {
   AnalogInput,
   BleAdvert,
-  BleAdvertiser,
-  BleCommandPort,
   BleScanner,
   Clock,
   Crypto,
@@ -28,21 +26,24 @@ import type {
   Watchdog,
 } from "../../hal/hal";
 
-/** GATT service and characteristic the tag takes SPEC §5 commands on (write, 29 bytes). */
+/** GATT service and characteristic the tag takes SPEC §5 commands on (write, 29 bytes); the
+ * tag's binding is hal-espruino-tag.ts, the home unit's writer hal-espruino-base.ts. */
 export const COMMAND_SERVICE = "e4ee0001-c280-401d-a57b-5794cfcfba70";
 export const COMMAND_CHARACTERISTIC = "e4ee0002-c280-401d-a57b-5794cfcfba70";
 
 // Espruino's timer functions return numbers (the repository's Node types say otherwise).
-const espSetTimeout = setTimeout as unknown as (fn: () => void, ms: number) => number;
-const espSetInterval = setInterval as unknown as (fn: () => void, ms: number) => number;
+export const espSetTimeout = setTimeout as unknown as (fn: () => void, ms: number) => number;
+export const espSetInterval = setInterval as unknown as (fn: () => void, ms: number) => number;
 
 let base = getTime() * 1000;
 
-function monotonicOf(seconds: number): number {
+/** Monotonic ms of an Espruino time (getTime(), a watch event's time). */
+export function monotonicOf(seconds: number): number {
   return Math.floor(seconds * 1000 - base);
 }
 
-function clearTimer(handle: number): void {
+/** Clears a timeout or interval; 0 and handles that already fired are ignored. */
+export function clearTimer(handle: number): void {
   if (handle > 0)
     try {
       clearTimeout(handle);
@@ -121,26 +122,6 @@ export function espruinoBattery(): AnalogInput {
   return { readMv: () => Math.round(NRF.getBattery() * 1000) };
 }
 
-export function espruinoAdvertiser(): BleAdvertiser {
-  return {
-    advertise: (companyId, data, intervalMs, connectable) =>
-      NRF.setAdvertising(
-        {},
-        {
-          showName: false, // flags (3) + manufacturer data (4 + 20) fit the 31 bytes
-          manufacturer: companyId,
-          manufacturerData: data,
-          interval: intervalMs,
-          connectable: connectable,
-          scannable: connectable,
-          whenConnected: true, // a connected central must not silence the beacons
-        },
-      ),
-    // Espruino's own advertising (name only, connectable) stays for maintenance.
-    stop: () => NRF.setAdvertising({}, { showName: true, interval: 375 }),
-  };
-}
-
 export function espruinoScanner(): BleScanner {
   const advert: BleAdvert = { address: "", rssi: 0, companyId: 0, data: new Uint8Array(0) };
   return {
@@ -160,27 +141,6 @@ export function espruinoScanner(): BleScanner {
       );
     },
     stop: () => NRF.setScan(),
-  };
-}
-
-/**
- * A writable characteristic. Listening removes the Bluetooth console (uart: false), so a
- * provisioned tag cannot be reprogrammed or read over the air.
- */
-export function espruinoCommandPort(maxLen: number): BleCommandPort {
-  return {
-    listen: (fn) => {
-      const chars: { [uuid: string]: EspruinoCharacteristic } = {};
-      chars[COMMAND_CHARACTERISTIC] = {
-        value: [0],
-        maxLen: maxLen,
-        writable: true,
-        onWrite: (evt) => fn(new Uint8Array(evt.data)),
-      };
-      const services: { [uuid: string]: { [uuid: string]: EspruinoCharacteristic } } = {};
-      services[COMMAND_SERVICE] = chars;
-      NRF.setServices(services, { uart: false });
-    },
   };
 }
 

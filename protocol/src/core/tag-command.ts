@@ -1,7 +1,7 @@
 // Tag command (SPEC §5): 29 bytes written to the tag over BLE, signed by the centre.
 
 import { equalBytes, readU16BE, readU32BE, writeU16BE, writeU32BE } from "./bytes";
-import { ErrorCode, fail, ok, type Result } from "./errors";
+import { ErrorCode, type ErrorCodeValue, fail, ok, type Result } from "./errors";
 import { hmacSha256 } from "./hmac";
 import type { Sha256 } from "./sha256";
 
@@ -54,26 +54,45 @@ function argInRange(code: number, arg: number): boolean {
   return false;
 }
 
-export function parseTagCommand(b: Uint8Array): Result<TagCommand> {
-  if (b.length < TAG_COMMAND_LENGTH)
-    return fail(ErrorCode.truncated, "tag command shorter than 29");
-  if (b.length > TAG_COMMAND_LENGTH) return fail(ErrorCode.tooLong, "tag command longer than 29");
-  if (b[0] >> 4 !== 1) return fail(ErrorCode.badVersion, "tag command version " + (b[0] >> 4));
-  if ((b[0] & 15) !== 2) return fail(ErrorCode.badType, "not a tag command: type " + (b[0] & 15));
-  const tagId = readU32BE(b, 1);
-  if (tagId === 0) return fail(ErrorCode.fieldOutOfRange, "tag id 0 is reserved");
-  const code = b[10];
-  const arg = readU16BE(b, 11);
-  if (!argInRange(code, arg))
-    return fail(ErrorCode.fieldOutOfRange, "command " + code + " argument " + arg);
-  return ok({
-    tagId: tagId,
+/**
+ * Why `b` is not a well-formed tag command, or null when it is: the one place the structure
+ * rules are written. The codes are written as literals rather than through ErrorCode so that a
+ * device which only needs this check (the tag) does not carry the whole ErrorCode table.
+ */
+export function tagCommandFault(b: Uint8Array): ErrorCodeValue | null {
+  if (b.length < TAG_COMMAND_LENGTH) return "truncated";
+  if (b.length > TAG_COMMAND_LENGTH) return "too_long";
+  if (b[0] >> 4 !== 1) return "bad_version";
+  if ((b[0] & 15) !== 2) return "bad_type";
+  if (readU32BE(b, 1) === 0 || !argInRange(b[10], readU16BE(b, 11))) return "field_out_of_range";
+  return null;
+}
+
+/** The fields of a command that tagCommandFault accepted; `mac` is a view into `b`. */
+export function tagCommandFields(b: Uint8Array): TagCommand {
+  return {
+    tagId: readU32BE(b, 1),
     counter: readU32BE(b, 5),
     keyVersion: b[9],
-    code: code,
-    arg: arg,
-    mac: b.subarray(13, 29),
-  });
+    code: b[10],
+    arg: readU16BE(b, 11),
+    mac: b.subarray(13, TAG_COMMAND_LENGTH),
+  };
+}
+
+/** Whether the MAC of a 29-byte command verifies under `key` (compared in constant time). */
+export function tagCommandMacOk(sha: Sha256, key: Uint8Array, b: Uint8Array): boolean {
+  return equalBytes(
+    hmacSha256(sha, key, b.subarray(0, 13)).subarray(0, TAG_COMMAND_MAC_LENGTH),
+    b.subarray(13, TAG_COMMAND_LENGTH),
+  );
+}
+
+export function parseTagCommand(b: Uint8Array): Result<TagCommand> {
+  const fault = tagCommandFault(b);
+  if (fault !== null)
+    return fail(fault, "tag command (" + b.length + " bytes, first " + b[0] + "): " + fault);
+  return ok(tagCommandFields(b));
 }
 
 /** Parses, checks the addressee and the MAC. Counter freshness is the caller's. */
@@ -86,7 +105,6 @@ export function verifyTagCommand(
   const r = parseTagCommand(b);
   if (!r.ok) return r;
   if (r.value.tagId !== ownTagId) return fail(ErrorCode.wrongDevice, "command for another tag");
-  const mac = hmacSha256(sha, key, b.subarray(0, 13)).subarray(0, TAG_COMMAND_MAC_LENGTH);
-  if (!equalBytes(mac, r.value.mac)) return fail(ErrorCode.badMac, "tag command MAC mismatch");
+  if (!tagCommandMacOk(sha, key, b)) return fail(ErrorCode.badMac, "tag command MAC mismatch");
   return r;
 }
