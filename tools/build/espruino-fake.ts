@@ -1,7 +1,7 @@
-// A fake of the Espruino globals the tag bundle uses, for running the shipped dist/firmware/tag.js
-// on a host ES5 engine (Duktape) under virtual time. Compiled to ES5 with the device build
-// (compileBundle, global name EspruinoFake) and prepended to the bundle; the test drives it
-// through that global and reads what happened as JSON.
+// A fake of the Espruino globals the tag and home-unit bundles use, for running the shipped
+// dist/firmware/tag.js and base.js on a host ES5 engine (Duktape) under virtual time. Compiled to
+// ES5 with the device build (compileBundle, global name EspruinoFake) and prepended to the
+// bundle; the test drives it through that global and reads what happened as JSON.
 //
 // Espruino behaviour kept on purpose, because the tag must cope with it:
 // - timer ids are reused (the smallest free one), and clearTimeout of an unknown id throws, so a
@@ -10,11 +10,21 @@
 //   that moment), and only when it differs from the last reported level;
 // - Storage: a file's size is fixed when it is written at offset 0; a write at offset > 0 may
 //   only program erased (0xFF) bytes of an existing file and throws otherwise; names ≤ 28;
-// - the watchdog resets the board when not kicked for its timeout: everything stops.
+// - the watchdog resets the board when not kicked for its timeout, and E.reboot() resets it at
+//   once: either way everything stops;
+// - require("Flash") is raw nRF52 NOR flash: only whole 4-byte words at word addresses are
+//   written, programming can only clear bits (new = old AND data), and only a 4 KB page erase
+//   sets them again. One free area is reported; touching flash outside it throws, because on a
+//   board that would be the firmware or Storage;
+// - POWER.RESETREAS (peek32/poke32) is write-1-to-clear;
+// - Serial1 carries a scripted SIM800 (fake-sim800.ts) whose RESET is D8; NRF.connect and the
+//   GATT calls return thenables of their own (Duktape has no Promise) that settle on a later
+//   turn of the event loop, as Espruino's promises do.
 // Plain functions and objects only: it runs in Duktape (ES5, no Map).
 
 import { fromHex, sliceBytes, toHex } from "../../protocol/src/core/bytes";
 import { sha256 } from "../../protocol/src/core/sha256";
+import { createSim800 } from "./fake-sim800";
 import { countJsVars, installScopeHooks } from "./jsvar-model";
 
 interface Timer {
@@ -30,6 +40,41 @@ interface Pin {
   level: boolean;
   mode: string;
   read(): boolean;
+  write(value: boolean): void;
+}
+
+/** What NRF.setScan's callback gets for one advertisement. */
+interface ScanDevice {
+  id: string;
+  rssi: number;
+  manufacturer: number;
+  manufacturerData: ArrayBuffer;
+}
+
+interface ScanFilter {
+  manufacturerData?: { [companyId: string]: object };
+}
+
+interface Thenable {
+  then(ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown): Thenable;
+}
+
+interface Deferred extends Thenable {
+  settle(rejected: boolean, v: unknown): void;
+}
+
+interface Subscriber {
+  ok?: (v: unknown) => unknown;
+  fail?: (e: unknown) => unknown;
+  next: Deferred;
+}
+
+/** One NRF.connect and what went over it. */
+interface GattSession {
+  atMs: number;
+  address: string;
+  writes: { atMs: number; service: string; characteristic: string; data: string }[];
+  disconnected: boolean;
 }
 
 interface Watch {
@@ -72,13 +117,68 @@ const watchdog = { timeoutMs: 0, lastKick: 0, kicks: 0, bittenAt: -1 };
 const natives: unknown[] = [];
 
 function pin(name: string, level: boolean): Pin {
-  const p: Pin = { name: name, level: level, mode: "", read: () => p.level };
+  const p: Pin = {
+    name: name,
+    level: level,
+    mode: "",
+    read: () => p.level,
+    write: (v: boolean) => digitalWrite(p, v),
+  };
   return p;
 }
 
-// The strap loop and case switch are closed (intact) at power-on: their pins read low.
-const pins: { [name: string]: Pin } = { D1: pin("D1", false), D2: pin("D2", false) };
+// Tag: the strap loop and case switch are closed (intact) at power-on: D1 and D2 read low.
+// Home unit: mains present (D3 high), case shut (D4 to GND), the modem's RESET released (D8
+// high), the subject's button up (D10 pulled high); D31 is analog (analogIn).
+const pins: { [name: string]: Pin } = {
+  D1: pin("D1", false),
+  D2: pin("D2", false),
+  D3: pin("D3", true),
+  D4: pin("D4", false),
+  D5: pin("D5", false),
+  D6: pin("D6", false),
+  D7: pin("D7", false),
+  D8: pin("D8", true),
+  D9: pin("D9", false),
+  D10: pin("D10", true),
+  D31: pin("D31", false),
+};
 const led = pin("LED1", false);
+/** analogRead values, 0…1 of full scale (3.6 V): D31 sees the 4.0 V backup cell through 1:2. */
+const analogIn: { [name: string]: number } = { D31: 4000 / 7200 };
+const digitalWrites: { atMs: number; pin: string; value: boolean }[] = [];
+
+const RESETREAS = 0x40000400;
+const registers: { [addr: number]: number } = {};
+registers[RESETREAS] = 0;
+
+let serialSetup: { baud: number; rx: string; tx: string } | null = null;
+let serialFn: ((data: string) => void) | null = null;
+const modem = createSim800({
+  later: (fn: () => void, ms: number) => {
+    addTimer(fn, ms, 0, true);
+  },
+  deliver: (data: string) => {
+    if (serialFn !== null) serialFn(data);
+  },
+  now: () => now,
+});
+
+let scanFn: ((d: ScanDevice) => void) | null = null;
+let scanFilters: ScanFilter[] | null = null;
+const gatt: GattSession[] = [];
+const GATT_CONNECT_MS = 300;
+const GATT_WRITE_MS = 30;
+let rebootedAt = -1;
+
+// nRF52 NOR flash: the one free area getFree() reports (64 pages of 4 KB).
+const NOR_BASE = 0xb0000;
+const NOR_SIZE = 0x40000;
+const NOR_PAGE = 4096;
+const nor = new Uint8Array(NOR_SIZE);
+for (let i = 0; i < NOR_SIZE; i++) nor[i] = 0xff;
+const norCounts = { writes: 0, erases: 0 };
+const marks: { label: string; atMs: number; nor: { [addr: string]: string } }[] = [];
 
 function smallestFreeId(): number {
   for (let id = 1; ; id++) {
@@ -133,6 +233,163 @@ function watchFired(w: Watch): void {
   const t = getTime();
   w.fn({ state: w.pin.level, time: t, lastTime: w.lastTime });
   w.lastTime = t;
+}
+
+/** A pin's level changes now, whoever drives it; debounced watches restart. */
+function setLevel(p: Pin, level: boolean): void {
+  if (p.level === level) return;
+  p.level = level;
+  for (let i = 0; i < watches.length; i++) {
+    const w = watches[i];
+    if (w.pin !== p) continue;
+    if (w.timer !== null) removeTimer(w.timer);
+    w.timer = addTimer(() => watchFired(w), w.debounce, 0, true);
+  }
+}
+
+function digitalWrite(p: Pin, value: boolean): void {
+  digitalWrites.push({ atMs: now, pin: p.name, value: value });
+  setLevel(p, value);
+  if (p === pins.D8) modem.setReset(value);
+}
+
+/** Espruino's E.toUint8Array for what the bundle passes: a string of byte values, or bytes. */
+function toUint8Array(d: string | ArrayLike<number>): Uint8Array {
+  const b = new Uint8Array(d.length);
+  for (let i = 0; i < d.length; i++)
+    b[i] = typeof d === "string" ? d.charCodeAt(i) & 255 : (d as ArrayLike<number>)[i] & 255;
+  return b;
+}
+
+/** A GATT promise: settles once, runs its subscribers on a later turn of the event loop. */
+function deferred(): Deferred {
+  let state = 0; // 0 pending, 1 resolved, 2 rejected
+  let value: unknown;
+  let subs: Subscriber[] = [];
+  function run(): void {
+    const list = subs;
+    subs = [];
+    addTimer(
+      () => {
+        for (let i = 0; i < list.length; i++) {
+          const s = list[i];
+          const h = state === 1 ? s.ok : s.fail;
+          if (h === undefined) s.next.settle(state === 2, value);
+          else
+            try {
+              s.next.settle(false, h(value));
+            } catch (e) {
+              s.next.settle(true, e);
+            }
+        }
+      },
+      0,
+      0,
+      true,
+    );
+  }
+  const d: Deferred = {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable is the point (Espruino's GATT promises)
+    then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => {
+      const next = deferred();
+      subs.push({ ok: ok, fail: fail, next: next });
+      if (state !== 0) run();
+      return next;
+    },
+    settle: (rejected: boolean, v: unknown) => {
+      if (state !== 0) return;
+      const t = v as Thenable | null;
+      if (!rejected && t !== null && typeof t === "object" && typeof t.then === "function") {
+        t.then(
+          (x: unknown) => d.settle(false, x),
+          (e: unknown) => d.settle(true, e),
+        );
+        return;
+      }
+      state = rejected ? 2 : 1;
+      value = v;
+      if (subs.length > 0) run();
+    },
+  };
+  return d;
+}
+
+function resolveLater(v: unknown, ms: number): Thenable {
+  const d = deferred();
+  addTimer(() => d.settle(false, v), ms, 0, true);
+  return d;
+}
+
+function gattConnect(address: string): Thenable {
+  const s: GattSession = { atMs: now, address: address, writes: [], disconnected: false };
+  gatt.push(s);
+  const characteristic = (service: string, uuid: string) => ({
+    writeValue: (data: Uint8Array) => {
+      if (s.disconnected) throw new Error("fake: GATT write after disconnect");
+      s.writes.push({ atMs: now, service: service, characteristic: uuid, data: toHex(data) });
+      return resolveLater(undefined, GATT_WRITE_MS);
+    },
+  });
+  const server = {
+    getPrimaryService: (service: string) =>
+      resolveLater(
+        { getCharacteristic: (uuid: string) => resolveLater(characteristic(service, uuid), 0) },
+        0,
+      ),
+    disconnect: () => {
+      s.disconnected = true;
+    },
+  };
+  return resolveLater(server, GATT_CONNECT_MS);
+}
+
+/** The offset of [addr, addr + length) in the free NOR area; anything else is not ours. */
+function norOffset(addr: number, length: number): number {
+  if (!(addr >= NOR_BASE && length >= 0 && addr + length <= NOR_BASE + NOR_SIZE))
+    throw new Error("fake: Flash access outside the free area at 0x" + addr.toString(16));
+  return addr - NOR_BASE;
+}
+
+const flashModule = {
+  getFree: () => [{ addr: NOR_BASE, length: NOR_SIZE }],
+  getPage: (addr: number) =>
+    addr >= 0 && addr < 0x100000 ? { addr: addr - (addr % NOR_PAGE), length: NOR_PAGE } : undefined,
+  erasePage: (addr: number) => {
+    const at = norOffset(addr - (addr % NOR_PAGE), NOR_PAGE);
+    for (let i = 0; i < NOR_PAGE; i++) nor[at + i] = 0xff;
+    norCounts.erases++;
+  },
+  write: (data: Uint8Array, addr: number) => {
+    if (addr % 4 !== 0 || data.length % 4 !== 0)
+      throw new Error("fake: Flash.write takes whole words at word addresses");
+    const at = norOffset(addr, data.length);
+    for (let i = 0; i < data.length; i++) nor[at + i] &= data[i];
+    norCounts.writes++;
+  },
+  read: (length: number, addr: number) => {
+    const at = norOffset(addr, length);
+    return sliceBytes(nor, at, at + length);
+  },
+};
+
+/** The NOR pages that are not erased, by address ("0xb0000"), as hex. */
+function norPages(): { [addr: string]: string } {
+  const out: { [addr: string]: string } = {};
+  for (let p = 0; p < NOR_SIZE; p += NOR_PAGE) {
+    let used = false;
+    for (let i = 0; i < NOR_PAGE && !used; i++) if (nor[p + i] !== 0xff) used = true;
+    if (used) out["0x" + (NOR_BASE + p).toString(16)] = toHex(sliceBytes(nor, p, p + NOR_PAGE));
+  }
+  return out;
+}
+
+function scanAccepts(companyId: number): boolean {
+  if (scanFilters === null) return true;
+  for (let i = 0; i < scanFilters.length; i++) {
+    const m = scanFilters[i].manufacturerData;
+    if (m !== undefined && m[String(companyId)] !== undefined) return true;
+  }
+  return false;
 }
 
 function storageFile(name: string): string {
@@ -191,11 +448,34 @@ export function install(): void {
   g.setInterval = (fn: () => void, ms: number) => addTimer(fn, ms, Math.max(ms, 1), false).id;
   g.clearTimeout = clearTimer;
   g.clearInterval = clearTimer;
-  g.D1 = pins.D1;
-  g.D2 = pins.D2;
+  const pinNames = Object.keys(pins);
+  for (let i = 0; i < pinNames.length; i++) g[pinNames[i]] = pins[pinNames[i]];
   g.LED1 = led;
   g.pinMode = (p: Pin, mode: string) => {
     p.mode = mode;
+  };
+  g.digitalWrite = digitalWrite;
+  g.analogRead = (p: Pin) => (analogIn[p.name] === undefined ? 0 : analogIn[p.name]);
+  g.peek32 = (addr: number) => {
+    if (registers[addr] === undefined) throw new Error("fake: peek32 of an unmodelled address");
+    return registers[addr];
+  };
+  g.poke32 = (addr: number, v: number) => {
+    if (addr !== RESETREAS) throw new Error("fake: poke32 of an unmodelled address");
+    registers[addr] = (registers[addr] & ~v) >>> 0;
+  };
+  g.Serial1 = {
+    setup: (baud: number, o: { rx: Pin; tx: Pin }) => {
+      serialSetup = { baud: baud, rx: o.rx.name, tx: o.tx.name };
+    },
+    write: (data: string | Uint8Array) => {
+      if (serialSetup === null) throw new Error("fake: Serial1 written before setup");
+      modem.write(toUint8Array(data));
+    },
+    on: (event: string, fn: (data: string) => void) => {
+      if (event !== "data") throw new Error("fake: Serial1 event " + event);
+      serialFn = fn;
+    },
   };
   g.digitalPulse = (p: Pin, _value: boolean, ms: number) => {
     pulses.push({ atMs: now, pin: p.name, ms: ms });
@@ -259,6 +539,11 @@ export function install(): void {
       }
     },
     getBattery: () => batteryV,
+    setScan: (fn?: (d: ScanDevice) => void, o?: { filters?: ScanFilter[] }) => {
+      scanFn = fn === undefined ? null : fn;
+      scanFilters = o !== undefined && o.filters !== undefined ? o.filters : null;
+    },
+    connect: gattConnect,
   };
   g.E = {
     enableWatchdog: (seconds: number, isAuto: boolean) => {
@@ -277,10 +562,16 @@ export function install(): void {
       rand ^= rand << 5;
       return rand >>> 0;
     },
+    reboot: () => {
+      rebootedAt = now;
+      halted = true; // the board resets: nothing of this run goes on
+    },
+    toUint8Array: toUint8Array,
   };
   g.require = (name: string) => {
     if (name === "Storage") return storage;
     if (name === "crypto") return crypto;
+    if (name === "Flash") return flashModule;
     throw new Error("Module " + name + " not found");
   };
   g.console = {
@@ -290,7 +581,7 @@ export function install(): void {
   };
   const names = Object.keys(g);
   for (let i = 0; i < names.length; i++) natives.push(g[names[i]]);
-  natives.push(storage, crypto);
+  natives.push(storage, crypto, flashModule);
   installScopeHooks();
 }
 
@@ -332,15 +623,38 @@ export function advance(ms: number): void {
 
 /** The physical level of a pin changes now (a cut strap loop reads high: setPin("D1", true)). */
 export function setPin(name: string, level: boolean): void {
-  const p = pins[name];
-  if (p.level === level) return;
-  p.level = level;
-  for (let i = 0; i < watches.length; i++) {
-    const w = watches[i];
-    if (w.pin !== p) continue;
-    if (w.timer !== null) removeTimer(w.timer);
-    w.timer = addTimer(() => watchFired(w), w.debounce, 0, true);
-  }
+  setLevel(pins[name], level);
+}
+
+/** What POWER.RESETREAS holds at boot (the reset that brought the board up). */
+export function setResetReason(bits: number): void {
+  registers[RESETREAS] = bits;
+}
+
+/**
+ * One advertisement on air now, as the scanner hears it; false when nobody scans for it (no
+ * setScan callback, or its filters do not take this company id).
+ */
+export function advertise(id: string, rssi: number, companyId: number, hex: string): boolean {
+  if (scanFn === null || !scanAccepts(companyId)) return false;
+  const data = fromHex(hex) as Uint8Array;
+  scanFn({
+    id: id,
+    rssi: rssi,
+    manufacturer: companyId,
+    manufacturerData: data.buffer as ArrayBuffer,
+  });
+  return true;
+}
+
+/** The broker publishes this (QoS 1) to the unit, over the modem's socket. */
+export function brokerPublish(topic: string, hex: string, packetId: number): void {
+  modem.brokerPublish(topic, fromHex(hex) as Uint8Array, packetId);
+}
+
+/** Remembers the NOR flash as it is now, under a label, for the report. */
+export function mark(label: string): void {
+  marks.push({ label: label, atMs: now, nor: norPages() });
 }
 
 /** A GATT write of these bytes to the command characteristic (as the central sent them). */
@@ -364,6 +678,8 @@ export function jsvars(): string {
     }
   for (let i = 0; i < watches.length; i++) fns.push(watches[i].fn);
   if (onWrite !== null) fns.push(onWrite);
+  if (scanFn !== null) fns.push(scanFn);
+  if (serialFn !== null) fns.push(serialFn);
   return JSON.stringify(countJsVars({ fns: fns, timers: n, watches: watches.length }, natives));
 }
 
@@ -375,10 +691,29 @@ export function report(): string {
     logs: logs,
     pulses: pulses,
     uart: uart,
-    pinModes: { D1: pins.D1.mode, D2: pins.D2.mode },
+    pinModes: pinModes(),
     watchdog: watchdog,
     flash: snapshot(),
     timers: timers.length,
     watches: watches.length,
+    digitalWrites: digitalWrites,
+    resetReason: registers[RESETREAS],
+    rebootedAt: rebootedAt,
+    serial: serialSetup,
+    modem: modem.report(),
+    scanning: scanFn !== null,
+    gatt: gatt,
+    nor: norPages(),
+    norCounts: norCounts,
+    marks: marks,
   });
+}
+
+/** The modes set with pinMode, by pin (pins never set are left out). */
+function pinModes(): { [name: string]: string } {
+  const out: { [name: string]: string } = {};
+  const names = Object.keys(pins);
+  for (let i = 0; i < names.length; i++)
+    if (pins[names[i]].mode !== "") out[names[i]] = pins[names[i]].mode;
+  return out;
 }

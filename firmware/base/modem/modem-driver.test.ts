@@ -138,6 +138,24 @@ describe("ModemDriver TCP link", () => {
     expect(h.uart.errors).toEqual([]);
     expect(h.driver.socket.stats.bytesReceived).toBe(9);
   });
+
+  it("reads again when data is announced while a read is on the wire", () => {
+    const h = harness(5, testTimings());
+    expect(bringUp(h)).toBe(true);
+    h.uart.expect(OPEN, OK + "\r\nCONNECT OK\r\n");
+    openLink(h);
+    h.world.advance(100);
+    const got: string[] = [];
+    h.driver.link.onData((c) => got.push(latin1(c)));
+    // The first read says nothing is left, but a new notice arrives before its OK: a second
+    // read must follow, or those bytes would wait for a notice that never comes.
+    h.uart.expect("AT+CIPRXGET=2,512\r", "\r\n+CIPRXGET: 2,2,0\r\nab\r\n+CIPRXGET: 1" + OK);
+    h.uart.expect("AT+CIPRXGET=2,512\r", "\r\n+CIPRXGET: 2,2,0\r\ncd" + OK);
+    h.uart.feed("\r\n+CIPRXGET: 1\r\n");
+    h.world.advance(300);
+    expect(got).toEqual(["ab", "cd"]);
+    expect(h.uart.errors).toEqual([]);
+  });
 });
 
 describe("ModemDriver recovery ladder", () => {

@@ -87,6 +87,8 @@ export class ModemSocket implements TcpLink {
   private readonly writes: PendingWrite[] = [];
   private sending = false;
   private reading = false;
+  /** A data-waiting URC came while a read was on the wire: read again when it ends. */
+  private again = false;
   private conn = 0;
   private dataFn: (chunk: Uint8Array) => void = noData;
   private closeFn: () => void = noClose;
@@ -195,7 +197,9 @@ export class ModemSocket implements TcpLink {
 
   /** The data-waiting URC. */
   dataWaiting(): void {
-    if (this.state === SocketState.open && !this.reading) this.read();
+    if (this.state !== SocketState.open) return;
+    if (this.reading) this.again = true;
+    else this.read();
   }
 
   private later(done: (ok: boolean) => void): void {
@@ -286,6 +290,8 @@ export class ModemSocket implements TcpLink {
     cmd.done = (r: AtResult) => {
       if (conn !== this.conn) return;
       this.reading = false;
+      const again = this.again;
+      this.again = false;
       if (!r.ok) {
         this.stats.readFails++;
         return;
@@ -297,7 +303,7 @@ export class ModemSocket implements TcpLink {
         this.hooks.worked();
         this.dataFn(r.data);
       }
-      if (left > 0) this.dataWaiting();
+      if (left > 0 || again) this.dataWaiting();
     };
     this.reading = true;
     this.engine.send(cmd);
