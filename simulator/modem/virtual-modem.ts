@@ -107,6 +107,10 @@ const Input = { command: 0, ipData: 1, smsText: 2 } as const;
 
 interface Connection {
   tcp: TcpConnection | null;
+  /** When the last scheduled byte towards the unit / the network is due (monotonic ms): a
+   * radio link delivers a byte stream in order, however the per-chunk latency is jittered. */
+  downDue: number;
+  upDue: number;
 }
 
 interface Pending {
@@ -384,6 +388,14 @@ export class VirtualModem implements NetworkEndpoint {
     if (id === 0 || !this.timers[id]) return;
     delete this.timers[id];
     this.clock.clearTimeout(id);
+  }
+
+  /** Runs fn after a jittered delay, but never before the previous chunk of the same stream. */
+  private inOrder(conn: Connection, dir: "downDue" | "upDue", ms: number, fn: () => void): void {
+    const now = this.clock.monotonic();
+    const at = Math.max(now + this.jittered(ms), conn[dir]);
+    conn[dir] = at;
+    this.after(at - now, fn);
   }
 
   private jittered(ms: number): number {
@@ -869,7 +881,7 @@ export class VirtualModem implements NetworkEndpoint {
       return this.error(l.commandMs);
     this.ok(l.openOkMs);
     this.clearRx();
-    const conn: Connection = { tcp: null };
+    const conn: Connection = { tcp: null, downDue: 0, upDue: 0 };
     this.conn = conn;
     this.ipState = IpState.connecting;
     this.stats.tcpOpens++;
@@ -889,8 +901,9 @@ export class VirtualModem implements NetworkEndpoint {
         });
       },
       failed: () => this.after(this.jittered(l.connectMs), () => this.connectFailed(conn)),
-      data: (chunk) => this.after(this.jittered(l.downlinkMs), () => this.socketData(conn, chunk)),
-      closed: () => this.after(this.jittered(l.downlinkMs), () => this.remoteClosed(conn)),
+      data: (chunk) =>
+        this.inOrder(conn, "downDue", l.downlinkMs, () => this.socketData(conn, chunk)),
+      closed: () => this.inOrder(conn, "downDue", l.downlinkMs, () => this.remoteClosed(conn)),
     });
   }
 
@@ -955,7 +968,7 @@ export class VirtualModem implements NetworkEndpoint {
       this.stats.errors++;
       return this.reply(l.commandMs, [], "SEND FAIL");
     }
-    this.after(this.jittered(l.uplinkMs), () => {
+    this.inOrder(conn, "upDue", l.uplinkMs, () => {
       if (this.conn !== conn || conn.tcp === null) return;
       this.stats.tcpBytesSent += payload.length;
       conn.tcp.write(payload);

@@ -52,9 +52,11 @@ export class TimePump {
   }
 
   private tick(): void {
-    const now = performance.now();
-    const elapsed = (now - this.lastReal) * this.speed;
-    this.lastReal = now;
-    if (elapsed > 0) this.clock.advance(Math.floor(elapsed));
+    const whole = Math.floor((performance.now() - this.lastReal) * this.speed);
+    if (whole <= 0) return;
+    // Only whole virtual ms are consumed; the fraction carries over, so virtual time does not
+    // fall behind real × speed by up to a millisecond every tick.
+    this.lastReal += whole / this.speed;
+    this.clock.advance(whole);
   }
 }

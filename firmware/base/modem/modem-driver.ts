@@ -252,9 +252,15 @@ export class ModemDriver {
     this.sms.send(number, envelope, done);
   }
 
-  /** Registered on the network (SMS can go), whatever the packet context does. */
+  /**
+   * Registered on the network (SMS can go), whatever the packet context does. Waiting for a
+   * modem reset counts too when the network last said registered: the modem has not been reset
+   * yet, and a packet outage that walked the ladder up to rung 3 must not hold an alarm SMS for
+   * up to the reset backoff (30 min).
+   */
   registered(): boolean {
     const s = this.state;
+    if (s === ModemState.resetWait) return this.registration === 1 || this.registration === 5;
     return (
       s === ModemState.attaching ||
       s === ModemState.contextUp ||
@@ -372,6 +378,7 @@ export class ModemDriver {
 
   private boot(): void {
     const e = this.leave(ModemState.booting);
+    this.registration = -1;
     this.stats.boots++;
     this.firstRegistration = true;
     this.o.resetModem(() => {

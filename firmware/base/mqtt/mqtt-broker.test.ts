@@ -8,7 +8,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { Aedes } from "aedes";
 import memoryPersistence from "aedes-persistence";
@@ -128,7 +128,9 @@ async function startMosquitto(bin: string): Promise<Broker> {
   // slow subscribers (TOOLCHAIN.md), so lift it.
   writeFileSync(
     conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`,
+    // Run as us: started as root, Mosquitto drops to user "mosquitto", which cannot write the
+    // persistence file into our 0700 temp dir (it would restart with no saved sessions).
+    `listener ${port} 127.0.0.1\nallow_anonymous true\nuser ${userInfo().username}\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`,
   );
   let proc: ChildProcess;
   const up = async () => {

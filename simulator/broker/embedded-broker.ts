@@ -1,0 +1,60 @@
+// The embedded broker: aedes in this process on 127.0.0.1, a port the kernel picks. Its
+// persistence (aedes-persistence, in memory) outlives restart(), as a broker with persistence on
+// disk would: sessions, subscriptions, QoS 1 messages queued for offline clients and retained
+// messages come back; connections and in-flight packets do not.
+
+import net from "node:net";
+import { Aedes } from "aedes";
+import memoryPersistence from "aedes-persistence";
+import { freePort, LOOPBACK, type RunningBroker } from "./broker";
+
+export async function startEmbeddedBroker(): Promise<RunningBroker> {
+  const port = await freePort();
+  const persistence = memoryPersistence();
+  let broker: Aedes | null = null;
+  let server: net.Server | null = null;
+  let sockets: net.Socket[] = [];
+
+  const up = async (): Promise<void> => {
+    const b = await Aedes.createBroker({ persistence: persistence });
+    // No Nagle: with it a second small packet (a SUBACK after a PUBACK) waits ~40 ms for the
+    // peer's delayed ACK — real latency that virtual time at speed S multiplies by S.
+    const s = net.createServer({ noDelay: true }, (socket) => {
+      sockets.push(socket);
+      socket.on("close", () => {
+        sockets = sockets.filter((x) => x !== socket);
+      });
+      b.handle(socket);
+    });
+    await new Promise<void>((r) => s.listen(port, LOOPBACK, () => r()));
+    broker = b;
+    server = s;
+  };
+
+  const down = async (): Promise<void> => {
+    const b = broker;
+    const s = server;
+    broker = null;
+    server = null;
+    // Like a killed process: every connection drops at once (wills are published by aedes when
+    // the socket closes without DISCONNECT, before close() completes).
+    for (const socket of sockets) socket.destroy();
+    sockets = [];
+    if (s !== null) await new Promise<void>((r) => s.close(() => r()));
+    if (b !== null) await new Promise<void>((r) => b.close(() => r()));
+  };
+
+  await up();
+  return {
+    name: "aedes",
+    host: LOOPBACK,
+    port: port,
+    url: "mqtt://" + LOOPBACK + ":" + port,
+    restart: async () => {
+      await down();
+      await up();
+    },
+    stop: down,
+    clientsConnected: () => (broker === null ? 0 : broker.connectedClients),
+  };
+}

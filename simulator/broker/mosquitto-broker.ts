@@ -1,0 +1,86 @@
+// Mosquitto as a child process with a temporary config: one listener on 127.0.0.1 and a free
+// port, persistence on (so restart() keeps sessions and queued QoS 1 messages: SIGTERM makes it
+// save its database, as the user running us), and max_queued_messages 0 — with the default limit it drops QoS 1
+// messages to a slow subscriber (TOOLCHAIN.md). null when Mosquitto is not installed.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { delimiter, join } from "node:path";
+import { establishedTo, freePort, LOOPBACK, type RunningBroker, waitForListener } from "./broker";
+
+/** /usr/sbin/mosquitto (Debian's place, not on a user's PATH), else the first on PATH. */
+export function mosquittoPath(): string | null {
+  const dirs = ["/usr/sbin"].concat((process.env.PATH ?? "").split(delimiter));
+  for (const d of dirs) {
+    if (d === "") continue;
+    const p = join(d, "mosquitto");
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return null;
+}
+
+export async function startMosquitto(): Promise<RunningBroker | null> {
+  const bin = mosquittoPath();
+  if (bin === null) return null;
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "em-mosquitto-"));
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(
+    conf,
+    [
+      "listener " + port + " " + LOOPBACK,
+      "allow_anonymous true",
+      "persistence true",
+      "persistence_location " + dir + "/",
+      "max_queued_messages 0",
+      "max_inflight_messages 0",
+      // Small packets at once (Nagle + the peer's delayed ACK hold a second small write ~40 ms).
+      "set_tcp_nodelay true",
+      // Started as root, Mosquitto drops to user "mosquitto", which cannot write its database
+      // into our 0700 temp dir: the save at exit fails and a restart loses every session.
+      "user " + userInfo().username,
+      "",
+    ].join("\n"),
+  );
+  let proc: ChildProcess | null = null;
+
+  const up = async (): Promise<void> => {
+    const p = spawn(bin, ["-c", conf], { stdio: "ignore" });
+    proc = p;
+    const exited = new Promise<never>((_, reject) =>
+      p.once("exit", (code) => reject(new Error("mosquitto exited with " + code))),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitForListener(port, 5000), exited]);
+  };
+
+  const down = async (): Promise<void> => {
+    const p = proc;
+    proc = null;
+    if (p === null || p.exitCode !== null) return;
+    const exited = new Promise<void>((r) => p.once("exit", () => r()));
+    p.kill("SIGTERM");
+    await exited;
+  };
+
+  await up();
+  return {
+    name: "mosquitto",
+    host: LOOPBACK,
+    port: port,
+    url: "mqtt://" + LOOPBACK + ":" + port,
+    restart: async () => {
+      await down();
+      await up();
+    },
+    stop: async () => {
+      await down();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    clientsConnected: () => establishedTo(port),
+  };
+}

@@ -1,0 +1,48 @@
+// Shared by the uplink integration tests: the fleet root, the start date, one suite per broker
+// (aedes always; Mosquitto when installed), a world per test, and the waits every test needs.
+
+import { describe } from "vitest";
+import { MqttState } from "../../firmware/base/mqtt/mqtt-client";
+import { fromHex } from "../../protocol/src/core/bytes";
+import type { RunningBroker } from "../broker/broker";
+import { startEmbeddedBroker } from "../broker/embedded-broker";
+import { mosquittoPath, startMosquitto } from "../broker/mosquitto-broker";
+import { UplinkWorld } from "../world/uplink-world";
+import type { VirtualHome } from "../world/virtual-home";
+
+export const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
+/** Monday 2026-11-23 08:00 UTC. */
+export const EPOCH_MS = Date.UTC(2026, 10, 23, 8, 0, 0);
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+
+export type BrokerStart = () => Promise<RunningBroker>;
+
+/** Runs `body` once per broker: the embedded aedes, and Mosquitto when it is installed. */
+export function forEachBroker(name: string, body: (start: BrokerStart) => void): void {
+  describe(name + " (aedes)", () => body(startEmbeddedBroker));
+  if (mosquittoPath() !== null)
+    describe(name + " (mosquitto)", () =>
+      body(async () => {
+        const b = await startMosquitto();
+        if (b === null) throw new Error("mosquitto vanished");
+        return b;
+      }),
+    );
+  else describe.skip(name + " (mosquitto not installed)", () => {});
+}
+
+export async function startWorld(broker: RunningBroker, speed = 20): Promise<UplinkWorld> {
+  return UplinkWorld.start({ broker: broker, root: ROOT, epochMs: EPOCH_MS, speed: speed });
+}
+
+/** The home's MQTT session is up and the centre has seen its "online". */
+export function isOnline(w: UplinkWorld, h: VirtualHome): boolean {
+  const s = w.receiver.status(h.unitId);
+  return h.uplink.mqtt.state() === MqttState.online && s !== null && s.status === "online";
+}
+
+/** Nothing left in the unit's flash queue and nothing in flight. */
+export function drained(h: VirtualHome): boolean {
+  return h.app.queue.stats().pending === 0;
+}

@@ -1,0 +1,156 @@
+// A small world for the uplink path: homes (real firmware on virtual hardware and virtual
+// modems) on one cellular network, a real broker, the centre's SMS gateway on that network, and
+// the reference receiver — all on one VirtualClock that a TimePump drives from real time.
+//
+// Virtual time moves two ways. While the pump runs, virtual = real × speed, so real sockets and
+// virtual timers interleave plausibly. fastForward() jumps ahead in steps while no modem's real
+// socket is connecting or has just carried bytes (TrackedTcp), which turns an outage's hours,
+// the modem's bring-up, backoff waits and idle keepalive periods into milliseconds without
+// racing a real socket against a skipped timeout. Arrival stamps taken while fast-forwarding
+// are coarse (a step); measure latencies with until(), which only lets the pump run.
+
+import { randomBytes } from "node:crypto";
+import { FakeClock } from "../../firmware/testing/fake-board";
+import { VirtualClock } from "../../firmware/testing/virtual-clock";
+import { FleetKeyring } from "../../protocol/src/host/keyring";
+import type { RunningBroker } from "../broker/broker";
+import { ReferenceReceiver } from "../centre/reference-receiver";
+import { Network } from "../modem/network";
+import { SmsGateway } from "../modem/sms-gateway";
+import { TimePump } from "./time-pump";
+import { type HomeOptions, VirtualHome } from "./virtual-home";
+
+export interface UplinkWorldOptions {
+  broker: RunningBroker;
+  /** Fleet root secret (key version 1). */
+  root: Uint8Array;
+  /** Wall clock (UTC ms) at virtual time 0. */
+  epochMs: number;
+  /** Virtual ms per real ms while the pump runs. Default 20. */
+  speed?: number;
+  /** The centre's SMS number. Default "+37129000000". */
+  centreNumber?: string;
+}
+
+export type HomeSpec = Omit<
+  HomeOptions,
+  "world" | "network" | "root" | "brokerHost" | "brokerPort" | "centreNumbers"
+>;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class UplinkWorld {
+  readonly clock: VirtualClock;
+  readonly pump: TimePump;
+  readonly network: Network;
+  readonly keyring: FleetKeyring;
+  readonly homes: VirtualHome[] = [];
+  readonly centreNumber: string;
+  private constructor(
+    readonly broker: RunningBroker,
+    readonly gateway: SmsGateway,
+    readonly receiver: ReferenceReceiver,
+    private readonly root: Uint8Array,
+    clock: VirtualClock,
+    network: Network,
+    speed: number,
+  ) {
+    this.clock = clock;
+    this.network = network;
+    this.pump = new TimePump(clock, speed);
+    this.keyring = FleetKeyring.fromRoot(root, [1]);
+    this.centreNumber = gateway.number;
+  }
+
+  static async start(o: UplinkWorldOptions): Promise<UplinkWorld> {
+    const clock = new VirtualClock(o.epochMs);
+    const network = new Network({ clock: new FakeClock(clock) });
+    const gateway = new SmsGateway({
+      network: network,
+      number: o.centreNumber ?? "+37129000000",
+      brokerUrl: o.broker.url,
+      clientId: "em-sms-gateway-" + randomBytes(4).toString("hex"),
+    });
+    await gateway.start();
+    const receiver = await ReferenceReceiver.start({
+      url: o.broker.url,
+      keyring: FleetKeyring.fromRoot(o.root, [1]),
+      clientId: "em-centre-" + randomBytes(4).toString("hex"),
+      clock: () => clock.epochMs + clock.time,
+    });
+    const w = new UplinkWorld(o.broker, gateway, receiver, o.root, clock, network, o.speed ?? 20);
+    w.pump.start();
+    return w;
+  }
+
+  addHome(spec: HomeSpec): VirtualHome {
+    const h = new VirtualHome(
+      Object.assign({}, spec, {
+        world: this.clock,
+        network: this.network,
+        root: this.root,
+        brokerHost: this.broker.host,
+        brokerPort: this.broker.port,
+        centreNumbers: [this.centreNumber],
+      }),
+    );
+    this.homes.push(h);
+    return h;
+  }
+
+  /** The world's wall clock (UTC ms). */
+  nowMs(): number {
+    return this.clock.epochMs + this.clock.time;
+  }
+
+  /** Waits in real time (the pump running) until pred holds; rejects after realMs. */
+  until(pred: () => boolean, realMs: number, what: string): Promise<void> {
+    return this.pump.until(pred, realMs, what);
+  }
+
+  /**
+   * Until pred holds: skips virtual time in `stepMs` steps whenever no home can have real TCP in
+   * flight, and lets the pump drive it otherwise. Rejects after maxVirtualMs of virtual time or
+   * realMs of real time.
+   */
+  async fastForward(
+    pred: () => boolean,
+    maxVirtualMs: number,
+    what: string,
+    realMs = 20000,
+    stepMs = 1000,
+  ): Promise<void> {
+    const endVirtual = this.clock.time + maxVirtualMs;
+    const endReal = performance.now() + realMs;
+    while (!pred()) {
+      if (this.clock.time > endVirtual)
+        throw new Error("no " + what + " within " + maxVirtualMs + " ms of virtual time");
+      if (performance.now() > endReal)
+        throw new Error("no " + what + " within " + realMs + " ms of real time");
+      if (this.homes.every((h) => !h.realIoPossible())) {
+        this.pump.skip(stepMs);
+        // Let socket callbacks that the step caused (a connect, a close) run.
+        await new Promise<void>((r) => setImmediate(r));
+      } else await sleep(2);
+    }
+  }
+
+  /** Lets virtual time pass (fast-forwarding where it safely can). */
+  async runFor(virtualMs: number, realMs = 20000, stepMs = 1000): Promise<void> {
+    const end = this.clock.time + virtualMs;
+    await this.fastForward(
+      () => this.clock.time >= end,
+      virtualMs + stepMs,
+      "time",
+      realMs,
+      stepMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.pump.stop();
+    for (const h of this.homes) h.modem.powerOff();
+    await this.receiver.stop();
+    await this.gateway.stop();
+  }
+}

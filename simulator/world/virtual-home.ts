@@ -1,0 +1,282 @@
+// One monitored home, all real firmware on virtual hardware: the tag (VirtualTag running the real
+// TagApp) advertising through a virtual radio into the home unit's scanner; the real home-unit
+// app (bootBase) on a FakeBoard; its uplink (HomeUplink: the real SIM800 driver and MQTT client)
+// on a VirtualModem's UART, the modem on the simulated cellular Network and opening real TCP to a
+// real broker. Provisioned from the fleet root exactly as the centre derives keys (SPEC §2), as
+// firmware/base/base-app.test.ts provisions its unit.
+//
+// Clocks: everything runs on one VirtualClock (the world). Each unit boot has its own FakeClock
+// (its timers die with the boot); the modem and the network have their own, so the modem stays
+// powered across a unit reboot until the unit's driver power-cycles it through the reset line.
+
+import { type BaseApp, type BaseHal, bootBase } from "../../firmware/base/base-app";
+import { encodeIdentity, RecordName, savePairing } from "../../firmware/base/base-records";
+import { RamSegmentStore } from "../../firmware/base/queue/ram-segment-store";
+import { DEFAULT_SMS_AFTER_MS, HomeUplink } from "../../firmware/base/uplink/home-uplink";
+import { defaultTagConfig } from "../../firmware/tag/tag-config";
+import {
+  createHardware,
+  FakeBoard,
+  FakeClock,
+  type FakeHardware,
+} from "../../firmware/testing/fake-board";
+import type { VirtualClock } from "../../firmware/testing/virtual-clock";
+import { VirtualFlash } from "../../firmware/testing/virtual-flash";
+import { identityFromRoot, VirtualTag } from "../../firmware/testing/virtual-tag";
+import { BootReason } from "../../protocol/src/core/events";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+import type { ModemLatency } from "../modem/latency";
+import type { Network } from "../modem/network";
+import { VirtualModem } from "../modem/virtual-modem";
+import { TrackedTcp } from "./tracked-tcp";
+
+export interface HomeOptions {
+  world: VirtualClock;
+  network: Network;
+  /** The network area (cell) the home is in; null = always covered. Default "home-cell". */
+  area?: string | null;
+  /** Fleet root secret (key version 1). */
+  root: Uint8Array;
+  unitId: number;
+  tagId: number;
+  /** BLE company id in the beacons. Default 0xffff. */
+  companyId?: number;
+  /** The unit's SIM number. */
+  number: string;
+  brokerHost: string;
+  brokerPort: number;
+  /** The centre's SMS numbers (alarms go to the first). */
+  centreNumbers: string[];
+  officerNumbers?: string[];
+  smsAfterMs?: number;
+  keepAliveS?: number;
+  latency?: Partial<ModemLatency>;
+  seed?: number;
+  /** Flash queue geometry. Default 64 × 4064 bytes (~8,000 small events). */
+  queueSegments?: number;
+  queueSegmentSize?: number;
+  /** RSSI of the tag at the unit (dBm). Default -60. */
+  rssi?: number;
+  /** Whether the unit's modem reset line is wired (resetModem power-cycles the modem). Default true. */
+  modemResetLine?: boolean;
+}
+
+/**
+ * Real quiet after the last socket activity before virtual time may jump (see TrackedTcp): more
+ * than Linux's 40 ms delayed ACK, so a broker that leaves Nagle on still answers within it.
+ */
+const QUIET_MS = 60;
+/** PWRKEY low long enough for a SIM800 to power down (datasheet: ≥ 1 s; we hold 1.2 s). */
+const MODEM_RESET_MS = 1200;
+
+export class VirtualHome {
+  readonly unitId: number;
+  readonly tagId: number;
+  readonly tag: VirtualTag;
+  readonly modem: VirtualModem;
+  /** The modem's real sockets. */
+  readonly tcp = new TrackedTcp();
+  readonly unitHw: FakeHardware;
+  readonly queueFlash: RamSegmentStore;
+  /** Frames the unit wrote to the tag over "GATT" (rearm_tag forwards). */
+  readonly toTag: Uint8Array[] = [];
+  /** Restarts the unit asked for itself (reboot command, decommission). */
+  restarts = 0;
+  /** Whether the tag's adverts reach the unit (the subject at home). */
+  radioOn = true;
+  rssi: number;
+  private readonly o: HomeOptions;
+  private board: FakeBoard;
+  private currentApp: BaseApp;
+  private currentUplink: HomeUplink;
+  private readonly modemClock: FakeClock;
+
+  constructor(o: HomeOptions) {
+    this.o = o;
+    this.unitId = o.unitId;
+    this.tagId = o.tagId;
+    this.rssi = o.rssi ?? -60;
+    const seed = o.seed ?? 1;
+    const companyId = o.companyId ?? 0xffff;
+    const key = (p: number, dev: number) => deriveKey(sha256, o.root, p, dev, 1);
+
+    this.tag = new VirtualTag(
+      o.world,
+      new VirtualFlash(40 * 1024),
+      identityFromRoot(o.root, o.tagId, 1, companyId),
+      defaultTagConfig(),
+      seed * 7 + 1,
+      false,
+    );
+    this.unitHw = createHardware(o.world, new VirtualFlash(64 * 1024), seed * 11 + 3);
+    this.unitHw.battery.mv = 4000;
+    this.queueFlash = new RamSegmentStore(o.queueSegments ?? 64, o.queueSegmentSize ?? 4064);
+    this.board = new FakeBoard(this.unitHw, 0);
+    this.board.storage.write(
+      RecordName.identity,
+      encodeIdentity({
+        unitId: o.unitId,
+        keyVersion: 1,
+        companyId: companyId,
+        uplinkKey: key(KeyPurpose.unitUplink, o.unitId),
+        downlinkKey: key(KeyPurpose.unitDownlink, o.unitId),
+        wrapKey: key(KeyPurpose.unitKeyWrap, o.unitId),
+      }),
+    );
+    savePairing(this.board.storage, {
+      tagId: o.tagId,
+      keyVersion: 1,
+      beaconKey: key(KeyPurpose.tagBeacon, o.tagId),
+    });
+
+    this.modemClock = new FakeClock(o.world);
+    this.modem = new VirtualModem({
+      clock: this.modemClock,
+      network: o.network,
+      number: o.number,
+      area: o.area === undefined ? "home-cell" : o.area,
+      latency: o.latency,
+      seed: seed,
+      tcp: this.tcp,
+      // Off until the unit's driver powers it through the reset line, as on the board.
+      autoBoot: false,
+    });
+
+    this.tag.start();
+    this.bridgeRadio();
+    const booted = this.bootUnit(BootReason.powerOn);
+    this.currentApp = booted.app;
+    this.currentUplink = booted.uplink;
+  }
+
+  get app(): BaseApp {
+    return this.currentApp;
+  }
+
+  get uplink(): HomeUplink {
+    return this.currentUplink;
+  }
+
+  /** The current boot of the unit's board. */
+  get unitBoard(): FakeBoard {
+    return this.board;
+  }
+
+  /** The subject cuts the strap (the tag's strap loop opens). */
+  cutStrap(): void {
+    this.tag.hw.strap.set(false);
+  }
+
+  restoreStrap(): void {
+    this.tag.hw.strap.set(true);
+  }
+
+  /** Mains power at the unit's supply sense input. */
+  setMains(on: boolean): void {
+    this.unitHw.mains.set(on);
+  }
+
+  /** The unit's case switch (closed = true). */
+  setCaseClosed(closed: boolean): void {
+    this.unitHw.caseInput.set(closed);
+  }
+
+  /**
+   * The unit loses power or its watchdog bites and boots again: the app and its uplink (driver,
+   * MQTT client: RAM state) are gone; flash and the queue stay. The modem keeps running until
+   * the new driver resets it (unless the reset line is not wired).
+   */
+  rebootUnit(reason: number = BootReason.watchdog): void {
+    this.currentApp.stop();
+    this.board = this.board.reboot();
+    const booted = this.bootUnit(reason);
+    this.currentApp = booted.app;
+    this.currentUplink = booted.uplink;
+  }
+
+  /** Whether real TCP traffic may be in flight at the modem (or its answer still coming). */
+  realIoPossible(): boolean {
+    return this.tcp.busy(QUIET_MS);
+  }
+
+  private bridgeRadio(): void {
+    // The virtual radio: every frame the tag puts on air reaches the unit's current scanner.
+    this.tag.board.advertiser.onAdvertise = (rec) => {
+      if (this.radioOn)
+        this.board.scanner.inject({
+          address: "tag-" + this.tagId,
+          rssi: this.rssi,
+          companyId: rec.companyId,
+          data: rec.data,
+        });
+    };
+  }
+
+  private bootUnit(reason: number): { app: BaseApp; uplink: HomeUplink } {
+    const o = this.o;
+    const board = this.board;
+    const modem = this.modem;
+    const uplink = new HomeUplink(
+      {
+        uart: modem.uart,
+        clock: board.clock,
+        random: () => board.crypto.next32() / 4294967296,
+        resetModem: (done) => {
+          if (o.modemResetLine === false) {
+            done();
+            return;
+          }
+          modem.powerOff();
+          board.clock.setTimeout(() => {
+            modem.powerOn();
+            done();
+          }, MODEM_RESET_MS);
+        },
+        indicator: board.indicator,
+        button: null,
+      },
+      o.unitId,
+      {
+        brokerHost: o.brokerHost,
+        brokerPort: o.brokerPort,
+        apn: "em.example",
+        apnUser: "",
+        apnPass: "",
+        centreNumbers: o.centreNumbers,
+        officerNumbers: o.officerNumbers ?? [],
+        smsAfterMs: o.smsAfterMs ?? DEFAULT_SMS_AFTER_MS,
+        keepAliveS: o.keepAliveS ?? 60,
+      },
+    );
+    const hal: BaseHal = {
+      clock: board.clock,
+      storage: board.storage,
+      queueFlash: this.queueFlash,
+      scanner: board.scanner,
+      mains: board.mains,
+      caseSwitch: board.caseInput,
+      motion: null,
+      battery: board.battery,
+      watchdog: board.watchdog,
+      indicator: board.indicator,
+      crypto: board.crypto,
+      tagLink: {
+        send: (frame) => {
+          this.toTag.push(frame);
+          return this.radioOn && this.tag.board.commands.deliver(frame);
+        },
+      },
+      restart: () => {
+        this.restarts++;
+        // The device restarts after the current call returns (E.reboot from a timeout).
+        board.clock.setTimeout(() => this.rebootUnit(BootReason.commanded), 0);
+      },
+    };
+    const app = bootBase(hal, uplink.transport, reason, () => {});
+    if (app === null) throw new Error("unit " + o.unitId + " not provisioned");
+    uplink.attach(app);
+    uplink.start();
+    return { app: app, uplink: uplink };
+  }
+}
