@@ -16,16 +16,17 @@ interface Entry {
   stripMessages?: boolean;
 }
 
-/** Issue 3: 8 KB for the tag (7,601 B minified now; firmware/tag/README-tag.md, "Size"). */
+/** Issue 3: 8 KB for the tag (7,284 B minified now; firmware/tag/README-tag.md, "Size"). */
 const TAG_BUDGET = 8 * 1024;
 
 /**
- * Issue 4 set 32 KB for the home unit's own logic; measured 51 KB (firmware/README.md,
- * "Budgets"). Issue 5 adds the SIM800 driver and MQTT client (~37 KB): 89.6 KB in all. The
- * budget is that plus a margin, so growth still fails the build; an nRF52840 has 1 MB of flash
- * and the bundle runs from flash.
+ * Issue 4 set 32 KB for the home unit's own logic; measured 47.3 KB (`npm run bench:firmware`,
+ * "base (issue 4 scope)"). Issue 5 adds the SIM800 driver and MQTT client (~35 KB): 82.4 KB in
+ * all. The budget is that plus a margin, so growth still fails the build; an nRF52840 has 1 MB
+ * of flash and the bundle runs from flash. Failure messages are stripped as on the tag: no
+ * device code reads them (drop-messages.ts).
  */
-const BASE_BUDGET = 96 * 1024;
+const BASE_BUDGET = 88 * 1024;
 
 export const BUNDLES: Entry[] = [
   { name: "selftest", entry: "tools/selftest/selftest-main.ts", budgetBytes: 128 * 1024 },
@@ -35,7 +36,12 @@ export const BUNDLES: Entry[] = [
     budgetBytes: TAG_BUDGET,
     stripMessages: true,
   },
-  { name: "base", entry: "firmware/targets/espruino/base-main.ts", budgetBytes: BASE_BUDGET },
+  {
+    name: "base",
+    entry: "firmware/targets/espruino/base-main.ts",
+    budgetBytes: BASE_BUDGET,
+    stripMessages: true,
+  },
 ];
 
 async function main(): Promise<number> {

@@ -13,7 +13,10 @@ import * as esbuild from "esbuild";
 import ts from "typescript";
 import { aliasPrototypes, aliasThis } from "./alias-this";
 import { checkDeviceSubset, type Violation } from "./device-gate";
+import { dropMessages } from "./drop-messages";
+import { dropUnusedMethods } from "./drop-unused-methods";
 import { hoistFunctions } from "./hoist";
+import { inlineConstants } from "./inline-constants";
 
 export interface BundleSpec {
   name: string;
@@ -25,7 +28,7 @@ export interface BundleSpec {
   /** Only for entries whose exports a host must reach: they become properties of this global.
    * Device entries simply run. */
   globalName?: string;
-  /** Drop the English message of protocol failures (codes stay): for the tightest budgets. */
+  /** Drop the English message of failures (codes stay; drop-messages.ts): for tight budgets. */
   stripMessages?: boolean;
 }
 
@@ -152,32 +155,11 @@ function libraryNamesOnce(): Set<string> {
   return names;
 }
 
-/**
- * Drops the message argument of protocol `fail(code, message)` calls: the code is what device
- * logic branches on and what a unit reports; the English text only helps a person at a
- * console, and on the tag it is ~0.4 KB of a tight budget.
- */
-const dropFailMessages: ts.TransformerFactory<ts.SourceFile> = (context) => (file) => {
-  const visit = (node: ts.Node): ts.Node => {
-    if (
-      ts.isCallExpression(node) &&
-      ts.isIdentifier(node.expression) &&
-      node.expression.text === "fail" &&
-      node.arguments.length === 2
-    )
-      return context.factory.updateCallExpression(node, node.expression, node.typeArguments, [
-        ts.visitNode(node.arguments[0], visit) as ts.Expression,
-      ]);
-    return ts.visitEachChild(node, visit, context);
-  };
-  return ts.visitNode(file, visit) as ts.SourceFile;
-};
-
 export function toEs5(source: string, fileName: string, stripMessages = false): string {
   const r = ts.transpileModule(source, {
     fileName,
     reportDiagnostics: true,
-    transformers: stripMessages ? { before: [dropFailMessages] } : undefined,
+    transformers: stripMessages ? { before: [dropMessages()] } : undefined,
     compilerOptions: {
       target: ts.ScriptTarget.ES5,
       module: ts.ModuleKind.ESNext,
@@ -297,14 +279,17 @@ export async function compileBundle(
     logLevel: "silent",
   });
   const wrapped = wrap(r.outputFiles[0].text, globalName);
-  const shrunk = aliasThis(aliasPrototypes(wrapped));
+  const reserved = reservedPropsPattern(wrapped);
+  const isReserved = (name: string) => reserved.test(name);
+  const inlined = inlineConstants(dropUnusedMethods(wrapped, isReserved), isReserved);
+  const shrunk = aliasThis(aliasPrototypes(inlined));
   const min = await esbuild.transform(RESERVED_MARKER + ";\n" + shrunk, {
     target: "es5",
     minifyWhitespace: true,
     minifySyntax: true,
     minifyIdentifiers: true,
     mangleProps: /^[A-Za-z_$][\w$]*$/,
-    reserveProps: reservedPropsPattern(wrapped),
+    reserveProps: reservedPropsPattern(inlined),
     legalComments: "none",
   });
   const board = new RegExp("\\b" + BOARD_REQUIRE + "\\b", "g");
