@@ -215,6 +215,37 @@ describe("home unit app", () => {
     expect(w.link.codes()).toContain(EventCode.curfewViolationEnd);
   });
 
+  it("a violation open across a unit reboot still ends, once, with its whole duration", () => {
+    const w = world();
+    const now = Math.floor(EPOCH_MS / 1000);
+    const schedule: Schedule = {
+      version: 1,
+      validFrom: now,
+      validTo: now + 30 * 86400,
+      timeZone: 1,
+      grace: 300,
+      windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
+    };
+    w.clock.advance(minutes(1));
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(schedule) });
+    w.clock.advance(minutes(2));
+    w.setRadio(false);
+    w.clock.advance(minutes(15));
+    const start = w.link.events.filter((e) => e.code === EventCode.curfewViolationStart);
+    expect(start).toHaveLength(1);
+    w.rebootUnit(); // while the subject is away and the violation open
+    w.clock.advance(minutes(10));
+    w.setRadio(true);
+    w.clock.advance(minutes(3));
+    const ends = w.link.events.filter((e) => e.code === EventCode.curfewViolationEnd);
+    expect(ends).toHaveLength(1);
+    expect(w.link.events.filter((e) => e.code === EventCode.curfewViolationStart)).toHaveLength(1);
+    // The duration runs from the start before the reboot to the return after it.
+    expect(ends[0].data![1] as number).toBe(ends[0].time - start[0].time);
+    expect(ends[0].time - start[0].time).toBeGreaterThan(10 * 60);
+    expect(ends[0].data![2]).toBe(start[0].data![3]);
+  });
+
   it("keeps events through a coverage outage and a reboot, then delivers every one exactly once", () => {
     const w = world();
     w.clock.advance(minutes(1));

@@ -36,6 +36,7 @@ import {
   loadAcceptorState,
   loadIdentity,
   loadNumber,
+  loadOpenViolation,
   loadPairing,
   loadReceiverState,
   loadScheduleValue,
@@ -43,6 +44,7 @@ import {
   RecordName,
   saveAcceptorState,
   saveNumber,
+  saveOpenViolation,
   savePairing,
   saveReceiverState,
   saveScheduleValue,
@@ -184,6 +186,16 @@ export function startBase(
     if (s.ok) schedules.offerSchedule(s.value, utc());
   }
   const detector = new ViolationDetector(schedules);
+  const wasOpen = loadOpenViolation(st);
+  if (wasOpen !== null) detector.restoreOpen(wasOpen);
+  let persistedViolation = wasOpen === null ? "" : wasOpen.start + ":" + wasOpen.version;
+  /** Keeps an open violation in flash, so its end is reported even across a reboot. */
+  function persistViolation(): void {
+    const v = detector.openViolation();
+    const key = v === null ? "" : v.start + ":" + v.version;
+    if (key === persistedViolation) return;
+    if (saveOpenViolation(st, v)) persistedViolation = key;
+  }
 
   function scheduleEvents(list: { code: number; time: number; data: CborMap }[]): void {
     const tag = pairing ? pairing.tagId : 0;
@@ -205,6 +217,7 @@ export function startBase(
     sink: sink,
     onJump: (oldS: number, newS: number) => {
       scheduleEvents(detector.clockJumped(Math.floor(oldS), newS));
+      persistViolation();
     },
   });
 
@@ -461,6 +474,7 @@ export function startBase(
       // schedule's violation logic, not tag_not_heard, speaks when they are late back.
       presence.tag.setHeardExpected(schedules.requirementAt(now).kind === "home", ms, now);
       scheduleEvents(detector.update(now, presenceFromCode(presence.tracker.state())));
+      persistViolation();
     }
     if (ms >= batteryDue) {
       batteryDue = ms + BATTERY_EVERY_MS;

@@ -12,6 +12,7 @@ import {
 } from "../../protocol/src/core/cbor";
 import type { ReceiverState } from "../../protocol/src/core/counters";
 import type { Storage } from "../hal/hal";
+import type { OpenViolation } from "./schedule/violation-detector";
 
 export const RecordName = {
   identity: "em.unit",
@@ -22,6 +23,7 @@ export const RecordName = {
   settings: "em.cfg",
   acceptor: "em.bcn",
   network: "em.net",
+  openViolation: "em.viol",
 } as const;
 
 /** Written by provisioning (tools/), read at boot. */
@@ -63,7 +65,7 @@ export function encodeNetworkConfig(c: NetworkConfig): Uint8Array {
 }
 
 function strings(v: CborValue | undefined): string[] | null {
-  if (!(v instanceof Array)) return null;
+  if (!Array.isArray(v)) return null;
   const out: string[] = [];
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
@@ -187,6 +189,29 @@ export function saveReceiverState(st: Storage, s: ReceiverState): boolean {
   writeU32BE(b, 0, s.highest);
   b.set(s.mac.subarray(0, 32), 4);
   return st.write(RecordName.downlinkCounter, b);
+}
+
+/** A curfew violation open when the unit stopped: {1 start, 2 schedule version, 3 stretch start}. */
+export function loadOpenViolation(st: Storage): OpenViolation | null {
+  const m = readMap(st, RecordName.openViolation);
+  if (m === null) return null;
+  const start = m[1];
+  const version = m[2];
+  const stretch = m[3];
+  if (typeof start !== "number" || typeof version !== "number" || typeof stretch !== "number")
+    return null;
+  return { start: start, version: version, stretchStart: stretch };
+}
+
+export function saveOpenViolation(st: Storage, v: OpenViolation | null): boolean {
+  if (v === null) {
+    st.erase(RecordName.openViolation);
+    return true;
+  }
+  return st.write(
+    RecordName.openViolation,
+    encodeCbor({ 1: v.start, 2: v.version, 3: v.stretchStart }),
+  );
 }
 
 export function loadNumber(st: Storage, name: string): number | null {

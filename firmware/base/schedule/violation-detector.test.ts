@@ -753,3 +753,32 @@ describe("properties", () => {
     expect(starts).toBeGreaterThan(100);
   });
 });
+
+describe("an open violation across a reboot", () => {
+  it("stays open in the same window, then ends with its whole duration; no second start", () => {
+    const leave = JUNE_WED_06 - 2 * H;
+    const before = new Sim(sched(NIGHTS), JUNE_TUE_22 - DAY);
+    before.walk(JUNE_TUE_22 - H, leave + 20 * M, 30, (t) => (t < leave ? "present" : "absent"));
+    expect(before.brief()).toEqual([["start", leave + 300, LEFT, JUNE_TUE_22, 3]]);
+    const open = before.det.openViolation();
+    expect(open).toEqual({ start: leave + 300, version: 3, stretchStart: JUNE_TUE_22 });
+
+    // The unit reboots 30 min later: a new detector, presence unknown until the tag is heard.
+    const after = new Sim(sched(NIGHTS), JUNE_TUE_22 - DAY);
+    after.det.restoreOpen(open!);
+    const back = leave + 90 * M;
+    after.walk(leave + 50 * M, back + 10 * M, 30, (t) => (t < back ? "unknown" : "present"));
+    expect(after.brief()).toEqual([["end", back, back - (leave + 300), 3]]);
+    expect(after.det.openViolation()).toBeNull();
+  });
+
+  it("ends at the first update when the home window closed while the unit was down", () => {
+    const leave = JUNE_WED_06 - H;
+    const after = new Sim(sched(NIGHTS), JUNE_TUE_22 - DAY);
+    after.det.restoreOpen({ start: leave + 300, version: 3, stretchStart: JUNE_TUE_22 });
+    after.at(JUNE_WED_06 + 2 * H, "unknown");
+    expect(after.brief()).toEqual([
+      ["end", JUNE_WED_06 + 2 * H, JUNE_WED_06 + 2 * H - leave - 300, 3],
+    ]);
+  });
+});

@@ -40,6 +40,13 @@
 // reads the requirement again only when the cached one ends or the source's `revision` changes;
 // a change is applied from the next update (call update right after changing the store).
 //
+// Reboots: an open violation is the one state that must outlive the unit (else the centre never
+// gets its end). `openViolation()` says what to persist when a start is emitted, and
+// `restoreOpen()` before the first update carries it into the new boot: if the home requirement
+// still holds then, the violation stays open (and ends, with its true duration, when the subject
+// is seen); if it has ended meanwhile, the end is emitted at once at the first update's time —
+// the earliest instant this unit can vouch for.
+//
 // Clock jumps: `clockJumped(oldT, newT)` (or an update going backwards) skips the interval —
 // nothing due in it is processed, so no phantom violation is raised for time that never passed
 // for the subject. Past timestamps (violation start, last present) are shifted by the step so
@@ -78,6 +85,13 @@ export interface RequirementSource {
 
 /** Clock steps up to this size keep the remaining grace instead of restarting it. */
 export const SMALL_CLOCK_STEP_S = 60;
+
+/** What to keep in flash while a violation is open (see "Reboots"). */
+export interface OpenViolation {
+  start: number;
+  version: number;
+  stretchStart: number;
+}
 /** Bound on instants processed in one update (weeks of missed updates; the rest is skipped). */
 const MAX_STEPS = 1024;
 
@@ -101,9 +115,25 @@ export class ViolationDetector {
   private deadline = 0;
   private violationStart = 0;
   private violationVersion = 0;
+  private restored: OpenViolation | null = null;
 
   constructor(source: RequirementSource) {
     this.source = source;
+  }
+
+  /** The open violation to persist, or null when none is open. */
+  openViolation(): OpenViolation | null {
+    if (this.st !== DetectorState.violation) return null;
+    return {
+      start: this.violationStart,
+      version: this.violationVersion,
+      stretchStart: this.stretchStart,
+    };
+  }
+
+  /** A violation that was open when the unit last stopped; call before the first update. */
+  restoreOpen(v: OpenViolation): void {
+    if (!this.started) this.restored = v;
   }
 
   /** DetectorState value. */
@@ -278,6 +308,17 @@ export class ViolationDetector {
       this.cursor = t;
       this.trustedSince = t;
       this.sync(t, false, out);
+      const v = this.restored;
+      this.restored = null;
+      if (v !== null) {
+        this.violationStart = v.start;
+        this.violationVersion = v.version;
+        if (this.st === DetectorState.idle) this.endViolation(t, out);
+        else {
+          this.st = DetectorState.violation;
+          this.stretchStart = v.stretchStart;
+        }
+      }
     } else {
       if (t < this.cursor) this.jump(this.cursor, t, out);
       this.advanceTo(t, out);
