@@ -1,28 +1,18 @@
 // A strap cut travels tag → radio → home unit → SIM800 → real broker → reference receiver, with
 // coverage, within seconds of virtual time (the modem's latencies are virtual).
 
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventCode } from "../../protocol/src/core/events";
-import type { RunningBroker } from "../broker/broker";
-import type { UplinkWorld } from "../world/uplink-world";
-import { forEachBroker, isOnline, MINUTE, startWorld } from "./uplink-testkit";
+import { forEachBroker, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
 
 forEachBroker("strap-cut alarm with coverage", (start) => {
-  let broker: RunningBroker;
-  let w: UplinkWorld;
-  beforeEach(async () => {
-    broker = await start();
-    w = await startWorld(broker);
-  });
-  afterEach(async () => {
-    await w.stop();
-    await broker.stop();
-  });
+  const ctx = worldPerTest(start);
 
   it("reaches the centre once, verified, within 10 s of the cut", async () => {
+    const { w } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000001" });
     await w.fastForward(() => isOnline(w, h), 5 * MINUTE, "unit online");
     // Settle: boot and presence events delivered, then cut.

@@ -2,28 +2,18 @@
 // modem and MQTT client recover, the unacknowledged envelope goes again (DUP), and the centre's
 // persistent session gets whatever the broker had accepted before it went down. Nothing is lost.
 
-import { afterEach, beforeEach, expect, it } from "vitest";
-import type { RunningBroker } from "../broker/broker";
+import { expect, it } from "vitest";
 import { Outage } from "../modem/network";
-import type { UplinkWorld } from "../world/uplink-world";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, startWorld } from "./uplink-testkit";
+import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xc0c0;
 const TAG = 0x5a5a;
 
 forEachBroker("broker restart mid-drain", (start) => {
-  let broker: RunningBroker;
-  let w: UplinkWorld;
-  beforeEach(async () => {
-    broker = await start();
-    w = await startWorld(broker, 50);
-  });
-  afterEach(async () => {
-    await w.stop();
-    await broker.stop();
-  });
+  const ctx = worldPerTest(start, 50);
 
   it("loses nothing", async () => {
+    const { w, broker } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000003" });
     await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
     // A backlog: one hour without packet data while mains flickers every 5 s.

@@ -2,30 +2,20 @@
 // the broker and is delivered after the unit reconnects; the unit executes it (request_status →
 // a heartbeat now) and acknowledges it with a command_ack carrying the downlink counter.
 
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { EventCode } from "../../protocol/src/core/events";
-import type { RunningBroker } from "../broker/broker";
 import { Outage } from "../modem/network";
-import type { UplinkWorld } from "../world/uplink-world";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, startWorld } from "./uplink-testkit";
+import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xe0e0;
 const TAG = 0x2e2e;
 
 forEachBroker("downlink while the unit is offline", (start) => {
-  let broker: RunningBroker;
-  let w: UplinkWorld;
-  beforeEach(async () => {
-    broker = await start();
-    w = await startWorld(broker, 50);
-  });
-  afterEach(async () => {
-    await w.stop();
-    await broker.stop();
-  });
+  const ctx = worldPerTest(start, 50);
 
   it("arrives after the reconnect and is acknowledged", async () => {
+    const { w } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000005" });
     await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
     const downlinksBefore = h.uplink.mqtt.stats.downlinks;

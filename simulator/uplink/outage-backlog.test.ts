@@ -3,30 +3,20 @@
 // supply-sense input, 1,000+ events in the flash queue — then data returns: every event reaches
 // the centre, the per-unit seq is complete, and nothing is processed twice.
 
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { EventCode } from "../../protocol/src/core/events";
-import type { RunningBroker } from "../broker/broker";
 import { Outage } from "../modem/network";
-import type { UplinkWorld } from "../world/uplink-world";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, startWorld } from "./uplink-testkit";
+import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xb0b0;
 const TAG = 0x7a6;
 const FLICKER_MS = 20_000;
 
 forEachBroker("six hours without packet data", (start) => {
-  let broker: RunningBroker;
-  let w: UplinkWorld;
-  beforeEach(async () => {
-    broker = await start();
-    w = await startWorld(broker, 50);
-  });
-  afterEach(async () => {
-    await w.stop();
-    await broker.stop();
-  });
+  const ctx = worldPerTest(start, 50);
 
   it("queues 1,000+ events and delivers every one exactly once when data returns", async () => {
+    const { w } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000002" });
     await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
 

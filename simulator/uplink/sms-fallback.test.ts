@@ -6,31 +6,21 @@
 // Deep into an outage the modem driver's ladder has climbed to rung 3 (waiting up to 30 min to
 // reset the modem); the network still has the unit registered, so the SMS must go at once.
 
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { DEFAULT_SMS_AFTER_MS } from "../../firmware/base/uplink/home-uplink";
 import { EventCode } from "../../protocol/src/core/events";
-import type { RunningBroker } from "../broker/broker";
 import { Outage } from "../modem/network";
-import type { UplinkWorld } from "../world/uplink-world";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, startWorld } from "./uplink-testkit";
+import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xd0d0;
 const TAG = 0x1d1d;
 const OUTAGE_MS = 20 * MINUTE;
 
 forEachBroker("alarm by SMS while packet data is down", (start) => {
-  let broker: RunningBroker;
-  let w: UplinkWorld;
-  beforeEach(async () => {
-    broker = await start();
-    w = await startWorld(broker, 50);
-  });
-  afterEach(async () => {
-    await w.stop();
-    await broker.stop();
-  });
+  const ctx = worldPerTest(start, 50);
 
   it("arrives by SMS, then once more over MQTT, and is processed once", async () => {
+    const { w } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000004" });
     await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
 
@@ -75,6 +65,7 @@ forEachBroker("alarm by SMS while packet data is down", (start) => {
   });
 
   it("goes by SMS within 30 s of a cut two hours into the outage", async () => {
+    const { w } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000004" });
     await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, 6 * HOUR);

@@ -3,29 +3,19 @@
 // envelope under a new frame counter (past the reservation the reboot skipped, SPEC §3). The
 // centre's window accepts the jump, and the seq dedupe absorbs whatever the broker already had.
 
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { BootReason, EventCode } from "../../protocol/src/core/events";
-import type { RunningBroker } from "../broker/broker";
 import { Outage } from "../modem/network";
-import type { UplinkWorld } from "../world/uplink-world";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, startWorld } from "./uplink-testkit";
+import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xf0f0;
 const TAG = 0x3f3f;
 
 forEachBroker("unit reboot mid-drain", (start) => {
-  let broker: RunningBroker;
-  let w: UplinkWorld;
-  beforeEach(async () => {
-    broker = await start();
-    w = await startWorld(broker, 50);
-  });
-  afterEach(async () => {
-    await w.stop();
-    await broker.stop();
-  });
+  const ctx = worldPerTest(start, 50);
 
   it("delivers every queued event once after the reboot", async () => {
+    const { w } = ctx;
     const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000006" });
     await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, 30 * MINUTE);

@@ -1,7 +1,7 @@
 // Shared by the uplink integration tests: the fleet root, the start date, one suite per broker
 // (aedes always; Mosquitto when installed), a world per test, and the waits every test needs.
 
-import { describe } from "vitest";
+import { afterEach, beforeEach, describe } from "vitest";
 import { MqttState } from "../../firmware/base/mqtt/mqtt-client";
 import { fromHex } from "../../protocol/src/core/bytes";
 import type { RunningBroker } from "../broker/broker";
@@ -30,6 +30,25 @@ export function forEachBroker(name: string, body: (start: BrokerStart) => void):
       }),
     );
   else describe.skip(name + " (mosquitto not installed)", () => {});
+}
+
+export interface WorldContext {
+  broker: RunningBroker;
+  w: UplinkWorld;
+}
+
+/** A fresh broker and world for every test of the suite, stopped after it; read them in the test. */
+export function worldPerTest(start: BrokerStart, speed = 20): WorldContext {
+  const ctx = {} as WorldContext;
+  beforeEach(async () => {
+    ctx.broker = await start();
+    ctx.w = await startWorld(ctx.broker, speed);
+  });
+  afterEach(async () => {
+    await ctx.w.stop();
+    await ctx.broker.stop();
+  });
+  return ctx;
 }
 
 export async function startWorld(broker: RunningBroker, speed = 20): Promise<UplinkWorld> {

@@ -8,22 +8,7 @@
 // local alias of the prototype.
 
 import * as acorn from "acorn";
-
-type Node = acorn.Node & { [k: string]: unknown };
-
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
-}
-
-function children(n: Node): Node[] {
-  const out: Node[] = [];
-  for (const key of Object.keys(n)) {
-    const v = n[key];
-    if (Array.isArray(v)) for (const c of v) isNode(c) && out.push(c);
-    else if (isNode(v)) out.push(v);
-  }
-  return out;
-}
+import { children, type Node } from "./ast";
 
 const isFunction = (n: Node) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
 

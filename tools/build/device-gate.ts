@@ -3,6 +3,7 @@
 // helpers, the bundler and the minifier add code nobody wrote. RULES is the documentation.
 
 import * as acorn from "acorn";
+import { children, type Node } from "./ast";
 
 export interface Violation {
   rule: string;
@@ -127,23 +128,6 @@ const BUNDLER_RUNTIME = new Set([
   "__require",
   "__copyProps",
 ]);
-
-type Node = acorn.Node & { [k: string]: unknown };
-
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
-}
-
-function children(n: Node): Node[] {
-  const out: Node[] = [];
-  for (const key of Object.keys(n)) {
-    if (key === "loc") continue;
-    const v = n[key];
-    if (Array.isArray(v)) for (const c of v) isNode(c) && out.push(c);
-    else if (isNode(v)) out.push(v);
-  }
-  return out;
-}
 
 function isFunction(n: Node): boolean {
   return n.type === "FunctionDeclaration" || n.type === "FunctionExpression";

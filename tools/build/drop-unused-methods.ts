@@ -13,22 +13,7 @@
 // filter with hasOwnProperty is left as it is.
 
 import * as acorn from "acorn";
-
-type Node = acorn.Node & { [k: string]: unknown };
-
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
-}
-
-function children(n: Node): Node[] {
-  const out: Node[] = [];
-  for (const key of Object.keys(n)) {
-    const v = n[key];
-    if (Array.isArray(v)) for (const c of v) isNode(c) && out.push(c);
-    else if (isNode(v)) out.push(v);
-  }
-  return out;
-}
+import { children, type Node } from "./ast";
 
 /** For `X.prototype.m = function …;` the method name m; else null. */
 function prototypeMethod(s: Node): string | null {

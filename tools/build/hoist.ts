@@ -11,22 +11,7 @@
 // placed by this pass; the gate rejects them (block-function).
 
 import * as acorn from "acorn";
-
-type Node = acorn.Node & { [k: string]: unknown };
-
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
-}
-
-function childNodes(n: Node): Node[] {
-  const out: Node[] = [];
-  for (const key of Object.keys(n)) {
-    const v = n[key];
-    if (Array.isArray(v)) for (const c of v) isNode(c) && out.push(c);
-    else if (isNode(v)) out.push(v);
-  }
-  return out.sort((a, b) => a.start - b.start);
-}
+import { children, type Node } from "./ast";
 
 /** Statements that may end without `;` (ASI). Once moved, their next neighbour changes, so they
  * get an explicit `;`: `var a = f\n(function () {})()` would otherwise become a call. */
@@ -54,7 +39,7 @@ export function hoistFunctions(code: string): string {
       return "{" + printScope(n.body as Node[], n.start + 1, n.end - 1) + "}";
     let out = "";
     let pos = n.start;
-    for (const c of childNodes(n)) {
+    for (const c of children(n)) {
       out += code.slice(pos, c.start) + print(c, n);
       pos = c.end;
     }
@@ -99,7 +84,7 @@ export function withoutHoisting(code: string): string {
       edits.push({ at: n.start, text: "var " + ((n.id as Node).name as string) + " = " });
       edits.push({ at: n.end, text: ";" });
     }
-    for (const c of childNodes(n)) visit(c);
+    for (const c of children(n)) visit(c);
   };
   visit(ast);
   // Stable ascending order keeps `};` of one function before `var g = ` of the next.

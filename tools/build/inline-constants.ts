@@ -19,12 +19,7 @@
 // name it replaces, read many times, stays a variable.
 
 import * as acorn from "acorn";
-
-type Node = acorn.Node & { [k: string]: unknown };
-
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
-}
+import { isNode, type Node } from "./ast";
 
 interface Occurrence {
   node: Node;
