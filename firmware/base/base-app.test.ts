@@ -159,6 +159,22 @@ function world() {
 
 const minutes = (n: number) => n * 60_000;
 
+/** Home all day, every day (the strictest curfew), sent by the centre and applied. */
+function setHomeAllDay(w: ReturnType<typeof world>): void {
+  const now = Math.floor(EPOCH_MS / 1000);
+  const schedule: Schedule = {
+    version: 1,
+    validFrom: now,
+    validTo: now + 30 * 86400,
+    timeZone: 1,
+    grace: 300,
+    windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
+  };
+  w.clock.advance(minutes(1));
+  w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(schedule) });
+  w.clock.advance(minutes(2));
+}
+
 describe("home unit app", () => {
   it("boots, hears its tag, and reports boot, presence and a heartbeat", () => {
     const w = world();
@@ -191,19 +207,7 @@ describe("home unit app", () => {
 
   it("leaving during a home window becomes a curfew violation after the grace period", () => {
     const w = world();
-    const now = Math.floor(EPOCH_MS / 1000);
-    const schedule: Schedule = {
-      version: 1,
-      validFrom: now,
-      validTo: now + 30 * 86400,
-      timeZone: 1,
-      grace: 300,
-      // Home all day, every day: the strictest curfew.
-      windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
-    };
-    w.clock.advance(minutes(1));
-    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(schedule) });
-    w.clock.advance(minutes(2));
+    setHomeAllDay(w);
     const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
     expect(ack.data![3]).toBe(AckResult.ok);
     w.setRadio(false); // the subject leaves: the unit hears nothing
@@ -217,18 +221,7 @@ describe("home unit app", () => {
 
   it("a violation open across a unit reboot still ends, once, with its whole duration", () => {
     const w = world();
-    const now = Math.floor(EPOCH_MS / 1000);
-    const schedule: Schedule = {
-      version: 1,
-      validFrom: now,
-      validTo: now + 30 * 86400,
-      timeZone: 1,
-      grace: 300,
-      windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
-    };
-    w.clock.advance(minutes(1));
-    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(schedule) });
-    w.clock.advance(minutes(2));
+    setHomeAllDay(w);
     w.setRadio(false);
     w.clock.advance(minutes(15));
     const start = w.link.events.filter((e) => e.code === EventCode.curfewViolationStart);

@@ -4,7 +4,15 @@
 
 import { expect, it } from "vitest";
 import { Outage } from "../modem/network";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
+import {
+  drained,
+  flickerMains,
+  forEachBroker,
+  HOUR,
+  isOnline,
+  onlineHome,
+  worldPerTest,
+} from "./uplink-testkit";
 
 const UNIT = 0xc0c0;
 const TAG = 0x5a5a;
@@ -14,14 +22,12 @@ forEachBroker("broker restart mid-drain", (start) => {
 
   it("loses nothing", async () => {
     const { w, broker } = ctx;
-    const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000003" });
-    await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+    const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000003" });
     // A backlog: one hour without packet data while mains flickers every 5 s.
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, HOUR);
-    const flicker = w.clock.schedule(() => h.setMains(!h.unitHw.mains.level), 5000, 5000);
+    const stopFlicker = flickerMains(w, h, 5000);
     await w.runFor(HOUR, 20_000, 5000);
-    w.clock.cancel(flicker);
-    h.setMains(true);
+    stopFlicker();
     expect(h.app.queue.stats().pending).toBeGreaterThan(600);
 
     await w.fastForward(() => isOnline(w, h), HOUR, "unit back online");

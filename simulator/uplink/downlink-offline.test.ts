@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
+import { forEachBroker, HOUR, MINUTE, onlineHome, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xe0e0;
 const TAG = 0x2e2e;
@@ -16,8 +16,7 @@ forEachBroker("downlink while the unit is offline", (start) => {
 
   it("arrives after the reconnect and is acknowledged", async () => {
     const { w } = ctx;
-    const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000005" });
-    await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+    const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000005" });
     const downlinksBefore = h.uplink.mqtt.stats.downlinks;
 
     w.network.scheduleOutage(h.modem.subscriber, Outage.coverage, 1000, 10 * MINUTE);

@@ -6,7 +6,16 @@
 import { expect, it } from "vitest";
 import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
+import {
+  drained,
+  flickerMains,
+  forEachBroker,
+  HOUR,
+  isOnline,
+  MINUTE,
+  onlineHome,
+  worldPerTest,
+} from "./uplink-testkit";
 
 const UNIT = 0xb0b0;
 const TAG = 0x7a6;
@@ -17,23 +26,17 @@ forEachBroker("six hours without packet data", (start) => {
 
   it("queues 1,000+ events and delivers every one exactly once when data returns", async () => {
     const { w } = ctx;
-    const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000002" });
-    await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+    const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000002" });
 
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, 6 * HOUR);
-    const flicker = w.clock.schedule(
-      () => h.setMains(!h.unitHw.mains.level),
-      FLICKER_MS,
-      FLICKER_MS,
-    );
+    const stopFlicker = flickerMains(w, h, FLICKER_MS);
     await w.fastForward(
       () => w.receiver.status(UNIT)?.status === "offline",
       MINUTE,
       "last will at the centre",
     );
     await w.runFor(6 * HOUR - MINUTE, 20_000, 10_000);
-    w.clock.cancel(flicker);
-    h.setMains(true);
+    stopFlicker();
     const queued = h.app.queue.stats().pending;
     expect(queued).toBeGreaterThanOrEqual(1000);
     expect(h.app.queue.stats().coalesced).toBe(0);

@@ -10,7 +10,15 @@ import { expect, it } from "vitest";
 import { DEFAULT_SMS_AFTER_MS } from "../../firmware/base/uplink/home-uplink";
 import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
+import {
+  drained,
+  forEachBroker,
+  HOUR,
+  isOnline,
+  MINUTE,
+  onlineHome,
+  worldPerTest,
+} from "./uplink-testkit";
 
 const UNIT = 0xd0d0;
 const TAG = 0x1d1d;
@@ -21,8 +29,7 @@ forEachBroker("alarm by SMS while packet data is down", (start) => {
 
   it("arrives by SMS, then once more over MQTT, and is processed once", async () => {
     const { w } = ctx;
-    const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000004" });
-    await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+    const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000004" });
 
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, OUTAGE_MS);
     await w.fastForward(() => w.receiver.status(UNIT)?.status === "offline", MINUTE, "offline");
@@ -66,8 +73,7 @@ forEachBroker("alarm by SMS while packet data is down", (start) => {
 
   it("goes by SMS within 30 s of a cut two hours into the outage", async () => {
     const { w } = ctx;
-    const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000004" });
-    await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+    const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000004" });
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, 6 * HOUR);
     await w.runFor(2 * HOUR);
     const cutAt = w.nowMs();

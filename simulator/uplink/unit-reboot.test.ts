@@ -6,7 +6,16 @@
 import { expect, it } from "vitest";
 import { BootReason, EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
-import { drained, forEachBroker, HOUR, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
+import {
+  drained,
+  flickerMains,
+  forEachBroker,
+  HOUR,
+  isOnline,
+  MINUTE,
+  onlineHome,
+  worldPerTest,
+} from "./uplink-testkit";
 
 const UNIT = 0xf0f0;
 const TAG = 0x3f3f;
@@ -16,13 +25,11 @@ forEachBroker("unit reboot mid-drain", (start) => {
 
   it("delivers every queued event once after the reboot", async () => {
     const { w } = ctx;
-    const h = w.addHome({ unitId: UNIT, tagId: TAG, number: "+37120000006" });
-    await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+    const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000006" });
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, 30 * MINUTE);
-    const flicker = w.clock.schedule(() => h.setMains(!h.unitHw.mains.level), 5000, 5000);
+    const stopFlicker = flickerMains(w, h, 5000);
     await w.runFor(30 * MINUTE, 20_000, 5000);
-    w.clock.cancel(flicker);
-    h.setMains(true);
+    stopFlicker();
     expect(h.app.queue.stats().pending).toBeGreaterThan(300);
 
     await w.fastForward(() => isOnline(w, h), HOUR, "unit back online");

@@ -7,7 +7,7 @@ import { fromHex } from "../../protocol/src/core/bytes";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { mosquittoPath, startMosquitto } from "../broker/mosquitto-broker";
-import { UplinkWorld } from "../world/uplink-world";
+import { type HomeSpec, UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 
 export const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
@@ -64,4 +64,21 @@ export function isOnline(w: UplinkWorld, h: VirtualHome): boolean {
 /** Nothing left in the unit's flash queue and nothing in flight. */
 export function drained(h: VirtualHome): boolean {
   return h.app.queue.stats().pending === 0;
+}
+
+/** A home added and brought online, its boot events delivered. */
+export async function onlineHome(w: UplinkWorld, spec: HomeSpec): Promise<VirtualHome> {
+  const h = w.addHome(spec);
+  await w.fastForward(() => isOnline(w, h) && drained(h), 5 * MINUTE, "unit online");
+  return h;
+}
+
+/** Mains flickering every `everyMs` (a brown-out storm: a debounced event pair per flicker),
+ * from now until the returned function is called, which also leaves mains on. */
+export function flickerMains(w: UplinkWorld, h: VirtualHome, everyMs: number): () => void {
+  const id = w.clock.schedule(() => h.setMains(!h.unitHw.mains.level), everyMs, everyMs);
+  return () => {
+    w.clock.cancel(id);
+    h.setMains(true);
+  };
 }
