@@ -26,6 +26,7 @@ import { identityFromRoot, VirtualTag } from "../../firmware/testing/virtual-tag
 import { BootReason } from "../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
+import { type ModemFaultOptions, ModemFaults } from "../modem/faults";
 import type { ModemLatency } from "../modem/latency";
 import type { Network } from "../modem/network";
 import { VirtualModem } from "../modem/virtual-modem";
@@ -58,6 +59,8 @@ export interface HomeOptions {
   queueSegmentSize?: number;
   /** RSSI of the tag at the unit (dBm). Default -60. */
   rssi?: number;
+  /** Seeded modem faults (dropped bytes, garbage lines, socket drops, reboots…); none by default. */
+  faults?: ModemFaultOptions;
   /** Whether the unit's modem reset line is wired (resetModem power-cycles the modem). Default true. */
   modemResetLine?: boolean;
 }
@@ -139,6 +142,7 @@ export class VirtualHome {
       latency: o.latency,
       seed: seed,
       tcp: this.tcp,
+      faults: o.faults ? new ModemFaults(o.faults) : undefined,
       // Off until the unit's driver powers it through the reset line, as on the board.
       autoBoot: false,
     });
