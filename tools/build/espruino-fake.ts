@@ -25,7 +25,7 @@
 import { fromHex, sliceBytes, toHex } from "../../protocol/src/core/bytes";
 import { sha256 } from "../../protocol/src/core/sha256";
 import { createSim800 } from "./fake-sim800";
-import { countJsVars, installScopeHooks } from "./jsvar-model";
+import { countJsVars, installScopeHooks, type JsVarLayout } from "./jsvar-model";
 
 interface Timer {
   id: number; // 0 for the fake's own (debounce) timers
@@ -154,6 +154,9 @@ registers[RESETREAS] = 0;
 
 let serialSetup: { baud: number; rx: string; tx: string } | null = null;
 let serialFn: ((data: string) => void) | null = null;
+let packetHook: ((type: number, atMs: number) => void) | null = null;
+/** After the broker got a packet, before its answer is back (fake-sim800's 40 ms network). */
+const PACKET_HOOK_MS = 20;
 const modem = createSim800({
   later: (fn: () => void, ms: number) => {
     addTimer(fn, ms, 0, true);
@@ -162,6 +165,11 @@ const modem = createSim800({
     if (serialFn !== null) serialFn(data);
   },
   now: () => now,
+  received: (type: number) => {
+    const hook = packetHook;
+    const atMs = now;
+    if (hook !== null) addTimer(() => hook(type, atMs), PACKET_HOOK_MS, 0, true);
+  },
 });
 
 let scanFn: ((d: ScanDevice) => void) | null = null;
@@ -652,6 +660,19 @@ export function brokerPublish(topic: string, hex: string, packetId: number): voi
   modem.brokerPublish(topic, fromHex(hex) as Uint8Array, packetId);
 }
 
+/** The broker (or the backhaul to it) goes away, or comes back: see fake-sim800.ts. */
+export function brokerReachable(up: boolean): void {
+  modem.setBrokerReachable(up);
+}
+
+/**
+ * fn(type, atMs) runs 20 ms after the broker received each MQTT packet from the unit: on a turn
+ * of the event loop of its own, while a PUBLISH waits for its PUBACK.
+ */
+export function onBrokerPacket(fn: (type: number, atMs: number) => void): void {
+  packetHook = fn;
+}
+
 /** Remembers the NOR flash as it is now, under a label, for the report. */
 export function mark(label: string): void {
   marks.push({ label: label, atMs: now, nor: norPages() });
@@ -667,8 +688,11 @@ export function setBatteryVolts(v: number): void {
   batteryV = v;
 }
 
-/** The JsVar estimate (jsvar-model.ts) of what the bundle holds now; needs an instrumented bundle. */
-export function jsvars(): string {
+/**
+ * The JsVar estimate (jsvar-model.ts) of what the bundle holds now, with the board's variable
+ * layout (a Puck.js's when none is given); needs an instrumented bundle.
+ */
+export function jsvars(layout?: JsVarLayout): string {
   const fns: unknown[] = [];
   let n = 0;
   for (let i = 0; i < timers.length; i++)
@@ -680,7 +704,9 @@ export function jsvars(): string {
   if (onWrite !== null) fns.push(onWrite);
   if (scanFn !== null) fns.push(scanFn);
   if (serialFn !== null) fns.push(serialFn);
-  return JSON.stringify(countJsVars({ fns: fns, timers: n, watches: watches.length }, natives));
+  return JSON.stringify(
+    countJsVars({ fns: fns, timers: n, watches: watches.length }, natives, layout),
+  );
 }
 
 /** Everything that happened, for the test to check on the host. */

@@ -12,7 +12,10 @@
 //   "CONNECT OK" comes later;
 // - AT+CIPSEND=n prompts "> " and then takes exactly n bytes, then SEND OK;
 // - received bytes wait in the modem (CIPRXGET=1): "+CIPRXGET: 1" when data arrives into an
-//   empty buffer, and "AT+CIPRXGET=2,n" returns a header, the block, and OK.
+//   empty buffer, and "AT+CIPRXGET=2,n" returns a header, the block, and OK;
+// - while the broker is unreachable (setBrokerReachable(false)) an open socket ends with
+//   "CLOSED" and AT+CIPSTART answers OK, then "CONNECT FAIL": the network stays registered and
+//   the context comes up, only the far end is gone (a broker or backhaul outage).
 // Every modem output goes out after the same delay, in order, so what the unit reads is the
 // order in which the modem produced it.
 // Plain functions and objects only: it runs in Duktape (ES5, no Map).
@@ -26,6 +29,8 @@ export interface Sim800Host {
   /** Bytes from the modem's TX to the unit's RX, as a string of byte values (Espruino's form). */
   deliver(data: string): void;
   now(): number;
+  /** The broker has received a whole MQTT packet of this type. */
+  received(type: number): void;
 }
 
 /** A packet the broker got from the unit. */
@@ -57,6 +62,8 @@ export interface FakeSim800 {
   setReset(level: boolean): void;
   /** The broker sends a QoS 1 PUBLISH to the unit. */
   brokerPublish(topic: string, payload: Uint8Array, packetId: number): void;
+  /** The broker goes away (an open socket is closed by the far end) or comes back. */
+  setBrokerReachable(up: boolean): void;
   report(): Sim800Report;
 }
 
@@ -118,6 +125,7 @@ export function createSim800(host: Sim800Host): FakeSim800 {
   let payloadLeft = 0;
   let payload: number[] = [];
   let socketOpen = false;
+  let brokerUp = true;
   /** Bytes from the broker waiting in the modem for CIPRXGET=2. */
   let rx: number[] = [];
   /** Bytes from the unit not yet a whole MQTT packet. */
@@ -147,6 +155,7 @@ export function createSim800(host: Sim800Host): FakeSim800 {
   function brokerPacket(p: number[]): void {
     const type = p[0] >> 4;
     packets.push({ atMs: host.now(), type: type, hex: toHex(new Uint8Array(p)) });
+    host.received(type);
     const lenBytes = (remainingLength(p, 0) as number[])[1];
     const body = 1 + lenBytes;
     if (type === 1) toUnit([0x20, 2, 0, 0]);
@@ -202,6 +211,10 @@ export function createSim800(host: Sim800Host): FakeSim800 {
       else {
         reply(["OK"]);
         host.later(() => {
+          if (!brokerUp) {
+            reply(["CONNECT FAIL"]);
+            return;
+          }
           socketOpen = true;
           rx = [];
           stream = [];
@@ -233,6 +246,10 @@ export function createSim800(host: Sim800Host): FakeSim800 {
     if (payloadLeft > 0) {
       payload.push(b);
       if (--payloadLeft > 0) return;
+      if (!socketOpen) {
+        reply(["SEND FAIL"]); // closed since the CIPSEND: nothing leaves
+        return;
+      }
       sends.push(toHex(new Uint8Array(payload)));
       reply(["SEND OK"]);
       toBroker(payload);
@@ -279,6 +296,14 @@ export function createSim800(host: Sim800Host): FakeSim800 {
       p.push(packetId >> 8, packetId & 255);
       for (let i = 0; i < data.length; i++) p.push(data[i]);
       toUnit(p);
+    },
+    setBrokerReachable: (up: boolean) => {
+      brokerUp = up;
+      if (up || !socketOpen) return;
+      socketOpen = false;
+      rx = [];
+      stream = [];
+      reply(["CLOSED"]);
     },
     report: () => ({
       txHex: toHex(new Uint8Array(tx)),

@@ -20,15 +20,34 @@
 // - a board object (NRF, E, a pin, a module such as Storage) is one JsVar, not walked.
 // What is not counted: the interpreter's own variables before the bundle runs, and the
 // temporary objects of building a frame (freed as soon as it is sent).
+//
+// The layout depends on the pool size (Espruino's src/jsutils.h: the fewer the JsVars, the fewer
+// bits a reference takes). The figures above are the Puck.js's, the default. A Jolt.js
+// (nRF52840, 12,000 JsVars: boards/JOLTJS.py) takes 14-bit references: 14-byte JsVars, a string
+// value holds 9 characters in its first JsVar (4 + 3 references' bytes) and 10 in each further
+// one, a name still 4 (JOLT_LAYOUT).
 
 type ScopeRecord = { get: () => unknown[]; names: string[]; parent: ScopeRecord | null };
 
 const SMALL_INT = 2048;
-const FIRST_CHARS = 4;
-const EXT_CHARS = 10;
-const FLAT_BYTES = 13;
+const NAME_CHARS = 4;
 export const TIMER_JSVARS = 6;
 export const WATCH_JSVARS = 9;
+
+/** What the size of one JsVar decides (see the header). */
+export interface JsVarLayout {
+  /** Bytes per JsVar: a flat string (a byte array's storage) packs this many per JsVar. */
+  blockBytes: number;
+  /** Characters a string value keeps in its first JsVar. */
+  stringChars: number;
+  /** Characters in each further JsVar of a name or string. */
+  extChars: number;
+}
+
+/** Puck.js (2,630 JsVars): the figures the tag's estimate has always used. */
+export const PUCK_LAYOUT: JsVarLayout = { blockBytes: 13, stringChars: 4, extChars: 10 };
+/** Jolt.js (12,000 JsVars, 14-bit references). */
+export const JOLT_LAYOUT: JsVarLayout = { blockBytes: 14, stringChars: 9, extChars: 10 };
 
 /** Installs the hooks the instrumented bundle calls. */
 export function installScopeHooks(): void {
@@ -53,26 +72,27 @@ export interface JsVarCount {
   scopes: number;
   functions: number;
   objects: number;
+  arrays: number;
   bytes: number;
   strings: number;
   numbers: number;
   roots: number;
 }
 
-function textVars(s: string): number {
-  return 1 + Math.ceil(Math.max(0, s.length - FIRST_CHARS) / EXT_CHARS);
-}
-
 /** Counts what `roots` keep alive. `natives`: board objects and functions, one JsVar each. */
 export function countJsVars(
   roots: { fns: unknown[]; timers: number; watches: number },
   natives: unknown[],
+  layout: JsVarLayout = PUCK_LAYOUT,
 ): JsVarCount {
+  const textVars = (s: string, first: number): number =>
+    1 + Math.ceil(Math.max(0, s.length - first) / layout.extChars);
   const c: JsVarCount = {
     total: 0,
     scopes: 0,
     functions: 0,
     objects: 0,
+    arrays: 0,
     bytes: 0,
     strings: 0,
     numbers: 0,
@@ -91,7 +111,7 @@ export function countJsVars(
     const values = rec.get();
     c.scopes += 2; // the scope object and its parent link
     for (let i = 0; i < rec.names.length; i++) {
-      c.scopes += textVars(rec.names[i]);
+      c.scopes += textVars(rec.names[i], NAME_CHARS);
       value(values[i]);
     }
     scope(rec.parent);
@@ -104,7 +124,7 @@ export function countJsVars(
       return;
     }
     if (typeof v === "string") {
-      c.strings += textVars(v);
+      c.strings += textVars(v, layout.stringChars);
       return;
     }
     if (!once(v)) return;
@@ -115,23 +135,28 @@ export function countJsVars(
     if (v instanceof Uint8Array || v instanceof ArrayBuffer) {
       const buf = v instanceof Uint8Array ? v.buffer : v;
       c.bytes += v instanceof Uint8Array ? 1 : 0;
-      if (once(buf)) c.bytes += 2 + Math.ceil(buf.byteLength / FLAT_BYTES);
+      if (once(buf)) c.bytes += 2 + Math.ceil(buf.byteLength / layout.blockBytes);
       return;
     }
     const o = v as { [k: string]: unknown } & { __jsvDef?: ScopeRecord; length?: number };
+    const isArray = Array.isArray(v);
     if (typeof v === "function") {
       c.functions += 3 + (o.length as number);
       scope(o.__jsvDef || null);
-    } else c.objects++;
+    } else if (isArray) c.arrays++;
+    else c.objects++;
     const keys = Object.keys(o);
     for (let i = 0; i < keys.length; i++) {
       if (keys[i].indexOf("__jsv") === 0) continue;
-      c.objects += textVars(keys[i]);
+      const n = textVars(keys[i], NAME_CHARS);
+      if (isArray) c.arrays += n;
+      else c.objects += n;
       value(o[keys[i]]);
     }
   }
 
   for (let i = 0; i < roots.fns.length; i++) value(roots.fns[i]);
-  c.total = c.scopes + c.functions + c.objects + c.bytes + c.strings + c.numbers + c.roots;
+  c.total =
+    c.scopes + c.functions + c.objects + c.arrays + c.bytes + c.strings + c.numbers + c.roots;
   return c;
 }
