@@ -83,7 +83,7 @@ export const DEFAULT_MODEM_TIMINGS: ModemTimings = {
   contextTries: 2,
   socketBackoff: { baseMs: 2000, capMs: 60000, jitter: 0.25 },
   contextBackoff: { baseMs: 10000, capMs: 300000, jitter: 0.25 },
-  resetBackoff: { baseMs: 30000, capMs: 1800000, jitter: 0.25 },
+  resetBackoff: { baseMs: 30000, capMs: 600000, jitter: 0.25 },
   clipWaitMs: 4000,
   ringGapMs: 8000,
 };
@@ -256,7 +256,7 @@ export class ModemDriver {
    * Registered on the network (SMS can go), whatever the packet context does. Waiting for a
    * modem reset counts too when the network last said registered: the modem has not been reset
    * yet, and a packet outage that walked the ladder up to rung 3 must not hold an alarm SMS for
-   * up to the reset backoff (30 min).
+   * up to the reset backoff (10 min).
    */
   registered(): boolean {
     const s = this.state;
