@@ -123,6 +123,8 @@ const SMS_SENT_MEMORY = 64;
 export interface BaseApp {
   /** A downlink envelope from MQTT (or an SMS already decoded from text). */
   onDownlink(bytes: Uint8Array): void;
+  /** A downlink envelope that came by SMS from a centre number (reported as source SMS). */
+  onSmsDownlink(bytes: Uint8Array): void;
   /** Network time (NITZ), UTC seconds. */
   onNetworkTime(utcS: number): void;
   /** Tries to send queued events now (called by the transport when it becomes ready). */
@@ -488,6 +490,10 @@ export function startBase(
   }, TICK_MS);
 
   return {
+    onSmsDownlink: (bytes: Uint8Array) => {
+      commands.handleSms(bytes, utc(), clock.monotonic());
+      drain();
+    },
     onDownlink: (bytes: Uint8Array) => {
       commands.handle(bytes, utc(), clock.monotonic());
       drain();

@@ -66,6 +66,12 @@ export interface UnitStatus {
   changes: number;
 }
 
+/** A signed downlink: its counter and the envelope bytes (MQTT payload, or SMS after encodeSmsText). */
+export interface SignedCommand {
+  counter: number;
+  envelope: Uint8Array;
+}
+
 export interface ReceiverOptions {
   url: string;
   keyring: FleetKeyring;
@@ -231,21 +237,15 @@ export class ReferenceReceiver {
   }
 
   /**
-   * Signs and publishes one command (QoS 1, not retained) to the unit's down topic; resolves with
-   * its downlink counter once the broker has it. Counters start at 1 per unit and only increase.
+   * Signs one command for a unit without sending it (for the SMS path, or to replay or tamper
+   * with in tests). Each call takes the unit's next downlink counter: 1, 2, … only increasing.
    */
-  async sendCommand(
-    unitId: number,
-    code: number,
-    args: CborMap | null,
-    ttlS = 3600,
-  ): Promise<number> {
+  signCommand(unitId: number, code: number, args: CborMap | null, ttlS = 3600): SignedCommand {
     const key = this.keyring.key(KeyPurpose.unitDownlink, unitId, this.keyVersion);
     if (key === null) throw new Error("no downlink key for version " + this.keyVersion);
-    const u = this.unit(unitId);
-    const counter = u.nextDownCounter++;
+    const counter = this.unit(unitId).nextDownCounter++;
     const now = Math.floor(this.clock() / 1000);
-    const frame = sealDownlinkHost(key, this.keyVersion, {
+    const envelope = sealDownlinkHost(key, this.keyVersion, {
       unitId: unitId,
       counter: counter,
       issuedAt: now,
@@ -253,8 +253,22 @@ export class ReferenceReceiver {
       code: code,
       args: args,
     });
-    await this.client.publishAsync(downlinkTopic(unitId), Buffer.from(frame), { qos: 1 });
-    return counter;
+    return { counter: counter, envelope: envelope };
+  }
+
+  /**
+   * Signs and publishes one command (QoS 1, not retained) to the unit's down topic; resolves with
+   * its downlink counter once the broker has it.
+   */
+  async sendCommand(
+    unitId: number,
+    code: number,
+    args: CborMap | null,
+    ttlS = 3600,
+  ): Promise<number> {
+    const c = this.signCommand(unitId, code, args, ttlS);
+    await this.client.publishAsync(downlinkTopic(unitId), Buffer.from(c.envelope), { qos: 1 });
+    return c.counter;
   }
 
   private unit(unitId: number): UnitRecord {

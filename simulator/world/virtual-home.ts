@@ -18,6 +18,7 @@ import {
   createHardware,
   FakeBoard,
   FakeClock,
+  FakeDigitalInput,
   type FakeHardware,
 } from "../../firmware/testing/fake-board";
 import type { VirtualClock } from "../../firmware/testing/virtual-clock";
@@ -72,6 +73,8 @@ export interface HomeOptions {
 const QUIET_MS = 60;
 /** PWRKEY low long enough for a SIM800 to power down (datasheet: ≥ 1 s; we hold 1.2 s). */
 const MODEM_RESET_MS = 1200;
+/** A deliberate press: well past the uplink's 50 ms debounce. */
+const PRESS_MS = 300;
 
 export class VirtualHome {
   readonly unitId: number;
@@ -81,6 +84,8 @@ export class VirtualHome {
   /** The modem's real sockets. */
   readonly tcp = new TrackedTcp();
   readonly unitHw: FakeHardware;
+  /** The subject's button on the unit (true = held down); it outlives a reboot like the case. */
+  readonly button = new FakeDigitalInput(false);
   readonly queueFlash: RamSegmentStore;
   /** Frames the unit wrote to the tag over "GATT" (rearm_tag forwards). */
   readonly toTag: Uint8Array[] = [];
@@ -181,6 +186,12 @@ export class VirtualHome {
     this.unitHw.mains.set(on);
   }
 
+  /** The subject presses the unit's button and lets go `holdMs` later. */
+  pressButton(holdMs = PRESS_MS): void {
+    this.button.set(true);
+    this.o.world.schedule(() => this.button.set(false), holdMs, 0);
+  }
+
   /** The unit's case switch (closed = true). */
   setCaseClosed(closed: boolean): void {
     this.unitHw.caseInput.set(closed);
@@ -221,6 +232,7 @@ export class VirtualHome {
     const o = this.o;
     const board = this.board;
     const modem = this.modem;
+    this.button.attach(board.clock);
     const uplink = new HomeUplink(
       {
         uart: modem.uart,
@@ -238,7 +250,7 @@ export class VirtualHome {
           }, MODEM_RESET_MS);
         },
         indicator: board.indicator,
-        button: null,
+        button: this.button,
       },
       o.unitId,
       {

@@ -5,7 +5,7 @@ import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../../protocol/src/core/cose";
 import type { ReceiverState } from "../../../protocol/src/core/counters";
 import { type Downlink, encodeDownlink } from "../../../protocol/src/core/downlink";
-import { EventCode } from "../../../protocol/src/core/events";
+import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
 import { sha256 } from "../../../protocol/src/core/sha256";
 import { encodeTagCommand, TagCommandCode } from "../../../protocol/src/core/tag-command";
@@ -93,6 +93,22 @@ describe("downlink command processor", () => {
       3: AckResult.ok,
     });
     expect(r.saved()!.highest).toBe(counter - 1);
+  });
+
+  it("names the path in its reports: a forged SMS command is source 3, a forged MQTT one source 2", () => {
+    const r = rig();
+    const forged = downlink(CommandCode.reboot, null).slice();
+    forged[forged.length - 1] ^= 1;
+    expect(r.p.handleSms(forged, NOW, 0)).toBe("forged");
+    expect(r.p.handle(forged, NOW, 0)).toBe("forged");
+    expect(r.events.map((e) => [e.code, e.data])).toEqual([
+      [EventCode.forgedFrameSeen, { 1: 1, 2: FrameSource.sms }],
+      [EventCode.forgedFrameSeen, { 1: 1, 2: FrameSource.downlink }],
+    ]);
+    // One counter for both paths: a command seen by SMS is a duplicate over MQTT.
+    const cmd = downlink(CommandCode.setIntervals, { 1: 900, 2: 8 });
+    expect(r.p.handleSms(cmd, NOW, 0)).toBe("acked");
+    expect(r.p.handle(cmd, NOW, 1)).toBe("ignored");
   });
 
   it("forged, wrong-unit and unknown-key-version downlinks change nothing and are reported once per period", () => {

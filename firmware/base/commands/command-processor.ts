@@ -84,6 +84,9 @@ export class CommandProcessor {
   private readonly counter: ReceiverCounter;
   private readonly forged: ReportLimiter;
   private readonly replayed: ReportLimiter;
+  /** SMS commands are counted apart: the report names the path (SPEC §9, source 3). */
+  private readonly forgedSms: ReportLimiter;
+  private readonly replayedSms: ReportLimiter;
 
   constructor(o: CommandProcessorOptions) {
     this.o = o;
@@ -103,22 +106,49 @@ export class CommandProcessor {
       o.reportPeriodMs,
       o.sink,
     );
+    this.forgedSms = new ReportLimiter(
+      EventCode.forgedFrameSeen,
+      FrameSource.sms,
+      o.reportPeriodMs,
+      o.sink,
+    );
+    this.replayedSms = new ReportLimiter(
+      EventCode.replayedFrameSeen,
+      FrameSource.sms,
+      o.reportPeriodMs,
+      o.sink,
+    );
   }
 
-  /** One downlink envelope (from MQTT or SMS). `nowMs` is monotonic, `now` UTC seconds. */
+  /** One downlink envelope from MQTT. `nowMs` is monotonic, `now` UTC seconds. */
   handle(bytes: Uint8Array, now: number, nowMs: number): CommandOutcome {
+    return this.process(bytes, now, nowMs, this.forged, this.replayed);
+  }
+
+  /** One downlink envelope that came by SMS (from an allowed centre number). */
+  handleSms(bytes: Uint8Array, now: number, nowMs: number): CommandOutcome {
+    return this.process(bytes, now, nowMs, this.forgedSms, this.replayedSms);
+  }
+
+  private process(
+    bytes: Uint8Array,
+    now: number,
+    nowMs: number,
+    forged: ReportLimiter,
+    replayed: ReportLimiter,
+  ): CommandOutcome {
     const o = this.o;
     const opened = openDownlink(o.sha, bytes, o.unitId, o.keys);
     if (!opened.ok) {
       // Anything that fails authentication or names another unit is treated as forged: a
       // correct centre never sends it.
-      this.forged.record(nowMs, now, 0);
+      forged.record(nowMs, now, 0);
       return "forged";
     }
     const fresh = this.counter.check(opened.value.downlink.counter, opened.value.tag);
     if (!fresh.ok) {
       if (fresh.code === ErrorCode.duplicate) return "ignored";
-      this.replayed.record(nowMs, now, 0);
+      replayed.record(nowMs, now, 0);
       return "replayed";
     }
     o.saveCounter(this.counter.state());
@@ -132,6 +162,8 @@ export class CommandProcessor {
   tick(nowMs: number, now: number): void {
     this.forged.tick(nowMs, now);
     this.replayed.tick(nowMs, now);
+    this.forgedSms.tick(nowMs, now);
+    this.replayedSms.tick(nowMs, now);
   }
 
   private dispatch(d: Downlink, now: number): number {

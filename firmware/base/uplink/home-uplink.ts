@@ -82,7 +82,7 @@ export class HomeUplink {
         if (this.app !== null) this.app.onNetworkTime(Math.floor(utcMs / 1000));
       },
       onSms: (bytes) => {
-        if (this.app !== null) this.app.onDownlink(bytes);
+        if (this.app !== null) this.app.onSmsDownlink(bytes);
       },
       ringing: (on) => {
         if (on) hw.indicator.signal(RING);
