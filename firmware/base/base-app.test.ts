@@ -271,6 +271,26 @@ describe("home unit app", () => {
     expect(w.toTag.length).toBe(0);
   });
 
+  it("a button press acknowledges a notification while it shows, once", () => {
+    const w = world();
+    w.clock.advance(minutes(1));
+    expect(w.app.buttonPressed()).toBe(false); // nothing to acknowledge
+    w.centre.send(CommandCode.notifySubject, { 1: 2, 2: 60 });
+    w.clock.advance(5000);
+    const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
+    expect(ack.data![3]).toBe(AckResult.ok);
+    expect(w.app.buttonPressed()).toBe(true);
+    expect(w.app.buttonPressed()).toBe(false);
+    w.clock.advance(5000);
+    const acks = w.link.events.filter((e) => e.code === EventCode.subjectAcknowledged);
+    expect(acks).toHaveLength(1);
+    expect(acks[0].data![1]).toBe(ack.data![1]);
+    // A notification that has run its course cannot be acknowledged.
+    w.centre.send(CommandCode.notifySubject, { 1: 3, 2: 10 });
+    w.clock.advance(11_000);
+    expect(w.app.buttonPressed()).toBe(false);
+  });
+
   it("pair_tag installs a new tag's key sent wrapped", () => {
     const w = world();
     const newTag = 0xbeef;

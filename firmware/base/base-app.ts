@@ -125,6 +125,11 @@ export interface BaseApp {
   onDownlink(bytes: Uint8Array): void;
   /** A downlink envelope that came by SMS from a centre number (reported as source SMS). */
   onSmsDownlink(bytes: Uint8Array): void;
+  /**
+   * The subject pressed the unit's button (and it did not answer a call): acknowledges a
+   * notification still showing (SPEC §10 notify_subject → subject_acknowledged). true if it did.
+   */
+  buttonPressed(): boolean;
   /** Network time (NITZ), UTC seconds. */
   onNetworkTime(utcS: number): void;
   /** Tries to send queued events now (called by the transport when it becomes ready). */
@@ -267,6 +272,10 @@ export function startBase(
     });
   }
 
+  /** The notification showing now (downlink counter), and until when (monotonic ms). */
+  let notifyCounter = -1;
+  let notifyUntil = 0;
+
   const handlers: CommandHandlers = {
     setSchedule: (v: CborValue, now: number) => {
       const s = decodeSchedule(v);
@@ -304,7 +313,9 @@ export function startBase(
       clockKeeper.sync(t, ClockSource.command, clock.monotonic());
       return AckResult.ok;
     },
-    notifySubject: (pattern: number, durationS: number) => {
+    notifySubject: (pattern: number, durationS: number, counter: number) => {
+      notifyCounter = counter;
+      notifyUntil = clock.monotonic() + durationS * 1000;
       hal.indicator.signal({
         led: true,
         buzzer: pattern === 1,
@@ -490,6 +501,19 @@ export function startBase(
   }, TICK_MS);
 
   return {
+    buttonPressed: () => {
+      if (notifyCounter < 0 || clock.monotonic() > notifyUntil) return false;
+      sink({
+        code: EventCode.subjectAcknowledged,
+        time: utc(),
+        tagId: 0,
+        data: { 1: notifyCounter },
+      });
+      notifyCounter = -1;
+      hal.indicator.off();
+      drain();
+      return true;
+    },
     onSmsDownlink: (bytes: Uint8Array) => {
       commands.handleSms(bytes, utc(), clock.monotonic());
       drain();

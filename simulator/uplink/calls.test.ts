@@ -5,10 +5,12 @@
 
 import { expect, it } from "vitest";
 import { CallState as UnitCall } from "../../firmware/base/modem/voice-policy";
+import { CommandCode } from "../../protocol/src/core/commands";
+import { EventCode } from "../../protocol/src/core/events";
 import { CallState, type VoiceCall } from "../modem/network";
 import type { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
-import { forEachBroker, onlineHome, worldPerTest } from "./uplink-testkit";
+import { forEachBroker, MINUTE, onlineHome, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xca11;
 const TAG = 0x4a4a;
@@ -16,7 +18,7 @@ const UNIT_NUMBER = "+37120000008";
 const OFFICER = "+37126000001";
 const STRANGER = "+37126999999";
 /** HomeUplink's ring pattern. */
-const RING = { led: true, buzzer: true, onMs: 1000, offMs: 1000, totalMs: 60000 };
+const RING = { led: true, buzzer: true, onMs: 1000, offMs: 1000, totalMs: 120000 };
 
 function officerHome(w: UplinkWorld): Promise<VirtualHome> {
   return onlineHome(w, {
@@ -117,5 +119,29 @@ forEachBroker("calls to the unit", (start) => {
     expect(calls.stats).toMatchObject({ rejected: 2, answered: 0, missed: 0 });
     expect(h.modem.snapshot().inCall).toBe(false);
     expect(log.slice(logFrom)).toEqual([]);
+  });
+
+  it("with no call ringing, the button acknowledges the centre's notification instead", async () => {
+    const { w } = ctx;
+    const h = await officerHome(w);
+    const counter = await w.receiver.sendCommand(h.unitId, CommandCode.notifySubject, {
+      1: 1,
+      2: 300,
+    });
+    await w.fastForward(
+      () => w.receiver.acks(h.unitId, counter).length > 0,
+      MINUTE,
+      "notify_subject acknowledged by the unit",
+    );
+    h.pressButton();
+    await w.fastForward(
+      () => w.receiver.withCode(h.unitId, EventCode.subjectAcknowledged).length > 0,
+      MINUTE,
+      "subject_acknowledged at the centre",
+    );
+    const acks = w.receiver.withCode(h.unitId, EventCode.subjectAcknowledged);
+    expect(acks).toHaveLength(1);
+    expect(acks[0].data?.[1]).toBe(counter);
+    expect(h.uplink.modem.calls.stats.answered).toBe(0);
   });
 });

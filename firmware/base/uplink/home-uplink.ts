@@ -36,7 +36,7 @@ export interface UplinkConfig {
 export const DEFAULT_SMS_AFTER_MS = 120000;
 const CHECK_MS = 5000;
 /** The ring pattern while an officer calls: the unit must be heard, never answer by itself. */
-const RING = { led: true, buzzer: true, onMs: 1000, offMs: 1000, totalMs: 60000 };
+const RING = { led: true, buzzer: true, onMs: 1000, offMs: 1000, totalMs: 120000 };
 
 export interface UplinkHardware {
   uart: Uart;
@@ -45,7 +45,8 @@ export interface UplinkHardware {
   /** Power-cycles the modem (its PWRKEY / reset line), then calls done. */
   resetModem: (done: () => void) => void;
   indicator: Indicator;
-  /** The subject's button (answers an officer's call); null on a board without one. */
+  /** The subject's button (answers an officer's call, else acknowledges a notification); null on
+   * a board without one. */
   button: DigitalInput | null;
   dialect?: ModemDialect;
   timings?: ModemTimings | null;
@@ -113,9 +114,11 @@ export class HomeUplink {
         if (this.app !== null) this.app.drain();
       } else if (this.offlineSince < 0) this.offlineSince = this.clock.monotonic();
     });
+    // One button, two uses: it answers an officer's call while one rings, and otherwise
+    // acknowledges a notification the centre showed the subject.
     if (hw.button !== null)
       hw.button.watch(50, (pressed) => {
-        if (pressed) this.modem.answerPressed();
+        if (pressed && !this.modem.answerPressed() && this.app !== null) this.app.buttonPressed();
       });
   }
 
