@@ -1,5 +1,8 @@
-// Device entry for the home unit on an nRF52840-class Espruino board (e.g. Jolt.js) with a
-// SIM800 on Serial1. Builds the HAL, boots the app from the provisioned records (identity,
+// Device entry for the home unit on an nRF52840 module board running Espruino (e.g. an
+// MDBT50Q breakout; the RAM budget is checked against Jolt.js's 12,000 variables, but Jolt.js's
+// own pins differ — its LEDs sit on D6/D8 — so a Jolt.js needs its own pin map) with a SIM800
+// on Serial1. SHA-256 comes from require("crypto") where the build has it, else from the
+// protocol's pure-JS one (Jolt.js's build lists no CRYPTO library). Builds the HAL, boots the app from the provisioned records (identity,
 // pairing, network) and starts the GSM uplink. Without an identity it monitors nothing and says
 // so; without a network record it monitors and queues in flash, and says it cannot send.
 //
