@@ -110,7 +110,6 @@ export const SIM800: ModemDialect = {
   smsRead: stepWith("AT+CMGR={index}", 5000, 1, ["+CMGR:"], [], []),
   smsDelete: step("AT+CMGD={index}", 5000, 1),
   smsList: stepWith('AT+CMGL="ALL"', 20000, 0, ["+CMGL:"], [], []),
-  smsDeleteAll: step("AT+CMGD=1,4", 25000, 0),
   smsReadSenderField: 1,
   smsListSenderField: 2,
 

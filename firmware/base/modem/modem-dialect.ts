@@ -78,7 +78,6 @@ export interface ModemDialect {
   smsDelete: DialectStep;
   /** Every stored message: header (claims[0]) + text line each. */
   smsList: DialectStep;
-  smsDeleteAll: DialectStep;
   /** In the read header: which comma-separated field is the sender (0-based). */
   smsReadSenderField: number;
   smsListSenderField: number;
