@@ -3,7 +3,8 @@
 //
 // Order that matters (README-tag.md, "States and flags"):
 // 1. a latch (or a re-arm) is written to flash BEFORE the frame that reports it is built;
-// 2. a frame's counter is reserved in flash before it is used (frameCounter, K = 64);
+// 2. a frame's counter is reserved in flash before it is used (SPEC §3's counterSender over
+//    tickLog, K = 64);
 // 3. a command's counter is written to flash before the command acts, in the same record as
 //    its effect, so neither a replay after reboot nor a half-done command is possible;
 // 4. any change of the flags sends a burst at once; the watchdog is kicked only while frames
@@ -11,7 +12,8 @@
 // Closure style: state lives in locals, which the minifier shortens (the tag budget is 8 KB).
 
 import { BeaconFlag, encodeBeacon } from "../../protocol/src/core/beacon";
-import { equalBytes, sliceBytes } from "../../protocol/src/core/bytes";
+import { sliceBytes } from "../../protocol/src/core/bytes";
+import { classifyCounter, counterSender } from "../../protocol/src/core/counter-rules";
 import {
   TAG_COMMAND_LENGTH,
   TagCommandCode,
@@ -42,13 +44,13 @@ import {
 } from "./tag-config";
 import {
   COUNTER_FILE_SIZE,
-  frameCounter,
   IDENTITY_RECORD,
   parseIdentity,
   stateStore,
   type TagIdentity,
   type TagState,
   type TagStorage,
+  tickLog,
 } from "./tag-storage";
 import { type TamperInput, tamperInput } from "./tamper-input";
 
@@ -120,7 +122,9 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
     state.intervalS > 0 ? state.intervalS * 1000 : cfg.beaconIntervalMs,
   );
   const battery = batteryMonitor(cfg.batteryLowMv, cfg.batteryClearMv, BATTERY_CONFIRM);
-  const nextCounter = frameCounter(hal.storage, COUNTER_K, COUNTER_FILE_SIZE);
+  const counterLog = tickLog(hal.storage, COUNTER_K, COUNTER_FILE_SIZE);
+  /** Made by the first frame, whose counter it reserves (SPEC §3); null until flash took that. */
+  let nextCounter: (() => number) | null = null;
   const stats: TagStats = { accepted: 0, forged: 0, replayed: 0, errors: 0 };
   // Tamper channel i: 0 = strap, 1 = case. SPEC §4 puts the case flags two bits above the
   // strap's (open 0x01/0x04, latched 0x02/0x08); SPEC §5 its re-arm bit one above (0x01/0x02).
@@ -167,12 +171,15 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
       sendFrame();
     }, gap);
     try {
+      if (nextCounter === null) nextCounter = counterSender(counterLog, COUNTER_K);
+      const counter = nextCounter();
+      if (counter < 0) throw counter; // all 2^32 used: no frame, counted as an error below
       const f = flags();
       hal.advertiser.advertise(
         id.companyId,
         encodeBeacon(sha, id.beaconKey, id.companyId, {
           tagId: id.tagId,
-          counter: nextCounter(),
+          counter: counter,
           flags: f,
           batteryMv: battery.mv,
           keyVersion: id.keyVersion,
@@ -243,11 +250,10 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
       stats.forged++;
       return FORGED;
     }
-    // SPEC §3 freshness (ReceiverCounter's rule, gap G): above the highest accepted and at most
-    // G beyond it; the highest again with the same MAC is a retried write.
-    const h = state.cmdHighest;
-    if (h >= 0 && (c.counter <= h || c.counter - h > COMMAND_GAP)) {
-      if (c.counter === h && lastMac !== null && equalBytes(c.mac, lastMac)) return DUPLICATE;
+    // SPEC §3 freshness, gap G; lastMac tells a retried write (the highest again) from a replay.
+    const fresh = classifyCounter(state.cmdHighest, lastMac, COMMAND_GAP, c.counter, c.mac);
+    if (fresh === "duplicate") return DUPLICATE;
+    if (fresh !== "fresh") {
       stats.replayed++;
       return REPLAYED;
     }

@@ -14,6 +14,7 @@ import {
   writeU16BE,
   writeU32BE,
 } from "../../protocol/src/core/bytes";
+import type { CounterStore } from "../../protocol/src/core/counter-rules";
 import type { Storage } from "../hal/hal";
 
 /** What the tag uses of the HAL's Storage. */
@@ -87,74 +88,66 @@ const TICK = new Uint8Array([0]);
 const COUNTERS = 0x100000000; // 2^32: every counter used
 
 /**
- * The beacon counter: SPEC §3's sender rule (the protocol's SenderCounter) over a tick log.
- * Returns a function that gives the next counter, having first stored in flash a reservation
- * above it: whatever the flash holds after a power cut is above every counter already used.
- * Throws when flash refuses a reservation or when all 2^32 counters are used.
+ * Where the beacon counter (SPEC §3's sender rule: counterSender in
+ * protocol/src/core/counters.ts) keeps its reservation: a tick log. `save` throws when flash
+ * refuses, so the counter it would have reserved is never used.
  *
- * The rule is written here rather than taken from protocol/src/core/counters.ts because that
- * module's classes come whole into a bundle (the minifier cannot drop ES5 classes), with the
- * receiver and the error table the tag does not need; tag-storage.test.ts checks this copy
- * against SenderCounter.
- *
- * Tick log: a file holds a base value and its step K; every non-erased byte after the header
- * adds K (a half-programmed tick also counts: the safe way). A reservation that is the last one
- * + K appends one tick; anything else (a full file, another K, the first one) writes a fresh file
- * under the other name. Loading takes the larger of the two files, so a power cut while a new
+ * A file holds a base value and its step K; every non-erased byte after the header adds K (a
+ * half-programmed tick also counts: the safe way). A reservation that is the last one + K
+ * appends one tick; anything else (a full file, another K, the first one) writes a fresh file
+ * under the other name. `load` takes the larger of the two files, so a power cut while a new
  * file is written leaves the older, still valid, reservation.
  */
-export function frameCounter(storage: TagStorage, k: number, size: number): () => number {
+export function tickLog(storage: TagStorage, k: number, size: number): CounterStore {
   let slot = -1; // the file holding the reservation, and what it says:
   let reserved = 0;
   let step = 0;
   let pos = 0; // next tick offset
   let len = 0;
-  for (let i = 0; i < 2; i++) {
-    const b = storage.read(COUNTER_FILES[i]);
-    if (b === null || b.length <= CTR_HEAD || b[0] !== CTR_MAGIC || b[1] > 1) continue;
-    if (!sealed(b, CTR_HEAD - 1)) continue;
-    let p = CTR_HEAD;
-    while (p < b.length && b[p] !== 0xff) p++;
-    const v = b[1] * COUNTERS + readU32BE(b, 2) + (p - CTR_HEAD) * readU16BE(b, 6);
-    if (slot < 0 || v > reserved) {
-      slot = i;
+  return {
+    load: () => {
+      slot = -1;
+      for (let i = 0; i < 2; i++) {
+        const b = storage.read(COUNTER_FILES[i]);
+        if (b === null || b.length <= CTR_HEAD || b[0] !== CTR_MAGIC || b[1] > 1) continue;
+        if (!sealed(b, CTR_HEAD - 1)) continue;
+        let p = CTR_HEAD;
+        while (p < b.length && b[p] !== 0xff) p++;
+        const v = b[1] * COUNTERS + readU32BE(b, 2) + (p - CTR_HEAD) * readU16BE(b, 6);
+        if (slot < 0 || v > reserved) {
+          slot = i;
+          reserved = v;
+          step = readU16BE(b, 6);
+          pos = p;
+          len = b.length;
+        }
+      }
+      return slot < 0 ? null : reserved;
+    },
+    save: (v) => {
+      if (
+        slot >= 0 &&
+        v === reserved + step &&
+        pos < len &&
+        storage.writeAt(COUNTER_FILES[slot], pos, TICK)
+      )
+        pos++;
+      else {
+        const other = slot === 0 ? 1 : 0;
+        const head = new Uint8Array(CTR_HEAD);
+        head[0] = CTR_MAGIC;
+        head[1] = v >= COUNTERS ? 1 : 0;
+        writeU32BE(head, 2, v % COUNTERS);
+        writeU16BE(head, 6, k);
+        seal(head, CTR_HEAD - 1);
+        if (!storage.create(COUNTER_FILES[other], size, head)) throw new Error("flash");
+        slot = other;
+        step = k;
+        pos = CTR_HEAD;
+        len = size;
+      }
       reserved = v;
-      step = readU16BE(b, 6);
-      pos = p;
-      len = b.length;
-    }
-  }
-  let next = reserved;
-
-  function reserve(v: number): void {
-    if (
-      slot >= 0 &&
-      v === reserved + step &&
-      pos < len &&
-      storage.writeAt(COUNTER_FILES[slot], pos, TICK)
-    )
-      pos++;
-    else {
-      const other = slot === 0 ? 1 : 0;
-      const head = new Uint8Array(CTR_HEAD);
-      head[0] = CTR_MAGIC;
-      head[1] = v >= COUNTERS ? 1 : 0;
-      writeU32BE(head, 2, v % COUNTERS);
-      writeU16BE(head, 6, k);
-      seal(head, CTR_HEAD - 1);
-      if (!storage.create(COUNTER_FILES[other], size, head)) throw new Error("flash");
-      slot = other;
-      step = k;
-      pos = CTR_HEAD;
-      len = size;
-    }
-    reserved = v;
-  }
-
-  return () => {
-    if (next >= COUNTERS) throw new Error("counters used up");
-    if (next >= reserved) reserve(Math.min(next + k, COUNTERS));
-    return next++;
+    },
   };
 }
 

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CounterStore, ReceiverCounter, SenderCounter } from "../src/core/counters";
+import {
+  type CounterStore,
+  classifyCounter,
+  counterSender,
+  ReceiverCounter,
+  SenderCounter,
+} from "../src/core/counters";
 
 class MemoryStore implements CounterStore {
   value: number | null = null;
@@ -65,6 +71,41 @@ describe("SenderCounter", () => {
     const r = s.take();
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.code).toBe("counter_exhausted");
+    // Booting again: nothing left to reserve, so nothing is written.
+    const writes = st.writes;
+    expect(new SenderCounter(st, 64).take().ok).toBe(false);
+    expect(st.writes).toBe(writes);
+  });
+});
+
+describe("counterSender (the rule SenderCounter is built on; the tag uses it directly)", () => {
+  it("gives -1 once all 2^32 counters are used", () => {
+    const st = new MemoryStore();
+    st.value = 0xffffffff;
+    const next = counterSender(st, 64);
+    expect(next()).toBe(0xffffffff);
+    expect(next()).toBe(-1);
+    expect(next()).toBe(-1);
+    expect(st.value).toBe(2 ** 32);
+  });
+
+  it("a reservation the store refuses uses no counter; the next call tries again", () => {
+    const st = new MemoryStore();
+    let refuse = false;
+    const store: CounterStore = {
+      load: () => st.load(),
+      save: (v) => {
+        if (refuse) throw new Error("flash");
+        st.save(v);
+      },
+    };
+    const next = counterSender(store, 2);
+    expect([next(), next()]).toEqual([0, 1]);
+    refuse = true;
+    expect(() => next()).toThrow("flash");
+    refuse = false;
+    expect(next()).toBe(2);
+    expect(st.value).toBe(4);
   });
 });
 
@@ -93,6 +134,12 @@ describe("ReceiverCounter", () => {
     const again = new ReceiverCounter(5, r.state());
     const rep = again.check(0, macB);
     expect(!rep.ok && rep.code).toBe("replay");
+  });
+
+  it("without the MAC of the highest (after a reboot) a repeat of it is a replay", () => {
+    expect(classifyCounter(10, null, 5, 10, macA)).toBe("replay");
+    expect(classifyCounter(10, macA, 5, 10, macA)).toBe("duplicate");
+    expect(classifyCounter(-1, null, 5, 0, macA)).toBe("fresh");
   });
 
   it("keeps its own copy of the MAC (the caller's buffer may be reused)", () => {

@@ -16,7 +16,7 @@ interface Entry {
   stripMessages?: boolean;
 }
 
-/** Issue 3: 8 KB for the tag (7,284 B minified now; firmware/tag/README-tag.md, "Size"). */
+/** Issue 3: 8 KB for the tag (7,643 B minified now; firmware/tag/README-tag.md, "Size"). */
 const TAG_BUDGET = 8 * 1024;
 
 /**

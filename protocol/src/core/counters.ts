@@ -2,56 +2,35 @@
 // RFC 8613 appendix B.1.1) so a tag does not write flash on every beacon; the receiver
 // classifies every authenticated frame as fresh, duplicate, replay or too far ahead.
 
-import { copyBytes, equalBytes } from "./bytes";
+import { copyBytes } from "./bytes";
+import {
+  type CounterClass,
+  type CounterStore,
+  classifyCounter,
+  counterSender,
+} from "./counter-rules";
 import { ErrorCode, fail, ok, type Result } from "./errors";
 
-const MAX_COUNTER = 0xffffffff;
-
-/** Where a sender keeps its counter reservation. `load` returns null when nothing was stored. */
-export interface CounterStore {
-  load(): number | null;
-  save(value: number): void;
-}
+export {
+  type CounterClass,
+  type CounterStore,
+  classifyCounter,
+  counterSender,
+} from "./counter-rules";
 
 export class SenderCounter {
-  private next: number;
-  private reserved: number;
-  private readonly store: CounterStore;
-  private readonly k: number;
+  private readonly sender: () => number;
 
   constructor(store: CounterStore, k: number) {
-    if (!(k >= 1)) throw new Error("counter: K must be >= 1");
-    this.store = store;
-    this.k = k;
-    const stored = store.load();
-    this.next = stored === null ? 0 : stored;
-    this.reserved = this.next;
-    this.reserve();
-  }
-
-  private reserve(): void {
-    let r = this.next + this.k;
-    if (r > MAX_COUNTER + 1) r = MAX_COUNTER + 1;
-    this.store.save(r);
-    this.reserved = r;
+    this.sender = counterSender(store, k);
   }
 
   /** The counter for the next frame, or counter_exhausted once all 2^32 values are used. */
   take(): Result<number> {
-    if (this.next > MAX_COUNTER) return fail(ErrorCode.counterExhausted, "all counters used");
-    if (this.next >= this.reserved) this.reserve();
-    const c = this.next;
-    this.next = c + 1;
-    return ok(c);
-  }
-
-  /** The counter the next `take` would return (for status reports). */
-  peek(): number {
-    return this.next;
+    const c = this.sender();
+    return c < 0 ? fail(ErrorCode.counterExhausted, "all counters used") : ok(c);
   }
 }
-
-export type CounterClass = "fresh" | "duplicate" | "replay" | "too_far_ahead";
 
 export interface ReceiverState {
   highest: number;
@@ -70,13 +49,7 @@ export class ReceiverCounter {
   }
 
   classify(counter: number, mac: Uint8Array): CounterClass {
-    if (this.highest < 0) return "fresh";
-    if (counter === this.highest) {
-      return this.mac !== null && equalBytes(mac, this.mac) ? "duplicate" : "replay";
-    }
-    if (counter < this.highest) return "replay";
-    if (counter - this.highest > this.gap) return "too_far_ahead";
-    return "fresh";
+    return classifyCounter(this.highest, this.mac, this.gap, counter, mac);
   }
 
   /** Classifies and, when fresh, accepts. Only call with frames whose MAC already verified. */
