@@ -15,7 +15,13 @@ import { createHardware, FakeBoard } from "../testing/fake-board";
 import { VirtualClock } from "../testing/virtual-clock";
 import { VirtualFlash } from "../testing/virtual-flash";
 import { identityFromRoot, VirtualTag } from "../testing/virtual-tag";
-import { type BaseApp, type BaseHal, bootBase, type UplinkTransport } from "./base-app";
+import {
+  type BaseApp,
+  type BaseHal,
+  bootBase,
+  SMS_MAX_ENVELOPE,
+  type UplinkTransport,
+} from "./base-app";
 import { encodeIdentity, RecordName, savePairing } from "./base-records";
 import { wrapKey } from "./commands/command-processor";
 import { RamSegmentStore } from "./queue/ram-segment-store";
@@ -203,6 +209,31 @@ describe("home unit app", () => {
     // The latch does not raise the alarm again with every beacon.
     w.clock.advance(minutes(5));
     expect(w.link.codes().filter((c) => c === EventCode.strapTamper).length).toBe(1);
+  });
+
+  it("offers a waiting alarm for SMS as one envelope, the same one until it is sent", () => {
+    const w = world();
+    w.clock.advance(minutes(1));
+    expect(w.app.smsAlarm()).toBeNull(); // nothing waiting
+    w.link.up = false;
+    w.tag.hw.strap.set(false);
+    w.clock.advance(5_000);
+    const a = w.app.smsAlarm()!;
+    const o = openUplink(sha256, a.envelope, (kid) => key(kid.purpose, kid.deviceId));
+    expect(o.ok && o.value.uplink.events.map((e) => [e.seq, e.code])).toEqual([
+      [a.seq, EventCode.strapTamper],
+    ]);
+    expect(a.envelope.length).toBeLessThanOrEqual(SMS_MAX_ENVELOPE);
+    // The SMS failed: the retry carries the very same envelope (no new frame counter).
+    expect(w.app.smsAlarm()!.envelope).toEqual(a.envelope);
+    w.app.smsSent(a.seq);
+    expect(w.app.smsAlarm()).toBeNull();
+    // It still goes over MQTT once the link is back.
+    w.link.up = true;
+    w.clock.advance(5_000);
+    expect(w.link.events.filter((e) => e.code === EventCode.strapTamper).map((e) => e.seq)).toEqual(
+      [a.seq],
+    );
   });
 
   it("leaving during a home window becomes a curfew violation after the grace period", () => {

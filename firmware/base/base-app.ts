@@ -135,11 +135,11 @@ export interface BaseApp {
   /** Tries to send queued events now (called by the transport when it becomes ready). */
   drain(): void;
   /**
-   * Pending alarms not yet sent by SMS, oldest first, each as a one-event uplink envelope that
-   * fits one SMS (SPEC §12). They stay in the queue until the broker confirms them: an alarm
-   * that goes by SMS and later over MQTT is the same event (same seq) to the centre.
+   * The oldest pending alarm not yet sent by SMS, as a one-event uplink envelope that fits one
+   * SMS (SPEC §12), or null. It stays in the queue until the broker confirms it: an alarm that
+   * goes by SMS and later over MQTT is the same event (same seq) to the centre.
    */
-  smsAlarms(max: number): SmsAlarm[];
+  smsAlarm(): SmsAlarm | null;
   /** The SMS carrying this event left the modem: do not offer it again. */
   smsSent(seq: number): void;
   queue: EventQueue;
@@ -404,29 +404,35 @@ export function startBase(
   }
 
   const smsSentSeqs: number[] = [];
-  function smsAlarms(max: number): SmsAlarm[] {
-    const out: SmsAlarm[] = [];
+  /** The envelope built for an alarm's SMS, kept until it is sent: a retry after a failed SMS
+   * resends it rather than spend a new frame counter (and, every K, a flash write) each time. */
+  let smsBuilt: SmsAlarm | null = null;
+  function smsAlarm(): SmsAlarm | null {
     const pending = queue.peek(MAX_EVENTS_PER_UPLINK);
-    for (let i = 0; i < pending.length && out.length < max; i++) {
+    for (let i = 0; i < pending.length; i++) {
       const e = pending[i].event;
-      if (eventClass(e.code) !== EventClass.alarm) break; // alarms come first
+      if (eventClass(e.code) !== EventClass.alarm) return null; // alarms come first
       if (smsSentSeqs.indexOf(e.seq) >= 0) continue;
+      if (smsBuilt !== null && smsBuilt.seq === e.seq) return smsBuilt;
       const fc = uplinkCounter.take();
-      if (!fc.ok) break;
+      if (!fc.ok) return null;
       const env = encodeUplink(sha, id.uplinkKey, id.keyVersion, {
         unitId: id.unitId,
         counter: fc.value,
         sentAt: utc(),
         events: [e],
       });
-      if (env.length > SMS_MAX_ENVELOPE)
-        smsSent(e.seq); // cannot fit: MQTT only
-      else out.push({ seq: e.seq, envelope: env });
+      if (env.length <= SMS_MAX_ENVELOPE) {
+        smsBuilt = { seq: e.seq, envelope: env };
+        return smsBuilt;
+      }
+      smsSent(e.seq); // cannot fit: MQTT only
     }
-    return out;
+    return null;
   }
 
   function smsSent(seq: number): void {
+    if (smsBuilt !== null && smsBuilt.seq === seq) smsBuilt = null;
     if (smsSentSeqs.indexOf(seq) >= 0) return;
     smsSentSeqs.push(seq);
     if (smsSentSeqs.length > SMS_SENT_MEMORY) smsSentSeqs.shift();
@@ -526,7 +532,7 @@ export function startBase(
       clockKeeper.sync(t, ClockSource.network, clock.monotonic());
     },
     drain: drain,
-    smsAlarms: smsAlarms,
+    smsAlarm: smsAlarm,
     smsSent: smsSent,
     queue: queue,
     presence: presence,

@@ -8,6 +8,7 @@
 import { EventCode } from "../../protocol/src/core/events";
 import type { RunningBroker } from "../broker/broker";
 import { Outage } from "../modem/network";
+import { SeededRandom } from "../modem/seeded-random";
 import { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 
@@ -36,20 +37,9 @@ export interface FleetResult {
 
 const MINUTE = 60_000;
 
-/** xorshift32: the scenario is the same for the same seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 export async function runFleet(o: FleetOptions): Promise<FleetResult> {
-  const random = rng(o.seed);
+  const rnd = new SeededRandom(o.seed);
+  const random = () => rnd.next();
   const w = await UplinkWorld.start({ broker: o.broker, root: o.root, epochMs: o.epochMs });
   try {
     const truths: Truth[] = [];
@@ -101,7 +91,6 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
 
     // The check: the centre against ground truth.
     const lines: string[] = [];
-    let ok = true;
     let events = 0;
     let bySms = 0;
     let dupEvents = 0;
@@ -133,7 +122,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     }
     const forged = w.receiver.forged();
     if (forged > 0) problems.push(`${forged} forged envelopes`);
-    ok = problems.length === 0;
+    const ok = problems.length === 0;
     const cuts = truths.filter((t) => t.cutAtMin !== null).length;
     const outages = truths.filter((t) => t.mainsOutMin !== null).length;
     lines.push(

@@ -12,6 +12,7 @@ import * as acorn from "acorn";
 import * as esbuild from "esbuild";
 import ts from "typescript";
 import { aliasPrototypes, aliasThis } from "./alias-this";
+import { children, type Node } from "./ast";
 import { checkDeviceSubset, type Violation } from "./device-gate";
 import { dropMessages } from "./drop-messages";
 import { dropUnusedMethods } from "./drop-unused-methods";
@@ -112,22 +113,15 @@ const RESERVED_MARKER = "of";
 let libraryNames: Set<string> | undefined;
 function reservedPropsPattern(code: string): RegExp {
   const names = new Set(libraryNamesOnce());
-  acornWalkStrings(acorn.parse(code, { ecmaVersion: 5 }), (v) => {
+  acornWalkStrings(acorn.parse(code, { ecmaVersion: 5 }) as unknown as Node, (v) => {
     if (/^[A-Za-z_$][\w$]*$/.test(v)) names.add(v);
   });
   return new RegExp("^(" + [...names].sort().join("|") + ")$");
 }
 
-function acornWalkStrings(node: unknown, fn: (value: string) => void): void {
-  if (node === null || typeof node !== "object") return;
-  if (Array.isArray(node)) {
-    for (const n of node) acornWalkStrings(n, fn);
-    return;
-  }
-  const n = node as { type?: string; value?: unknown };
+function acornWalkStrings(n: Node, fn: (value: string) => void): void {
   if (n.type === "Literal" && typeof n.value === "string") fn(n.value);
-  for (const k of Object.keys(n))
-    if (k !== "type") acornWalkStrings((n as Record<string, unknown>)[k], fn);
+  for (const c of children(n)) acornWalkStrings(c, fn);
 }
 
 function libraryNamesOnce(): Set<string> {

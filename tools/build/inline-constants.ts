@@ -19,7 +19,7 @@
 // name it replaces, read many times, stays a variable.
 
 import * as acorn from "acorn";
-import { isNode, type Node } from "./ast";
+import { children, isNode, type Node } from "./ast";
 
 interface Occurrence {
   node: Node;
@@ -143,14 +143,9 @@ export function inlineConstants(code: string, reservedProp: (name: string) => bo
   // Parents of declarations, to find the statement list that holds each `var`.
   const holders = new Map<Node, Node>();
   const findHolders = (n: Node): void => {
-    for (const key of Object.keys(n)) {
-      const v = n[key];
-      const kids = Array.isArray(v) ? v : [v];
-      for (const c of kids)
-        if (isNode(c)) {
-          if (c.type === "VariableDeclaration") holders.set(c, n);
-          findHolders(c);
-        }
+    for (const c of children(n)) {
+      if (c.type === "VariableDeclaration") holders.set(c, n);
+      findHolders(c);
     }
   };
   findHolders(ast);

@@ -15,11 +15,10 @@ import { sha256 } from "../../protocol/src/core/sha256";
 import { RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
 import { downlinkTopic } from "../../protocol/src/core/topics";
 import { encodeBeaconHost, encodeTagCommandHost } from "../../protocol/src/host/beacon";
+import { children, type Node } from "./ast";
 import { compileBundle } from "./firmware-build";
 import { JOLT_LAYOUT, type JsVarCount } from "./jsvar-model";
 import { runInDuktape } from "./run-in-duktape";
-
-type Node = acorn.Node & { [k: string]: unknown };
 
 /** Puck.js-class board (DEVICE-JS.md): 2,630 JsVars of 13 bytes. */
 export const PUCK_JSVARS = 2630;
@@ -29,10 +28,6 @@ export const PUCK_JSVARS = 2630;
  */
 export const JOLT_JSVARS = 12000;
 
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as Node).type === "string";
-}
-
 /** Names a function's scope holds: parameters, `var`s and function declarations (not nested). */
 function scopeNames(fn: Node): string[] {
   const names: string[] = (fn.params as Node[]).map((p) => p.name as string);
@@ -40,11 +35,7 @@ function scopeNames(fn: Node): string[] {
     if (n.type === "VariableDeclarator") names.push((n.id as Node).name as string);
     if (n.type === "FunctionDeclaration") names.push((n.id as Node).name as string);
     if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") return;
-    for (const k of Object.keys(n)) {
-      const v = n[k];
-      if (Array.isArray(v)) for (const c of v) isNode(c) && visit(c);
-      else if (isNode(v)) visit(v);
-    }
+    for (const c of children(n)) visit(c);
   };
   for (const s of (fn.body as Node).body as Node[]) visit(s);
   return names.filter((x, i) => names.indexOf(x) === i);
@@ -82,11 +73,7 @@ export function instrumentScopes(code: string): string {
         edits.push({ at: n.end, order: 0, text: ",__s)" });
       }
     }
-    for (const k of Object.keys(n)) {
-      const v = n[k];
-      if (Array.isArray(v)) for (const c of v) isNode(c) && walk(c);
-      else if (isNode(v)) walk(v);
-    }
+    for (const c of children(n)) walk(c);
   };
   walk(ast);
   // From the end, so positions stay valid; at one position closers go before openers.

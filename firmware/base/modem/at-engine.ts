@@ -18,6 +18,7 @@
 // A timeout or an error (not a `fails` line) re-sends the command while retries remain.
 // Device code: callbacks, no Promises, no Map.
 
+import { concatBytes } from "../../../protocol/src/core/bytes";
 import type { Clock, Uart } from "../../hal/hal";
 import { type AtDiscardReason, AtLineParser } from "./at-line-parser";
 
@@ -347,7 +348,7 @@ export class AtEngine {
   private result(a: Active, status: AtStatusValue, code: number, final: string): AtResult {
     let data: Uint8Array | null = null;
     if (a.blocks.length === 1) data = a.blocks[0];
-    else if (a.blocks.length > 1) data = joinBlocks(a.blocks);
+    else if (a.blocks.length > 1) data = concatBytes(a.blocks);
     return {
       ok: status === AtStatus.ok,
       status: status,
@@ -491,16 +492,4 @@ export function asciiBytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 255;
   return b;
-}
-
-function joinBlocks(blocks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (let i = 0; i < blocks.length; i++) n += blocks[i].length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (let i = 0; i < blocks.length; i++) {
-    for (let k = 0; k < blocks[i].length; k++) out[o + k] = blocks[i][k];
-    o += blocks[i].length;
-  }
-  return out;
 }

@@ -145,9 +145,8 @@ export class HomeUplink {
     if (app === null || this.smsBusy || this.offlineSince < 0) return;
     if (this.clock.monotonic() - this.offlineSince < this.cfg.smsAfterMs) return;
     if (!this.modem.registered() || this.cfg.centreNumbers.length === 0) return;
-    const alarms = app.smsAlarms(1);
-    if (alarms.length === 0) return;
-    const a = alarms[0];
+    const a = app.smsAlarm();
+    if (a === null) return;
     this.smsBusy = true;
     this.modem.sendSms(this.cfg.centreNumbers[0], a.envelope, (ok) => {
       this.smsBusy = false;

@@ -11,6 +11,7 @@
 // divider); case switch D4 to GND (closed = case shut); the subject's button D10 to GND; an
 // active buzzer on D9; the backup cell on D31 through a 1:2 divider; LED1.
 
+import { readU32BE } from "../../../protocol/src/core/bytes";
 import { sha256 } from "../../../protocol/src/core/sha256";
 import { type BaseApp, type BaseHal, bootBase, type UplinkTransport } from "../../base/base-app";
 import { loadIdentity, loadNetworkConfig } from "../../base/base-records";
@@ -61,8 +62,7 @@ function scannerWithAddresses(addresses: { [tagId: number]: string }): BleScanne
     start: (companyId, fn) =>
       inner.start(companyId, (a) => {
         const d = a.data;
-        if (d.length >= 5)
-          addresses[((d[1] << 24) >>> 0) + (d[2] << 16) + (d[3] << 8) + d[4]] = a.address;
+        if (d.length >= 5) addresses[readU32BE(d, 1)] = a.address;
         fn(a);
       }),
     stop: inner.stop,

@@ -3,6 +3,7 @@
 // and the restart. The rest (clock, storage, inputs, scanner, UART, watchdog, indicator, crypto)
 // is shared with the tag in hal-espruino.ts.
 
+import { readU32BE } from "../../../protocol/src/core/bytes";
 import { BootReason } from "../../../protocol/src/core/events";
 import type { TagLink } from "../../base/base-app";
 import type { AnalogInput } from "../../hal/hal";
@@ -21,8 +22,7 @@ export function espruinoTagLink(addressOf: (tagId: number) => string | null): Ta
   let busy = false;
   return {
     send: (frame) => {
-      const tagId = ((frame[1] << 24) >>> 0) + (frame[2] << 16) + (frame[3] << 8) + frame[4];
-      const address = addressOf(tagId);
+      const address = frame.length >= 5 ? addressOf(readU32BE(frame, 1)) : null;
       if (busy || address === null) return false;
       busy = true;
       let server: EspruinoGattServer | null = null;

@@ -1,44 +1,30 @@
-// The device MQTT client against real brokers over real TCP (real time, small keepalive): the
-// embedded aedes broker always, Mosquitto when it is on PATH. A centre-side subscriber (the
-// `mqtt` package) watches the topics. Covers: connect and the retained "online", a QoS 1 uplink
+// The device MQTT client (firmware/base/mqtt) against real brokers over real TCP (real time, small
+// keepalive): the embedded aedes always, Mosquitto when it is installed. It lives here because
+// firmware/ may not import the simulator's broker helpers. A centre-side subscriber (the `mqtt`
+// package) watches the topics. Covers: connect and the retained "online", a QoS 1 uplink
 // acknowledged and received, a downlink published while the unit was offline delivered after it
 // reconnects (persistent session), a broker restart while a publish awaits its PUBACK losing
 // nothing, and the last will "offline" when the socket dies.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
-import { Aedes } from "aedes";
-import memoryPersistence from "aedes-persistence";
 import mqtt, { type MqttClient as CentreClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { toHex } from "../../../protocol/src/core/bytes";
-import type { Clock } from "../../hal/hal";
-import type { TcpLink } from "../net/tcp-link";
-import { MqttClient, MqttState } from "./mqtt-client";
-import { MqttUplink } from "./mqtt-uplink";
-import { SocketTcpLink, type StreamSocket } from "./socket-tcp-link";
+import { MqttClient, MqttState } from "../../firmware/base/mqtt/mqtt-client";
+import { MqttUplink } from "../../firmware/base/mqtt/mqtt-uplink";
+import { SocketTcpLink, type StreamSocket } from "../../firmware/base/mqtt/socket-tcp-link";
+import type { TcpLink } from "../../firmware/base/net/tcp-link";
+import { toHex } from "../../protocol/src/core/bytes";
+import { RealTimeClock } from "../modem/real-time-clock";
+import type { RunningBroker } from "./broker";
+import { startEmbeddedBroker } from "./embedded-broker";
+import { mosquittoPath, startMosquitto } from "./mosquitto-broker";
 
 const UNIT = 0x2a;
 const UP = "em/v1/unit/0000002a/up";
 const DOWN = "em/v1/unit/0000002a/down";
 const STATUS = "em/v1/unit/0000002a/status";
 
-const realClock: Clock = {
-  now: () => Date.now(),
-  setNow: () => {},
-  monotonic: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as number,
-  clearTimeout: (h) => {
-    clearTimeout(h as unknown as NodeJS.Timeout);
-  },
-  setInterval: (fn, ms) => setInterval(fn, ms) as unknown as number,
-  clearInterval: (h) => {
-    clearInterval(h as unknown as NodeJS.Timeout);
-  },
-};
+const realClock = new RealTimeClock();
 
 /** A SocketTcpLink that can lose the next PUBLISH it is given (reports it written). */
 class LossyLink extends SocketTcpLink {
@@ -63,110 +49,6 @@ async function waitFor(what: string, pred: () => boolean, ms = 8000): Promise<vo
     if (Date.now() > end) throw new Error("timed out waiting for " + what);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-interface Broker {
-  port: number;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startAedes(): Promise<Broker> {
-  const port = await freePort();
-  // One persistence across restarts: the broker "remembers" sessions like a broker with
-  // persistence on disk would.
-  const persistence = memoryPersistence();
-  let server: net.Server;
-  let broker: Aedes;
-  let sockets: net.Socket[] = [];
-  const up = async () => {
-    broker = await Aedes.createBroker({ persistence: persistence });
-    server = net.createServer((s) => {
-      sockets.push(s);
-      broker.handle(s);
-    });
-    await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
-  };
-  const down = async () => {
-    for (const s of sockets) s.destroy();
-    sockets = [];
-    await new Promise<void>((r) => server.close(() => r()));
-    await new Promise<void>((r) => broker.close(() => r()));
-  };
-  await up();
-  return {
-    port,
-    restart: async () => {
-      await down();
-      await up();
-    },
-    stop: down,
-  };
-}
-
-function mosquittoPath(): string | null {
-  try {
-    return execFileSync("sh", ["-c", "command -v mosquitto"]).toString().trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-async function startMosquitto(bin: string): Promise<Broker> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "em-mosq-"));
-  const conf = join(dir, "mosquitto.conf");
-  // Persistence on, so a restart keeps sessions; the default queue limit drops QoS 1 messages to
-  // slow subscribers (TOOLCHAIN.md), so lift it.
-  writeFileSync(
-    conf,
-    // Run as us: started as root, Mosquitto drops to user "mosquitto", which cannot write the
-    // persistence file into our 0700 temp dir (it would restart with no saved sessions).
-    `listener ${port} 127.0.0.1\nallow_anonymous true\nuser ${userInfo().username}\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\n`,
-  );
-  let proc: ChildProcess;
-  const up = async () => {
-    proc = spawn(bin, ["-c", conf], { stdio: "ignore" });
-    const end = Date.now() + 5000;
-    for (;;) {
-      const ok = await new Promise<boolean>((r) => {
-        const s = net.connect(port, "127.0.0.1");
-        s.on("connect", () => {
-          s.destroy();
-          r(true);
-        });
-        s.on("error", () => r(false));
-      });
-      if (ok) return;
-      if (Date.now() > end) throw new Error("mosquitto did not start");
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const down = async () => {
-    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-    proc.kill("SIGTERM");
-    await exited;
-  };
-  await up();
-  return {
-    port,
-    restart: async () => {
-      await down();
-      await up();
-    },
-    stop: async () => {
-      await down();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** The centre's side: a persistent-session subscriber recording what arrives. */
@@ -210,9 +92,9 @@ function unitClient(link: TcpLink, port: number, keepAliveS = 2): MqttClient {
 
 const ENVELOPE = new Uint8Array([0xd2, 0x84, 0x43, 0xa1, 0x01, 0x05, 0x01, 0x02, 0x03]);
 
-function brokerSuite(name: string, start: () => Promise<Broker>): void {
+function brokerSuite(name: string, start: () => Promise<RunningBroker>): void {
   describe(`against ${name}`, () => {
-    let broker: Broker;
+    let broker: RunningBroker;
     let stops: (() => void)[] = [];
     beforeAll(async () => {
       broker = await start();
@@ -325,8 +207,12 @@ function brokerSuite(name: string, start: () => Promise<Broker>): void {
   });
 }
 
-brokerSuite("aedes (embedded)", startAedes);
+brokerSuite("aedes (embedded)", startEmbeddedBroker);
 
-const mosquitto = mosquittoPath();
-if (mosquitto !== null) brokerSuite("mosquitto", () => startMosquitto(mosquitto));
-else describe.skip("against mosquitto (not on PATH)", () => {});
+if (mosquittoPath() !== null)
+  brokerSuite("mosquitto", async () => {
+    const b = await startMosquitto();
+    if (b === null) throw new Error("mosquitto vanished");
+    return b;
+  });
+else describe.skip("against mosquitto (not installed)", () => {});
