@@ -86,11 +86,6 @@ export const SIM800_LATENCY: ModemLatency = {
   baud: 115200,
 };
 
-/** The default table with some entries replaced. */
-export function latencyWith(overrides: Partial<ModemLatency>): ModemLatency {
-  return Object.assign({}, SIM800_LATENCY, overrides);
-}
-
 /** Every delay zero except the order of events (tests that assert bytes, not timing). */
 export const INSTANT_LATENCY: ModemLatency = {
   rdyMs: 1,

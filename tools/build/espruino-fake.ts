@@ -110,7 +110,7 @@ const logs: string[] = [];
 const pulses: { atMs: number; pin: string; ms: number }[] = [];
 let onWrite: ((evt: { data: ArrayBuffer }) => void) | null = null;
 let uart = true;
-let batteryV = 3.0;
+const batteryV = 3.0;
 let rand = 12345;
 const watchdog = { timeoutMs: 0, lastKick: 0, kicks: 0, bittenAt: -1 };
 /** What install() put on the global object, and the modules: board things, not the bundle's. */
@@ -682,10 +682,6 @@ export function mark(label: string): void {
 export function gattWrite(hex: string): void {
   if (onWrite === null) throw new Error("fake: no writable characteristic");
   onWrite({ data: (fromHex(hex) as Uint8Array).buffer as ArrayBuffer });
-}
-
-export function setBatteryVolts(v: number): void {
-  batteryV = v;
 }
 
 /**

@@ -14,7 +14,6 @@
 // it shares the clock base and the timer helpers below.
 
 import type {
-  AnalogInput,
   BleAdvert,
   BleScanner,
   Clock,
@@ -115,11 +114,6 @@ export function espruinoInput(pin: EspruinoPin, activeLow: boolean, pullUp: bool
     },
     unwatch: unwatch,
   };
-}
-
-/** The supply voltage (a coin cell straight on VDD, as on Puck.js). */
-export function espruinoBattery(): AnalogInput {
-  return { readMv: () => Math.round(NRF.getBattery() * 1000) };
 }
 
 export function espruinoScanner(): BleScanner {
