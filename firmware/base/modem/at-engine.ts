@@ -274,7 +274,7 @@ export class AtEngine {
       this.awaiting[i].result.ok = false;
       this.awaiting[i].result.status = AtStatus.aborted;
     }
-    this.awaiting.length = 0;
+    this.awaiting.splice(0, this.awaiting.length);
     for (let i = 0; i < this.queue.length; i++) {
       dropped.push(this.queue[i]);
       results.push({
@@ -287,7 +287,7 @@ export class AtEngine {
         attempts: 0,
       });
     }
-    this.queue.length = 0;
+    this.queue.splice(0, this.queue.length);
     if (this.settleTimer) this.o.clock.clearTimeout(this.settleTimer);
     this.settleTimer = 0;
     this.parser.reset();

@@ -120,10 +120,20 @@ export function stepWith(
   return s;
 }
 
-/** The step's text with each {key} replaced by its value. */
+/** The step's text with each {key} replaced by its value. Not split(): Espruino 2v29's returns []
+ * when the separator is 2+ characters longer than the text ("ATE0"); and its indexOf() also
+ * "finds" a needle that runs past the end of the text when the text's tail matches the needle's
+ * head ("abc".indexOf("cd") is 2), so a hit must fit. */
 export function fillText(text: string, keys: string[], values: string[]): string {
   let t = text;
-  for (let i = 0; i < keys.length; i++) t = t.split("{" + keys[i] + "}").join(values[i]);
+  for (let i = 0; i < keys.length; i++) {
+    const k = "{" + keys[i] + "}";
+    let at = t.indexOf(k);
+    while (at >= 0 && at + k.length <= t.length) {
+      t = t.slice(0, at) + values[i] + t.slice(at + k.length);
+      at = t.indexOf(k, at + values[i].length);
+    }
+  }
   return t;
 }
 

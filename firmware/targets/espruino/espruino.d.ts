@@ -94,6 +94,12 @@ interface EspruinoCrypto {
   SHA256(data: Uint8Array): ArrayBuffer;
 }
 
+/** Espruino's `process` (Node's types declare the global; device code casts to this). */
+interface EspruinoProcess {
+  /** MODULES: the build's require()-able modules, comma-separated ("timer,Flash,Storage"). */
+  env: { VERSION: string; MODULES?: string };
+}
+
 declare const NRF: EspruinoNRF;
 declare const E: EspruinoE;
 declare const Serial1: EspruinoSerial;

@@ -183,14 +183,21 @@ export function espruinoIndicator(led: EspruinoPin, buzzer: EspruinoPin | null):
  * SHA-256 from the board (require("crypto").SHA256, in firmware on Puck.js and Jolt.js) or, on a
  * board without it, `fallback` (protocol/src/core/sha256.ts: +2 KB, so the tag passes null).
  */
+/** Whether the firmware build has a module (process.env.MODULES, e.g. "timer,Flash,Storage"). */
+export function boardHas(module: string): boolean {
+  const names = ((process as unknown as EspruinoProcess).env.MODULES || "").split(",");
+  for (let i = 0; i < names.length; i++) if (names[i] === module) return true;
+  return false;
+}
+
 export function espruinoCrypto(fallback: ((data: Uint8Array) => Uint8Array) | null): Crypto {
   let sha = fallback;
-  try {
+  // Asked of the build's module list, not by a require() that throws: a throw while the bundle's
+  // code is on the stack costs RAM in proportion to that code (firmware/README.md, "Engines").
+  if (boardHas("crypto")) {
     // biome-ignore lint/style/useNodejsImportProtocol: Espruino's crypto module, not Node's
     const c = require("crypto") as unknown as EspruinoCrypto;
     if (c.SHA256) sha = (d: Uint8Array): Uint8Array => new Uint8Array(c.SHA256(d));
-  } catch (_e) {
-    // no crypto module on this board
   }
   if (sha === null) throw new Error("no SHA-256");
   return {
