@@ -128,7 +128,7 @@ console.log(
     " events queued and drained. Samples every 5 min; the drain is sampled as its uplinks await PUBACK.",
 );
 console.log(
-  "\nA model, not a measurement: each bundle run in Duktape on fake Espruino globals, what it keeps" +
+  "\nA model, not a measurement: each bundle run in the device realm on fake Espruino globals, what it keeps" +
     " alive walked and counted with Espruino's variable layout for the board (see" +
     " tools/build/jsvar-model.ts); the interpreter's own variables are not included. Check with" +
     " process.memory() on a board.",

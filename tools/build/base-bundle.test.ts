@@ -1,6 +1,6 @@
-// The shipped home-unit bundle (base.js, built as build-firmware.ts builds it) run in Duktape on
-// the fake Espruino globals (espruino-fake.ts) with a scripted SIM800 and broker on Serial1
-// (fake-sim800.ts), under virtual time — once as Duktape reads it and once with function
+// The shipped home-unit bundle (base.js, built as build-firmware.ts builds it) run in the device
+// realm (run-bundle.ts) on the fake Espruino globals (espruino-fake.ts) with a scripted SIM800 and
+// broker on Serial1 (fake-sim800.ts), under virtual time — once as built and once with function
 // declarations only where they stand (Espruino does not hoist). What the unit writes is checked
 // on the host against the modem dialect, MQTT 3.1.1, the event queue's on-flash format and the
 // protocol's host side, as a modem, a broker and a centre would see it.
@@ -33,7 +33,7 @@ import { encodeBeaconHost, encodeTagCommandHost } from "../../protocol/src/host/
 import { BUNDLES } from "./build-firmware";
 import { buildBundle, compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
-import { runInDuktape } from "./run-in-duktape";
+import { runBundle } from "./run-bundle";
 
 const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "basebundle-"));
@@ -305,7 +305,7 @@ function run(
   let prelude = `${fake}\nEspruinoFake.install();\nEspruinoFake.setResetReason(${RESETREAS_SREQ});\n`;
   for (const name of Object.keys(files))
     prelude += `EspruinoFake.provision("${name}", "${toHex(files[name])}");\n`;
-  const r = runInDuktape(code + driver + "\nprint(EspruinoFake.report());\n", {
+  const r = runBundle(code + driver + "\nprint(EspruinoFake.report());\n", {
     prelude,
     timeoutMs: 20_000,
   });
@@ -339,7 +339,7 @@ function codeOf(events: UplinkEvent[], code: number): UplinkEvent[] {
   return events.filter((e) => e.code === code);
 }
 
-describe("base.js in Duktape on fake Espruino globals, a scripted SIM800 and broker", () => {
+describe("base.js in the device realm on fake Espruino globals, a scripted SIM800 and broker", () => {
   for (const variant of ["as built", "without hoisting (as Espruino runs it)"]) {
     it(`boots, brings the modem up, goes online, queues in NOR flash and delivers — ${variant}`, () => {
       const code = variant === "as built" ? base : withoutHoisting(base);

@@ -1,8 +1,8 @@
-// The home unit's RAM, estimated: base.js (built as build-firmware.ts builds it) run in Duktape on
-// the fake board with the scripted SIM800 and broker through a busy virtual hour
-// (jsvar-estimate.ts, busyHourScript), its JsVars counted along the way with the Jolt.js layout
-// (jsvar-model.ts). First the run is checked to have been as busy as it claims, on what the
-// broker received; then the counts are held to a bound and to no growth.
+// The home unit's RAM, estimated: base.js (built as build-firmware.ts builds it) run in the device
+// realm (run-bundle.ts) on the fake board with the scripted SIM800 and broker through a busy
+// virtual hour (jsvar-estimate.ts, busyHourScript), its JsVars counted along the way with the
+// Jolt.js layout (jsvar-model.ts). First the run is checked to have been as busy as it claims, on
+// what the broker received; then the counts are held to a bound and to no growth.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -38,7 +38,8 @@ export const RULES = {
 
 export type Rule = keyof typeof RULES;
 
-const MISSING_GLOBALS = new Set([
+/** Globals the device engines lack; run-bundle.ts also removes them from its vm realm. */
+export const MISSING_GLOBALS = new Set([
   "Map",
   "Set",
   "WeakMap",
@@ -65,7 +66,8 @@ const TYPED_ARRAYS = [
   "Float64Array",
 ];
 
-const MISSING_MEMBERS = new Set([
+/** Static members the device engines lack; run-bundle.ts also removes them from its vm realm. */
+export const MISSING_MEMBERS = new Set([
   "Array.from",
   "Array.of",
   ...TYPED_ARRAYS.flatMap((t) => [t + ".from", t + ".of"]),

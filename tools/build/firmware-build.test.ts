@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkDeviceSubset } from "./device-gate";
 import { type BundleSpec, buildBundle, DeviceBuildError } from "./firmware-build";
 import { hoistFunctions, withoutHoisting } from "./hoist";
-import { runInDuktape } from "./run-in-duktape";
+import { runBundle } from "./run-bundle";
 
 const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "fwbuild-"));
@@ -27,7 +27,7 @@ async function failure(s: BundleSpec): Promise<DeviceBuildError> {
 }
 
 describe("device bundle build", () => {
-  it("builds the self-test bundle: gated, measured, and passing in Duktape", async () => {
+  it("builds the self-test bundle: gated, measured, and passing in the device realm", async () => {
     const s = spec("selftest", join(root, "tools/selftest/selftest-main.ts"), 128 * 1024);
     const report = await buildBundle(s);
     const code = readFileSync(s.outFile, "utf8");
@@ -42,9 +42,10 @@ describe("device bundle build", () => {
     expect(code).not.toMatch(/use strict|__esModule|__commonJS|__esm|defineProperty\(exports/);
     expect(hoistFunctions(code)).toBe(code);
 
-    // Once as Duktape reads it, once with functions defined only where declared (Espruino).
+    // Once as built (hoisting engines read it so), once with functions defined only where declared
+    // (Espruino).
     for (const text of [code, withoutHoisting(code)]) {
-      const run = runInDuktape(text);
+      const run = runBundle(text);
       expect(run.stderr).toBe("");
       expect(run.exitCode).toBe(0);
       expect(run.stdout).not.toContain("not ok");
@@ -85,14 +86,14 @@ describe("device bundle build", () => {
     expect(code).toContain('require("Storage")');
     const prelude =
       'function require(m) { return { read: function (f) { return m + ":" + f; } }; }';
-    expect(runInDuktape(code, { prelude }).stdout.trim()).toBe("Storage:boot");
+    expect(runBundle(code, { prelude }).stdout.trim()).toBe("Storage:boot");
   });
 
   it("exposes the entry's exports on a global only when asked to", async () => {
     const s = { ...spec("api", fixture("exports-api")), globalName: "Api" };
     await buildBundle(s);
     const code = readFileSync(s.outFile, "utf8");
-    const run = runInDuktape(code + '\nprint(Api.add(2, 3), Api["default"](4), Api.VERSION);');
+    const run = runBundle(code + '\nprint(Api.add(2, 3), Api["default"](4), Api.VERSION);');
     expect(run.stdout.trim()).toBe("5 8 1.0");
     await buildBundle(spec("api-plain", fixture("exports-api")));
     expect(readFileSync(join(out, "api-plain.js"), "utf8")).not.toContain("Api");
@@ -110,7 +111,7 @@ describe("device bundle build", () => {
     );
     const s = spec("many-locals", entry);
     await buildBundle(s);
-    expect(runInDuktape(readFileSync(s.outFile, "utf8")).stdout.trim()).toBe("4498500");
+    expect(runBundle(readFileSync(s.outFile, "utf8")).stdout.trim()).toBe("4498500");
   });
 
   it("renames our property names but keeps those reached by string, and strips failure messages only when asked", async () => {
@@ -125,13 +126,7 @@ describe("device bundle build", () => {
     expect(keptCode).toContain("sensorLabel");
     expect(keptCode).toContain("a long explanation");
     expect(strippedCode).not.toContain("a long explanation");
-    expect(runInDuktape(keptCode).stdout.trim()).toBe("7 L7 true Green 2 bad_mac string");
-    expect(runInDuktape(strippedCode).stdout.trim()).toBe("7 L7 true Green 2 bad_mac undefined");
-  });
-
-  it("runInDuktape stops a runaway bundle and says so", () => {
-    const run = runInDuktape("for (;;) {}", { timeoutMs: 300 });
-    expect(run.timedOut).toBe(true);
-    expect(run.exitCode).toBe(-1);
+    expect(runBundle(keptCode).stdout.trim()).toBe("7 L7 true Green 2 bad_mac string");
+    expect(runBundle(strippedCode).stdout.trim()).toBe("7 L7 true Green 2 bad_mac undefined");
   });
 });

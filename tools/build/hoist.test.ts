@@ -2,10 +2,10 @@ import { parse } from "acorn";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { hoistFunctions, withoutHoisting } from "./hoist";
-import { runInDuktape } from "./run-in-duktape";
+import { runBundle } from "./run-bundle";
 
-// Duktape hoists like any ES5 engine; withoutHoisting makes it see functions as Espruino does.
-const espruinoLike = (code: string) => runInDuktape(withoutHoisting(code));
+// The realm's engine hoists like any ES5 engine; withoutHoisting makes it see functions as Espruino does.
+const espruinoLike = (code: string) => runBundle(withoutHoisting(code));
 
 describe("hoistFunctions", () => {
   it("makes a function used above its declaration work without hoisting", () => {

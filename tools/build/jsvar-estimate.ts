@@ -1,7 +1,7 @@
 // Host side of the JsVar estimate (the model and the walk are in jsvar-model.ts): instruments a
-// bundle so closure scopes can be walked, runs it in Duktape on the fake Espruino globals under
-// virtual time, and returns the counts: the tag's after it has booted and settled, the home
-// unit's along a busy hour (busyHourScript).
+// bundle so closure scopes can be walked, runs it in the device realm (run-bundle.ts) on the fake
+// Espruino globals under virtual time, and returns the counts: the tag's after it has booted and
+// settled, the home unit's along a busy hour (busyHourScript).
 
 import * as acorn from "acorn";
 import { encodeIdentity, encodeNetworkConfig, savePairing } from "../../firmware/base/base-records";
@@ -18,7 +18,7 @@ import { encodeBeaconHost, encodeTagCommandHost } from "../../protocol/src/host/
 import { children, type Node } from "./ast";
 import { compileBundle } from "./firmware-build";
 import { JOLT_LAYOUT, type JsVarCount } from "./jsvar-model";
-import { runInDuktape } from "./run-in-duktape";
+import { runBundle } from "./run-bundle";
 
 /** Puck.js-class board (DEVICE-JS.md): 2,630 JsVars of 13 bytes. */
 export const PUCK_JSVARS = 2630;
@@ -96,7 +96,7 @@ export async function estimateTagJsVars(
     await compileBundle(new URL("espruino-fake.ts", import.meta.url).pathname, "EspruinoFake")
   ).readable;
   const prelude = `${fake}\nEspruinoFake.install();\nEspruinoFake.provision("em.id", "${identityHex}");\n`;
-  const r = runInDuktape(
+  const r = runBundle(
     `${instrumentScopes(tagCode)}\nEspruinoFake.advance(${settleMs});\nprint(EspruinoFake.jsvars());\n`,
     { prelude, timeoutMs: 30_000 },
   );
@@ -129,7 +129,7 @@ export async function sampleUnitJsVars(
     `${fake}\nEspruinoFake.install();\n${setup}\n` +
     `function __sample(label, atMs) { print("jsv\\t" + label + "\\t" + atMs + "\\t" + ` +
     `EspruinoFake.jsvars(${JSON.stringify(JOLT_LAYOUT)})); }\n`;
-  const r = runInDuktape(`${instrumentScopes(code)}\n${script}\nprint(EspruinoFake.report());\n`, {
+  const r = runBundle(`${instrumentScopes(code)}\n${script}\nprint(EspruinoFake.report());\n`, {
     prelude,
     timeoutMs: 60_000,
   });

@@ -1,7 +1,7 @@
-// An estimate of the Espruino variables (JsVars) a running bundle holds, computed in Duktape by
-// walking what the bundle keeps alive: everything reachable from the board's roots (timers,
-// watches, the GATT write handler), including the closure scopes those functions hold. Closure
-// scopes are invisible to JavaScript, so the bundle is first instrumented
+// An estimate of the Espruino variables (JsVars) a running bundle holds, computed in the device
+// realm (run-bundle.ts) by walking what the bundle keeps alive: everything reachable from the
+// board's roots (timers, watches, the GATT write handler), including the closure scopes those
+// functions hold. Closure scopes are invisible to JavaScript, so the bundle is first instrumented
 // (jsvar-estimate.ts, instrumentScopes): every function registers its scope on entry, through
 // __jsvScope, and every function object is tied to the scope it was created in, through __jsvFn.
 //

@@ -1,7 +1,7 @@
 // The device MQTT client built by the real device build (ES5, bundled, property names renamed,
-// minified, hoisted, gated) and run in Duktape, a strict ES5 interpreter: one scripted session
+// minified, hoisted, gated) and run in the device realm (run-bundle.ts): one scripted session
 // (connect, publish, link drop, DUP resend, keepalive, downlink, a malformed packet) must write
-// the same bytes in Duktape as the TypeScript does in Node.
+// the same bytes there as the TypeScript does in Node.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkDeviceSubset } from "./device-gate";
 import { compileBundle } from "./firmware-build";
-import { runInDuktape } from "./run-in-duktape";
+import { runBundle } from "./run-bundle";
 
 // The session, written against the imports the entry adds. It is bundled with the modules (the
 // build mangles property names, so the scenario must be inside the bundle) and imported by Node
@@ -47,7 +47,7 @@ export function scenario(): string[] {
 `;
 
 describe("MQTT modules on a strict ES5 interpreter", () => {
-  it("ES5 bundle writes the same bytes in Duktape as in Node", async () => {
+  it("ES5 bundle writes the same bytes in the device realm as in Node", async () => {
     const mqtt = join(import.meta.dirname, "..", "..", "firmware", "base", "mqtt");
     const dir = mkdtempSync(join(tmpdir(), "mqtt-duk-"));
     try {
@@ -76,7 +76,7 @@ describe("MQTT modules on a strict ES5 interpreter", () => {
       expect(nodeOut.slice(-2)).toEqual(["c000", "40020042"]);
       expect(nodeOut[2]).toBe("state 6 failures 0,0,0,1,1,0,0,0,0");
 
-      const run = runInDuktape(
+      const run = runBundle(
         `${built.min}\nvar out = M.scenario();\nfor (var k = 0; k < out.length; k++) print(out[k]);`,
       );
       expect(run.stderr).toBe("");

@@ -1,8 +1,8 @@
-// The shipped tag bundle (dist/firmware/tag.js as build-firmware.ts builds it) run in Duktape on a
-// fake of the Espruino globals (espruino-fake.ts) under virtual time, once as Duktape reads it and
-// once with function declarations only where they stand (Espruino does not hoist). Every frame is
-// checked on the host with the host-side protocol (node:crypto HMAC), as a centre would. mujs is
-// not tried: it has no Uint8Array, which every protocol function needs.
+// The shipped tag bundle (dist/firmware/tag.js as build-firmware.ts builds it) run in the device
+// realm (run-bundle.ts) on a fake of the Espruino globals (espruino-fake.ts) under virtual time,
+// once as built and once with function declarations only where they stand (Espruino does not
+// hoist). Every frame is checked on the host with the host-side protocol (node:crypto HMAC), as a
+// centre would. mujs is not tried: it has no Uint8Array, which every protocol function needs.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +17,7 @@ import { encodeTagCommandHost, verifyBeaconHost } from "../../protocol/src/host/
 import { buildBundle, compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
 import { estimateTagJsVars, PUCK_JSVARS } from "./jsvar-estimate";
-import { runInDuktape } from "./run-in-duktape";
+import { runBundle } from "./run-bundle";
 
 const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "tagbundle-"));
@@ -85,7 +85,7 @@ function run(code: string, provisioned: boolean, driver: string): Report {
     fake +
     "\nEspruinoFake.install();\n" +
     (provisioned ? `EspruinoFake.provision("em.id", "${toHex(encodeIdentity(id))}");\n` : "");
-  const r = runInDuktape(code + driver + "\nprint(EspruinoFake.report());\n", {
+  const r = runBundle(code + driver + "\nprint(EspruinoFake.report());\n", {
     prelude,
     timeoutMs: 20_000,
   });
@@ -116,7 +116,7 @@ EspruinoFake.advance(${5 * MIN});
 `;
 }
 
-describe("tag.js in Duktape on fake Espruino globals", () => {
+describe("tag.js in the device realm on fake Espruino globals", () => {
   for (const variant of ["as built", "without hoisting (as Espruino runs it)"]) {
     it(`boots, signs verifiable beacons, latches a strap cut in flash first, takes a re-arm — ${variant}`, () => {
       const code = variant === "as built" ? tag : withoutHoisting(tag);
