@@ -5,7 +5,7 @@ import mqtt, { type IClientOptions } from "mqtt";
 import { describe, expect, it } from "vitest";
 import type { RunningBroker } from "./broker";
 import { startEmbeddedBroker } from "./embedded-broker";
-import { mosquittoPath, startMosquitto } from "./mosquitto-broker";
+import { mosquittoPath, sayMosquittoSkipped, startMosquitto } from "./mosquitto-broker";
 
 async function until(what: string, pred: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -52,5 +52,8 @@ function suite(name: string, start: () => Promise<RunningBroker | null>): void {
 describe("simulator brokers", () => {
   suite("aedes", startEmbeddedBroker);
   if (mosquittoPath() !== null) suite("mosquitto", startMosquitto);
-  else it.skip("mosquitto: not installed", () => {});
+  else {
+    sayMosquittoSkipped("simulator brokers");
+    it.skip("mosquitto: not installed", () => {});
+  }
 });

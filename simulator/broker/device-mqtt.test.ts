@@ -17,7 +17,7 @@ import { toHex } from "../../protocol/src/core/bytes";
 import { RealTimeClock } from "../modem/real-time-clock";
 import type { RunningBroker } from "./broker";
 import { startEmbeddedBroker } from "./embedded-broker";
-import { mosquittoPath, startMosquitto } from "./mosquitto-broker";
+import { mosquittoPath, sayMosquittoSkipped, startMosquitto } from "./mosquitto-broker";
 
 const UNIT = 0x2a;
 const UP = "em/v1/unit/0000002a/up";
@@ -215,4 +215,7 @@ if (mosquittoPath() !== null)
     if (b === null) throw new Error("mosquitto vanished");
     return b;
   });
-else describe.skip("against mosquitto (not installed)", () => {});
+else {
+  sayMosquittoSkipped("device MQTT client");
+  describe.skip("against mosquitto (not installed)", () => {});
+}

@@ -23,6 +23,13 @@ export function mosquittoPath(): string | null {
   return null;
 }
 
+/** Says, on the test output, that `what` is skipped because Mosquitto is not installed. */
+export function sayMosquittoSkipped(what: string): void {
+  console.info(
+    `${what}: skipped against Mosquitto, which is not installed (Debian package mosquitto)`,
+  );
+}
+
 export async function startMosquitto(): Promise<RunningBroker | null> {
   const bin = mosquittoPath();
   if (bin === null) return null;

@@ -6,7 +6,7 @@ import { MqttState } from "../../firmware/base/mqtt/mqtt-client";
 import { fromHex } from "../../protocol/src/core/bytes";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
-import { mosquittoPath, startMosquitto } from "../broker/mosquitto-broker";
+import { mosquittoPath, sayMosquittoSkipped, startMosquitto } from "../broker/mosquitto-broker";
 import { type HomeSpec, UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 
@@ -29,7 +29,10 @@ export function forEachBroker(name: string, body: (start: BrokerStart) => void):
         return b;
       }),
     );
-  else describe.skip(name + " (mosquitto not installed)", () => {});
+  else {
+    sayMosquittoSkipped(name);
+    describe.skip(name + " (mosquitto not installed)", () => {});
+  }
 }
 
 export interface WorldContext {
