@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as acorn from "acorn";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkDeviceSubset } from "./device-gate";
+import { isEspruinoGlobal } from "./espruino-globals";
 import { type BundleSpec, buildBundle, DeviceBuildError } from "./firmware-build";
 import { hoistFunctions, withoutHoisting } from "./hoist";
 import { runBundle } from "./run-bundle";
@@ -97,6 +99,29 @@ describe("device bundle build", () => {
     expect(run.stdout.trim()).toBe("5 8 1.0");
     await buildBundle(spec("api-plain", fixture("exports-api")));
     expect(readFileSync(join(out, "api-plain.js"), "utf8")).not.toContain("Api");
+  });
+
+  it("puts a device bundle's code at top level, never under a name Espruino defines", async () => {
+    // Enough top-level functions that the minifier would hand out D0…D31, E, LED1 and the rest.
+    let body = "";
+    for (let i = 0; i < 3000; i++)
+      body += `function f${i}(x: number): number { return x + ${i}; }\n`;
+    const calls = Array.from({ length: 3000 }, (_, i) => `f${i}(1)`).join(" + ");
+    const entry = join(out, "many-globals.ts");
+    writeFileSync(
+      entry,
+      `declare const print: (s: string) => void;\n${body}print(String(${calls}));\n`,
+    );
+    const s = spec("many-globals", entry);
+    await buildBundle(s);
+    const code = readFileSync(s.outFile, "utf8");
+    expect(code.startsWith("(function")).toBe(false);
+    const top = acorn.parse(code, { ecmaVersion: 5 }).body;
+    const names = top.flatMap((t) => (t.type === "FunctionDeclaration" && t.id ? [t.id.name] : []));
+    expect(names.length).toBeGreaterThan(2900);
+    expect(names.filter(isEspruinoGlobal)).toEqual([]);
+    expect(names.filter((n) => /^[A-Z]\d+$/.test(n))).toEqual([]);
+    expect(runBundle(code).stdout.trim()).toBe(String(3000 + (2999 * 3000) / 2));
   });
 
   it("never lets the minifier name a variable `of`", async () => {

@@ -16,6 +16,7 @@ import { children, type Node } from "./ast";
 import { checkDeviceSubset, type Violation } from "./device-gate";
 import { dropMessages } from "./drop-messages";
 import { dropUnusedMethods } from "./drop-unused-methods";
+import { espruinoGlobalNames, isEspruinoGlobal } from "./espruino-globals";
 import { hoistFunctions } from "./hoist";
 import { inlineConstants } from "./inline-constants";
 
@@ -97,8 +98,11 @@ const BOARD_REQUIRE = "__device_require__";
 
 /** Unbound at the top of the minifier's input, `of` is a name esbuild will not invent: its
  * renamer otherwise hands out `of` once a scope has enough locals, and `of` is a keyword on
- * Espruino. `static` and `let` are strict-mode reserved words, which esbuild avoids anyway. */
+ * Espruino. `static` and `let` are strict-mode reserved words, which esbuild avoids anyway.
+ * The Espruino globals follow it in the same statement, for the same reason: a device bundle's
+ * names end up at global scope (unwrapTopLevel), where one of them would replace a built-in. */
 const RESERVED_MARKER = "of";
+const MARKER_STATEMENT = RESERVED_MARKER + "(" + espruinoGlobalNames().join(",") + ");\n";
 
 /**
  * Property names the minifier must not shorten: everything an engine or the board defines
@@ -230,19 +234,53 @@ function wrap(esm: string, globalName: string | undefined): string {
   return `var ${globalName} = (function () {\n${body}return { ${props.join(", ")} };\n})();\n`;
 }
 
+/** Strips MARKER_STATEMENT — a call, so the minifier keeps every name in it — from the head of
+ * the minified code (the minifier may have joined the next expression onto it with a comma). */
 function removeMarker(code: string): string {
   const first = acorn.parse(code, { ecmaVersion: 5 }).body[0];
   if (first && first.type === "ExpressionStatement") {
     const e = first.expression;
-    if (e.type === "Identifier" && e.name === RESERVED_MARKER)
-      return code.slice(0, e.start) + code.slice(first.end);
-    if (e.type === "SequenceExpression") {
-      const [a, b] = e.expressions;
-      if (a.type === "Identifier" && a.name === RESERVED_MARKER)
-        return code.slice(0, a.start) + code.slice(b.start);
-    }
+    const isMarker = (x: acorn.Expression) =>
+      x.type === "CallExpression" &&
+      x.callee.type === "Identifier" &&
+      x.callee.name === RESERVED_MARKER;
+    if (isMarker(e)) return code.slice(0, first.start) + code.slice(first.end);
+    if (e.type === "SequenceExpression" && isMarker(e.expressions[0]))
+      return code.slice(0, first.start) + code.slice(e.expressions[1].start);
   }
   throw new Error("build: the minifier moved the reserved-name marker; cannot strip it");
+}
+
+/**
+ * A device entry's minified `(function(){…})();` turned into its body at top level. Measured on
+ * Espruino 2v29 (espruino-jolt, base.js): 8,393 JsVars after boot wrapped, 7,087 at top level —
+ * each function defined inside the wrapper carries a scope link, and the wrapper's 83 KB of
+ * code stays on the stack for the whole boot. The body's names become globals; the marker keeps
+ * the minifier off Espruino's own (espruino-globals.ts), and this checks it did.
+ */
+function unwrapTopLevel(code: string): string {
+  const program = acorn.parse(code, { ecmaVersion: 5 });
+  if (program.body.length === 0) return ""; // nothing ran: the minifier dropped an empty IIFE
+  const only = program.body.length === 1 ? program.body[0] : null;
+  const call =
+    only && only.type === "ExpressionStatement" && only.expression.type === "CallExpression"
+      ? only.expression
+      : null;
+  const fn = call && call.callee.type === "FunctionExpression" ? call.callee : null;
+  if (fn === null || fn.params.length > 0 || call === null || call.arguments.length > 0)
+    throw new Error("build: a device bundle must be one IIFE before it is unwrapped");
+  const body = code.slice(fn.body.start + 1, fn.body.end - 1);
+  const top = acorn.parse(body, { ecmaVersion: 5 }); // a top-level `return` fails here
+  for (const s of top.body) {
+    const names: string[] = [];
+    if (s.type === "FunctionDeclaration" && s.id) names.push(s.id.name);
+    if (s.type === "VariableDeclaration")
+      for (const d of s.declarations) if (d.id.type === "Identifier") names.push(d.id.name);
+    for (const n of names)
+      if (isEspruinoGlobal(n))
+        throw new Error("build: top-level name " + n + " would replace an Espruino global");
+  }
+  return body + "\n";
 }
 
 export interface BuiltCode {
@@ -277,7 +315,7 @@ export async function compileBundle(
   const isReserved = (name: string) => reserved.test(name);
   const inlined = inlineConstants(dropUnusedMethods(wrapped, isReserved), isReserved);
   const shrunk = aliasThis(aliasPrototypes(inlined));
-  const min = await esbuild.transform(RESERVED_MARKER + ";\n" + shrunk, {
+  const min = await esbuild.transform(MARKER_STATEMENT + shrunk, {
     target: "es5",
     minifyWhitespace: true,
     minifySyntax: true,
@@ -289,7 +327,11 @@ export async function compileBundle(
   const board = new RegExp("\\b" + BOARD_REQUIRE + "\\b", "g");
   return {
     readable: wrapped.replace(board, "require"),
-    min: hoistFunctions(removeMarker(min.code).replace(board, "require")),
+    min: hoistFunctions(
+      (globalName === undefined ? unwrapTopLevel : (c: string) => c)(
+        removeMarker(min.code).replace(board, "require"),
+      ),
+    ),
   };
 }
 
