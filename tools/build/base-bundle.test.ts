@@ -16,7 +16,7 @@ import {
   savePairing,
 } from "../../firmware/base/base-records";
 import { SIM800 } from "../../firmware/base/modem/dialect-sim800";
-import { fillText } from "../../firmware/base/modem/modem-dialect";
+import { fillText, stepText } from "../../firmware/base/modem/modem-dialect";
 import type { Storage } from "../../firmware/hal/hal";
 import { BeaconFlag } from "../../protocol/src/core/beacon";
 import { fromHex, readU32BE, toHex } from "../../protocol/src/core/bytes";
@@ -320,17 +320,17 @@ function bringUp(): string {
   const d = SIM800;
   const lines = [
     "AT", // the driver's sync probe
-    ...d.setup.map((s) => s.text),
-    d.simQuery.text,
-    d.regQuery.text,
-    d.attach.text,
-    d.smsList.text, // stored SMS and the RTC, once per boot, queued behind the attach
-    d.clockQuery.text,
-    d.contextDown.text,
+    ...d.setup.map(stepText),
+    stepText(d.simQuery),
+    stepText(d.regQuery),
+    stepText(d.attach),
+    stepText(d.smsList), // stored SMS and the RTC, once per boot, queued behind the attach
+    stepText(d.clockQuery),
+    stepText(d.contextDown),
     ...d.contextUp.map((s) =>
-      fillText(s.text, ["apn", "user", "pass"], [NET.apn, NET.apnUser, NET.apnPass]),
+      fillText(stepText(s), ["apn", "user", "pass"], [NET.apn, NET.apnUser, NET.apnPass]),
     ),
-    fillText(d.open.text, ["host", "port"], [NET.brokerHost, String(NET.brokerPort)]),
+    fillText(stepText(d.open), ["host", "port"], [NET.brokerHost, String(NET.brokerPort)]),
   ];
   return lines.map((l) => l + "\r").join("");
 }

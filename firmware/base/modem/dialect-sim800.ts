@@ -36,25 +36,13 @@
 // Everything else (queue, timeouts, URC dispatch, the bring-up and recovery state machine, SMS
 // and call policy) is the driver's and does not change.
 
-import { type ModemDialect, step, stepWith } from "./modem-dialect";
+import { type ModemDialect, step } from "./modem-dialect";
 
 const SET = 2000;
 
-function setting(text: string): ReturnType<typeof step> {
+function setting(text: string): string {
   return step(text, SET, 2);
 }
-
-const open = stepWith(
-  'AT+CIPSTART="TCP","{host}",{port}',
-  10000,
-  0,
-  [],
-  ["OK"],
-  ["ALREADY CONNECT"],
-);
-open.awaitOk = ["CONNECT OK"];
-open.awaitFail = ["CONNECT FAIL"];
-open.awaitMs = 75000;
 
 export const SIM800: ModemDialect = {
   name: "SIM800",
@@ -75,47 +63,57 @@ export const SIM800: ModemDialect = {
     setting("AT+CIPRXGET=1"),
   ],
 
-  simQuery: stepWith("AT+CPIN?", 5000, 0, ["+CPIN:"], [], []),
+  simQuery: step("AT+CPIN?", 5000, 0, ["+CPIN:"], [], []),
   simReady: "+CPIN: READY",
-  regQuery: stepWith("AT+CREG?", SET, 1, ["+CREG:"], [], []),
+  regQuery: step("AT+CREG?", SET, 1, ["+CREG:"], [], []),
   regPrefix: "+CREG:",
-  signalQuery: stepWith("AT+CSQ", SET, 1, ["+CSQ:"], [], []),
+  signalQuery: step("AT+CSQ", SET, 1, ["+CSQ:"], [], []),
   signalPrefix: "+CSQ:",
-  clockQuery: stepWith("AT+CCLK?", SET, 1, ["+CCLK:"], [], []),
+  clockQuery: step("AT+CCLK?", SET, 1, ["+CCLK:"], [], []),
   timeUrcs: ["*PSUTTZ:", "+CTZV:", "+CTZE:", "DST:"],
 
   attach: step("AT+CGATT=1", 75000, 0),
   contextUp: [
     step('AT+CSTT="{apn}","{user}","{pass}"', SET, 1),
     step("AT+CIICR", 85000, 0),
-    stepWith("AT+CIFSR", SET, 1, [], ["*"], []),
+    step("AT+CIFSR", SET, 1, [], ["*"], []),
   ],
-  contextDown: stepWith("AT+CIPSHUT", 65000, 0, [], ["SHUT OK"], []),
+  contextDown: step("AT+CIPSHUT", 65000, 0, [], ["SHUT OK"], []),
   contextLostUrcs: ["+PDP: DEACT"],
 
-  open: open,
-  send: stepWith("AT+CIPSEND={n}", 20000, 0, [], ["SEND OK"], ["SEND FAIL"]),
+  open: step(
+    'AT+CIPSTART="TCP","{host}",{port}',
+    10000,
+    0,
+    [],
+    ["OK"],
+    ["ALREADY CONNECT"],
+    ["CONNECT OK"],
+    ["CONNECT FAIL"],
+    75000,
+  ),
+  send: step("AT+CIPSEND={n}", 20000, 0, [], ["SEND OK"], ["SEND FAIL"]),
   maxSend: 1024,
   dataUrc: "+CIPRXGET: 1",
-  read: stepWith("AT+CIPRXGET=2,{n}", 5000, 0, ["+CIPRXGET: 2,"], [], []),
+  read: step("AT+CIPRXGET=2,{n}", 5000, 0, ["+CIPRXGET: 2,"], [], []),
   readHeader: "+CIPRXGET: 2,",
   readLengthField: 1,
   readLeftField: 2,
   maxRead: 512,
-  close: stepWith("AT+CIPCLOSE=1", 5000, 0, [], ["CLOSE OK"], []),
+  close: step("AT+CIPCLOSE=1", 5000, 0, [], ["CLOSE OK"], []),
   closedUrcs: ["CLOSED"],
 
-  smsSend: stepWith('AT+CMGS="{number}"', 60000, 0, ["+CMGS:"], [], []),
+  smsSend: step('AT+CMGS="{number}"', 60000, 0, ["+CMGS:"], [], []),
   smsNewUrc: "+CMTI:",
-  smsRead: stepWith("AT+CMGR={index}", 5000, 1, ["+CMGR:"], [], []),
+  smsRead: step("AT+CMGR={index}", 5000, 1, ["+CMGR:"], [], []),
   smsDelete: step("AT+CMGD={index}", 5000, 1),
-  smsList: stepWith('AT+CMGL="ALL"', 20000, 0, ["+CMGL:"], [], []),
+  smsList: step('AT+CMGL="ALL"', 20000, 0, ["+CMGL:"], [], []),
   smsReadSenderField: 1,
   smsListSenderField: 2,
 
   ringUrc: "RING",
   callerIdUrc: "+CLIP:",
   callEndUrcs: ["NO CARRIER", "BUSY", "NO ANSWER"],
-  answer: stepWith("ATA", 20000, 0, ["NO CARRIER"], [], ["NO CARRIER"]),
+  answer: step("ATA", 20000, 0, ["NO CARRIER"], [], ["NO CARRIER"]),
   hangUp: step("ATH", 20000, 1),
 };

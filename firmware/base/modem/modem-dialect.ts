@@ -4,22 +4,19 @@
 //
 // A step's text is a template: {apn} {user} {pass} {host} {port} {n} {index} {number} are
 // filled in by fillStep(). Device code: plain objects, no spread (a new table copies fields).
+// Neither `|` nor `~` may appear in a step's text or lines (they pack a step: DialectStep).
 
+import { findText } from "../../../protocol/src/core/bytes";
 import { type AtCommand, atCommand } from "./at-engine";
 
-/** One AT command as the table describes it (see AtCommand for the meaning of each field). */
-export interface DialectStep {
-  text: string;
-  timeoutMs: number;
-  retries: number;
-  claims: string[];
-  /** [] means ["OK"]. */
-  ends: string[];
-  fails: string[];
-  awaitOk: string[];
-  awaitFail: string[];
-  awaitMs: number;
-}
+/**
+ * One AT command as the table describes it, packed in one string (the fields of AtCommand):
+ * `text|timeoutMs|retries|claims|ends|fails|awaitOk|awaitFail|awaitMs`, a list's items joined by
+ * `~`, empty trailing fields left off. A string, not an object of ten fields and five arrays:
+ * measured on Espruino 2v29 the SIM800 table cost ~900 variables as objects, for the whole life
+ * of the unit; a command is unpacked (fillStep) only while it runs. Build one with step().
+ */
+export type DialectStep = string;
 
 export interface ModemDialect {
   name: string;
@@ -89,49 +86,58 @@ export interface ModemDialect {
   hangUp: DialectStep;
 }
 
-/** A step with the common defaults (final OK, nothing awaited). */
-export function step(text: string, timeoutMs: number, retries: number): DialectStep {
-  return {
-    text: text,
-    timeoutMs: timeoutMs,
-    retries: retries,
-    claims: [],
-    ends: [],
-    fails: [],
-    awaitOk: [],
-    awaitFail: [],
-    awaitMs: 0,
-  };
-}
-
-/** `step` with the lines it claims and the finals that end it. */
-export function stepWith(
+/**
+ * A step: final OK unless `ends` says otherwise; `claims` are information lines it takes, `fails`
+ * finals that fail it; `awaitOk`/`awaitFail` lines arriving after the final, within `awaitMs`.
+ */
+export function step(
   text: string,
   timeoutMs: number,
   retries: number,
-  claims: string[],
-  ends: string[],
-  fails: string[],
+  claims?: string[],
+  ends?: string[],
+  fails?: string[],
+  awaitOk?: string[],
+  awaitFail?: string[],
+  awaitMs?: number,
 ): DialectStep {
-  const s = step(text, timeoutMs, retries);
-  s.claims = claims;
-  s.ends = ends;
-  s.fails = fails;
-  return s;
+  const f = [
+    text,
+    String(timeoutMs),
+    String(retries),
+    (claims || []).join("~"),
+    (ends || []).join("~"),
+    (fails || []).join("~"),
+    (awaitOk || []).join("~"),
+    (awaitFail || []).join("~"),
+    String(awaitMs || 0),
+  ];
+  let n = f.length;
+  while (n > 3 && (f[n - 1] === "" || f[n - 1] === "0")) n--;
+  return f.slice(0, n).join("|");
 }
 
-/** The step's text with each {key} replaced by its value. Not split(): Espruino 2v29's returns []
- * when the separator is 2+ characters longer than the text ("ATE0"); and its indexOf() also
- * "finds" a needle that runs past the end of the text when the text's tail matches the needle's
- * head ("abc".indexOf("cd") is 2), so a hit must fit. */
+/** The AT text of a step, its {key} placeholders unfilled. */
+export function stepText(s: DialectStep): string {
+  return s.split("|")[0];
+}
+
+function list(f: string[], i: number): string[] {
+  return i < f.length && f[i] !== "" ? f[i].split("~") : [];
+}
+
+/** The step's text with each {key} replaced by its value. Not split() and not a bare indexOf():
+ * on Espruino 2v29 split returns [] when the separator is 2+ characters longer than the text
+ * ("ATE0"), and indexOf also "finds" a needle running past the end (findText, firmware/README.md
+ * "Engine differences"). */
 export function fillText(text: string, keys: string[], values: string[]): string {
   let t = text;
   for (let i = 0; i < keys.length; i++) {
     const k = "{" + keys[i] + "}";
-    let at = t.indexOf(k);
-    while (at >= 0 && at + k.length <= t.length) {
+    let at = findText(t, k, 0);
+    while (at >= 0) {
       t = t.slice(0, at) + values[i] + t.slice(at + k.length);
-      at = t.indexOf(k, at + values[i].length);
+      at = findText(t, k, at + values[i].length);
     }
   }
   return t;
@@ -139,13 +145,15 @@ export function fillText(text: string, keys: string[], values: string[]): string
 
 /** An engine command from a step (the caller sets done, payload, bodyAfter, raw…). */
 export function fillStep(s: DialectStep, keys: string[], values: string[]): AtCommand {
-  const c = atCommand(fillText(s.text, keys, values), s.timeoutMs, s.retries);
-  c.claims = s.claims;
-  if (s.ends.length > 0) c.ends = s.ends;
-  c.fails = s.fails;
-  c.awaitOk = s.awaitOk;
-  c.awaitFail = s.awaitFail;
-  c.awaitMs = s.awaitMs;
+  const f = s.split("|");
+  const c = atCommand(fillText(f[0], keys, values), Number(f[1]), Number(f[2]));
+  c.claims = list(f, 3);
+  const ends = list(f, 4);
+  if (ends.length > 0) c.ends = ends;
+  c.fails = list(f, 5);
+  c.awaitOk = list(f, 6);
+  c.awaitFail = list(f, 7);
+  c.awaitMs = f.length > 8 ? Number(f[8]) : 0;
   return c;
 }
 

@@ -16,9 +16,10 @@
 // Every state entry bumps `epoch`; callbacks of commands and timers from an earlier state check
 // it and do nothing, so an abandoned sequence cannot move the machine.
 
+import { startsWith } from "../../../protocol/src/core/bytes";
 import type { Clock, Uart } from "../../hal/hal";
 import type { TcpLink } from "../net/tcp-link";
-import { AtEngine, type AtResult, atCommand, startsWith } from "./at-engine";
+import { AtEngine, type AtResult, atCommand } from "./at-engine";
 import { type Backoff, backoffDelay } from "./backoff";
 import {
   type DialectStep,
@@ -521,7 +522,7 @@ export class ModemDriver {
   private queryClock(): void {
     const cmd = fillStep(this.d.clockQuery, [], []);
     cmd.done = (r: AtResult) => {
-      const prefix = this.d.clockQuery.claims[0];
+      const prefix = cmd.claims[0];
       for (let i = 0; i < r.lines.length; i++)
         if (startsWith(r.lines[i], prefix)) this.timeLine(r.lines[i]);
     };

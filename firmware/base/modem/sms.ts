@@ -11,9 +11,10 @@
 // arrived while the unit was off; each listed message is handled the same way and deleted by its
 // own index (a blanket delete could remove one that arrived between the list and the delete).
 
+import { startsWith } from "../../../protocol/src/core/bytes";
 import { decodeSmsText, encodeSmsText, SMS_MAX_CHARS } from "../../../protocol/src/core/sms-text";
 import type { Clock } from "../../hal/hal";
-import { type AtEngine, type AtResult, asciiBytes, startsWith } from "./at-engine";
+import { type AtEngine, type AtResult, asciiBytes } from "./at-engine";
 import { fieldsAfterColon, fillStep, type ModemDialect, parseCount } from "./modem-dialect";
 
 const CTRL_Z = 0x1a;
@@ -87,8 +88,8 @@ export class SmsPolicy {
   /** Reads, handles and deletes every stored message. */
   readStored(): void {
     const d = this.o.dialect;
-    const header = d.smsList.claims[0];
     const cmd = fillStep(d.smsList, [], []);
+    const header = cmd.claims[0];
     cmd.bodyAfter = header;
     cmd.done = (r: AtResult) => {
       if (!r.ok) return;
@@ -106,8 +107,8 @@ export class SmsPolicy {
 
   private read(index: number): void {
     const d = this.o.dialect;
-    const header = d.smsRead.claims[0];
     const cmd = fillStep(d.smsRead, ["index"], [String(index)]);
+    const header = cmd.claims[0];
     cmd.bodyAfter = header;
     cmd.done = (r: AtResult) => {
       let found = false;
