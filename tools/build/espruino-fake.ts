@@ -587,6 +587,8 @@ export function install(): void {
       logs.push(String(msg));
     },
   };
+  // What require() above answers, as Espruino lists it (a Puck.js build: with crypto).
+  g.process = { env: { VERSION: "2v29", MODULES: "timer,Flash,Storage,heatshrink,crypto" } };
   const names = Object.keys(g);
   for (let i = 0; i < names.length; i++) natives.push(g[names[i]]);
   natives.push(storage, crypto, flashModule);
