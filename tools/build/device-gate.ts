@@ -1,6 +1,12 @@
 // The device-subset gate: finds, in the final bundle text, what Espruino or JerryScript cannot
 // run or run differently from Node (shared/DEVICE-JS.md). It checks text, not TypeScript, because
 // helpers, the bundler and the minifier add code nobody wrote. RULES is the documentation.
+//
+// Without types the string rules see only what the text shows: `.split`, `.indexOf`, `.includes`
+// and `.replace` are judged by their arguments' form, whatever the receiver (an array's
+// `indexOf("ab")` is flagged too: loop instead), and a needle held in a variable is not seen —
+// search with findText (protocol/src/core/bytes.ts) whenever a needle may be 2+ characters.
+// lastIndexOf, startsWith and endsWith are exact on Espruino 2v29 (measured) and not gated.
 
 import * as acorn from "acorn";
 import { children, type Node } from "./ast";
@@ -34,6 +40,14 @@ export const RULES = {
   "use-strict": "the engines have no strict mode; code must not depend on it",
   "bundler-runtime":
     "esbuild module wrappers or CommonJS `exports`/`module`: device bundles must be flat",
+  "length-assign":
+    'assigning to `.length` (`= 0`, `+=`, `++` …) throws on Espruino 2v29 for arrays ("Assignment to a constant"): use splice',
+  "string-split":
+    ".split() with anything but one 1-character string literal or a regex literal: Espruino 2v29 returns [] when the separator is 2+ characters longer than the string, and ignores a limit",
+  "string-search":
+    '.indexOf/.includes/.replace with a 2+ character string literal or a concatenation ("a" + x) as the needle: Espruino 2v29 also "finds" a needle that runs past the end ("abc".indexOf("cd") is 2): use findText (protocol/src/core/bytes.ts)',
+  "string-replace":
+    ".replace() with a pattern that is not a regex literal: with a string pattern Espruino 2v29 stringifies a replacement function and ignores `$&`",
 } as const;
 
 export type Rule = keyof typeof RULES;
@@ -130,6 +144,54 @@ const BUNDLER_RUNTIME = new Set([
   "__require",
   "__copyProps",
 ]);
+
+/** The name of a non-computed `.name` member or a `["name"]` one; null otherwise. */
+function memberName(n: Node): string | null {
+  if (n.type !== "MemberExpression") return null;
+  const p = n.property as Node;
+  if (!n.computed) return p.name as string;
+  return p.type === "Literal" && typeof p.value === "string" ? p.value : null;
+}
+
+function isStringLiteral(n: Node): boolean {
+  return n.type === "Literal" && typeof n.value === "string";
+}
+
+/** A `+` chain with a string literal in it: certainly a string, of unknown length. */
+function isConcatenation(n: Node): boolean {
+  if (n.type !== "BinaryExpression" || n.operator !== "+") return false;
+  const l = n.left as Node;
+  const r = n.right as Node;
+  return isStringLiteral(l) || isStringLiteral(r) || isConcatenation(l) || isConcatenation(r);
+}
+
+/** A needle whose length may exceed one character, as far as the text shows (no types: a
+ * needle held in a variable is not seen). */
+function isLongNeedle(n: Node | undefined): boolean {
+  if (!n) return false;
+  return (isStringLiteral(n) && (n.value as string).length >= 2) || isConcatenation(n);
+}
+
+/** The string-method rules on a call `x.m(args)` (engines' string methods, Espruino 2v29). */
+function checkStringCall(n: Node, report: (rule: Rule, message: string) => void): void {
+  const callee = n.callee as Node;
+  const method = memberName(callee);
+  const args = n.arguments as Node[];
+  if (method === "split") {
+    const sep = args[0];
+    const oneChar = sep && isStringLiteral(sep) && (sep.value as string).length <= 1;
+    const regex = sep && sep.type === "Literal" && sep.regex;
+    if (args.length !== 1 || !(oneChar || regex))
+      report("string-split", "split() needs one 1-character string or regex literal");
+  } else if (method === "indexOf" || method === "includes") {
+    if (isLongNeedle(args[0])) report("string-search", method + "() of a 2+ character needle");
+  } else if (method === "replace") {
+    const pattern = args[0];
+    if (isLongNeedle(pattern)) report("string-search", "replace() of a 2+ character needle");
+    else if (!pattern || pattern.type !== "Literal" || !pattern.regex)
+      report("string-replace", "replace() with a pattern that is not a regex literal");
+  }
+}
 
 function isFunction(n: Node): boolean {
   return n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
@@ -267,6 +329,7 @@ export function checkDeviceSubset(code: string): Violation[] {
           else if (src.value.includes("{") || src.value.includes("(?"))
             add(n, "regex-form", "RegExp(" + JSON.stringify(src.value) + ") has {…} or (?…)");
         }
+        if (n.type === "CallExpression") checkStringCall(n, (rule, m) => add(n, rule, m));
         const base = args[0];
         if (
           n.type === "CallExpression" &&
@@ -276,6 +339,13 @@ export function checkDeviceSubset(code: string): Violation[] {
           isCompiledSubclass(callee)
         )
           add(n, "extends-builtin", "a class that extends " + (base.name as string));
+        break;
+      }
+      case "AssignmentExpression":
+      case "UpdateExpression": {
+        const target = (n.type === "UpdateExpression" ? n.argument : n.left) as Node;
+        if (memberName(target) === "length")
+          add(n, "length-assign", "`.length` " + (n.operator as string) + " (use splice)");
         break;
       }
       case "LabeledStatement":
