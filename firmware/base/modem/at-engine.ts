@@ -18,7 +18,7 @@
 // A timeout or an error (not a `fails` line) re-sends the command while retries remain.
 // Device code: callbacks, no Promises, no Map.
 
-import { concatBytes } from "../../../protocol/src/core/bytes";
+import { concatBytes, startsWith } from "../../../protocol/src/core/bytes";
 import type { Clock, Uart } from "../../hal/hal";
 import { type AtDiscardReason, AtLineParser } from "./at-line-parser";
 
@@ -107,10 +107,6 @@ export function atCommand(text: string, timeoutMs: number, retries: number): AtC
 }
 
 function ignoreResult(_r: AtResult): void {}
-
-export function startsWith(s: string, prefix: string): boolean {
-  return s.length >= prefix.length && s.substring(0, prefix.length) === prefix;
-}
 
 function matchAny(line: string, prefixes: string[]): boolean {
   for (let i = 0; i < prefixes.length; i++) if (startsWith(line, prefixes[i])) return true;

@@ -15,6 +15,8 @@
 // what it threw away and why. networkTimeMs() adds the plausibility floor: a modem whose RTC was
 // never set reports its firmware's epoch (SIM800: 2004), which must never reach the unit's clock.
 
+import { startsWith } from "../../../protocol/src/core/bytes";
+
 /** Why a line gave no time (negative, so it never collides with a time). */
 export const TimeReject = {
   /** A line of a known form that carries no date (zone-only +CTZV, DST). Not an error. */
@@ -133,7 +135,7 @@ function dateTime(date: string, time: string): number[] | null {
 }
 
 function after(line: string, prefix: string): string | null {
-  if (line.substring(0, prefix.length) !== prefix) return null;
+  if (!startsWith(line, prefix)) return null;
   return line.substring(prefix.length);
 }
 

@@ -76,6 +76,22 @@ export function isU32(v: unknown): v is number {
   return typeof v === "number" && v >= 0 && v <= 0xffffffff && Math.floor(v) === v;
 }
 
+/**
+ * Where `needle` first occurs in `s` at or after `from`, or -1: indexOf made exact on Espruino
+ * 2v29, whose indexOf also "finds" a needle that runs past the end of `s` when the tail of `s`
+ * matches the needle's head ("abc".indexOf("cd") is 2). A real match always comes first, so a
+ * hit is real only if it fits. Any string search whose needle may be 2+ characters uses this
+ * (tools/build/device-gate.ts rejects literal ones).
+ */
+export function findText(s: string, needle: string, from: number): number {
+  const at = s.indexOf(needle, from);
+  return at >= 0 && at + needle.length <= s.length ? at : -1;
+}
+
+export function startsWith(s: string, prefix: string): boolean {
+  return s.length >= prefix.length && s.substring(0, prefix.length) === prefix;
+}
+
 /** UTF-8 encode without TextEncoder (absent on Espruino). Lone surrogates become U+FFFD. */
 export function utf8Encode(s: string): Uint8Array {
   const tmp: number[] = [];
@@ -99,7 +115,12 @@ export function utf8Encode(s: string): Uint8Array {
   return out;
 }
 
-/** Strict UTF-8 decode: returns null on any ill-formed sequence (overlong, surrogate, truncated). */
+/**
+ * Strict UTF-8 decode: returns null on any ill-formed sequence (overlong, surrogate, truncated),
+ * and on a character the engine's strings cannot hold: Espruino's (Puck.js, Jolt.js builds) are
+ * 8-bit, and String.fromCharCode(0x20ac) there is "\xac". Such text is refused, never truncated;
+ * engines with Unicode strings (JerryScript, Node) decode all of it.
+ */
 export function utf8Decode(b: Uint8Array): string | null {
   let s = "";
   let i = 0;
@@ -132,10 +153,12 @@ export function utf8Decode(b: Uint8Array): string | null {
       cp = (cp << 6) | (cc & 63);
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      s += String.fromCharCode(0xd800 + (cp >> 10), 0xdc00 + (cp & 1023));
-    } else s += String.fromCharCode(cp);
+    // The first UTF-16 unit, checked to have survived: an 8-bit engine keeps only its low byte.
+    const unit = cp >= 0x10000 ? 0xd800 + ((cp - 0x10000) >> 10) : cp;
+    const ch =
+      cp >= 0x10000 ? String.fromCharCode(unit, 0xdc00 + (cp & 1023)) : String.fromCharCode(unit);
+    if (ch.charCodeAt(0) !== unit) return null;
+    s += ch;
     i += n + 1;
   }
   return s;

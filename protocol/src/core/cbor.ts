@@ -307,7 +307,7 @@ function readItem(s: DecodeState, depth: number): CborValue | undefined {
     if (major === 2) return bytes;
     const text = utf8Decode(bytes);
     if (text === null) {
-      setErr(s, ErrorCode.badCbor, "invalid UTF-8 in text at " + start);
+      setErr(s, ErrorCode.badCbor, "text at " + start + " not UTF-8 or not held by the engine");
       return undefined;
     }
     return text;
