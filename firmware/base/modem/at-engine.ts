@@ -9,7 +9,7 @@
 //   2. the echo of the active command (before ATE0 takes effect): ignored;
 //   3. a line the active command `claims` (a prefix, e.g. "+CREG:" for AT+CREG?): the command's;
 //   4. a line an earlier command still `await`s (SIM800's "CONNECT OK" after AT+CIPSTART's OK);
-//   5. a registered URC prefix: its handler;
+//   5. a URC the onUrc function knows;
 //   6. while a command is active: its final result (OK, ERROR, +CME ERROR: n, +CMS ERROR: n, or
 //      the command's own `ends`/`fails`), else an information line of that command;
 //   7. otherwise an unknown unsolicited line: counted and passed to onUnknown.
@@ -108,7 +108,11 @@ export function atCommand(text: string, timeoutMs: number, retries: number): AtC
 
 function ignoreResult(_r: AtResult): void {}
 
-function matchAny(line: string, prefixes: string[]): boolean {
+function noUrc(_line: string): boolean {
+  return false;
+}
+
+export function matchAny(line: string, prefixes: string[]): boolean {
   for (let i = 0; i < prefixes.length; i++) if (startsWith(line, prefixes[i])) return true;
   return false;
 }
@@ -141,11 +145,6 @@ interface Awaiting {
   cmd: AtCommand;
   result: AtResult;
   timer: number;
-}
-
-interface UrcHandler {
-  prefix: string;
-  fn: (line: string) => void;
 }
 
 export interface AtEngineStats {
@@ -189,7 +188,7 @@ export class AtEngine {
   };
   private readonly o: AtEngineOptions;
   private readonly queue: AtCommand[] = [];
-  private readonly urcs: UrcHandler[] = [];
+  private urcFn: (line: string) => boolean = noUrc;
   private readonly awaiting: Awaiting[] = [];
   private active: Active | null = null;
   private settleTimer = 0;
@@ -211,15 +210,11 @@ export class AtEngine {
     o.uart.onData((chunk) => this.parser.push(chunk));
   }
 
-  /** Calls fn for every line starting with prefix that no command claims. One handler per
-   * prefix; registering again replaces it. Longer prefixes should be registered first. */
-  onUrc(prefix: string, fn: (line: string) => void): void {
-    for (let i = 0; i < this.urcs.length; i++)
-      if (this.urcs[i].prefix === prefix) {
-        this.urcs[i].fn = fn;
-        return;
-      }
-    this.urcs.push({ prefix: prefix, fn: fn });
+  /** fn gets every line no command claims or awaits, and answers whether it was a URC it knows.
+   * One function for them all, not a handler per prefix: on Espruino each registered closure
+   * and its record cost ~10 variables for the life of the unit. */
+  onUrc(fn: (line: string) => boolean): void {
+    this.urcFn = fn;
   }
 
   onUnknown(fn: (line: string) => void): void {
@@ -412,12 +407,10 @@ export class AtEngine {
           return;
         }
       }
-      for (let i = 0; i < this.urcs.length; i++)
-        if (startsWith(line, this.urcs[i].prefix)) {
-          this.stats.urcs++;
-          this.urcs[i].fn(line);
-          return;
-        }
+      if (this.urcFn(line)) {
+        this.stats.urcs++;
+        return;
+      }
     }
     if (a === null) {
       this.stats.unknown++;

@@ -126,7 +126,7 @@ describe("AT fuzz", () => {
         maxData: 32,
         settleMs: 100,
       });
-      engine.onUrc("RING", () => {});
+      engine.onUrc((line) => line === "RING");
       const ends = [0, 0, 0];
       const plain = atCommand("AT+CSQ", 1000, 1);
       plain.claims = ["+CSQ:"];

@@ -19,7 +19,7 @@
 import { startsWith } from "../../../protocol/src/core/bytes";
 import type { Clock, Uart } from "../../hal/hal";
 import type { TcpLink } from "../net/tcp-link";
-import { AtEngine, type AtResult, atCommand } from "./at-engine";
+import { AtEngine, type AtResult, atCommand, matchAny } from "./at-engine";
 import { type Backoff, backoffDelay } from "./backoff";
 import {
   type DialectStep,
@@ -278,25 +278,27 @@ export class ModemDriver {
   // ---- URCs ----
 
   private registerUrcs(): void {
-    const e = this.engine;
-    const d = this.d;
-    for (let i = 0; i < d.bootUrcs.length; i++) e.onUrc(d.bootUrcs[i], () => this.modemBooted());
-    for (let i = 0; i < d.powerDownUrcs.length; i++)
-      e.onUrc(d.powerDownUrcs[i], () => this.poweredDown());
-    e.onUrc(d.regPrefix, (line) => this.regLine(line));
-    for (let i = 0; i < d.timeUrcs.length; i++)
-      e.onUrc(d.timeUrcs[i], (line) => this.timeLine(line));
-    for (let i = 0; i < d.contextLostUrcs.length; i++)
-      e.onUrc(d.contextLostUrcs[i], () => this.contextLost());
-    e.onUrc(d.dataUrc, () => this.socket.dataWaiting());
-    for (let i = 0; i < d.closedUrcs.length; i++)
-      e.onUrc(d.closedUrcs[i], () => this.remoteClosed());
-    e.onUrc(d.smsNewUrc, (line) => this.sms.indication(line));
-    e.onUrc(d.ringUrc, () => this.calls.ring());
-    e.onUrc(d.callerIdUrc, (line) => this.calls.callerId(line));
-    for (let i = 0; i < d.callEndUrcs.length; i++)
-      e.onUrc(d.callEndUrcs[i], () => this.calls.ended());
+    this.engine.onUrc((line) => this.urc(line));
   }
+
+  /** The dialect's unsolicited lines, first match in this order. */
+  private urc(line: string): boolean {
+    const d = this.d;
+    if (matchAny(line, d.bootUrcs)) this.modemBooted();
+    else if (matchAny(line, d.powerDownUrcs)) this.poweredDown();
+    else if (startsWith(line, d.regPrefix)) this.regLine(line);
+    else if (matchAny(line, d.timeUrcs)) this.timeLine(line);
+    else if (matchAny(line, d.contextLostUrcs)) this.contextLost();
+    else if (startsWith(line, d.dataUrc)) this.socket.dataWaiting();
+    else if (matchAny(line, d.closedUrcs)) this.remoteClosed();
+    else if (startsWith(line, d.smsNewUrc)) this.sms.indication(line);
+    else if (startsWith(line, d.ringUrc)) this.calls.ring();
+    else if (startsWith(line, d.callerIdUrc)) this.calls.callerId(line);
+    else if (matchAny(line, d.callEndUrcs)) this.calls.ended();
+    else return false;
+    return true;
+  }
+
 
   private modemBooted(): void {
     const s = this.state;
