@@ -4,12 +4,14 @@
 // protocol/vectors, which firmware/ may not import; everything it runs is device code.
 
 import { bytesChecks } from "../../firmware/selftest/bytes-checks";
+import { engineCanary } from "../../firmware/selftest/engine-canary";
 import { es5Canary } from "../../firmware/selftest/es5-canary";
 import { summary } from "../../firmware/selftest/harness";
 import { logicChecks } from "../../firmware/selftest/logic-checks";
 import { protocolChecks } from "./protocol-checks";
 
 es5Canary();
+engineCanary();
 bytesChecks();
 protocolChecks();
 logicChecks();
