@@ -5,7 +5,12 @@
 // - getTime() is seconds since 1970 once set, else since power-on; setTime() moves it, timers
 //   are kept as intervals and do not move. Monotonic time is getTime() minus a base that
 //   setNow() shifts by the same amount.
-// - clearTimeout()/clearWatch() with no id clear EVERYTHING, and an unknown id throws: guarded.
+// - clearTimeout()/clearWatch() with no id clear EVERYTHING. On 2v29 clearTimeout() of an
+//   unknown or already-fired id does nothing (measured; the self-test's engine canary holds it),
+//   so clearTimer needs no catch; clearWatch() of an unknown id throws, so a watch is cleared
+//   only by the live id it was given.
+// - Storage.write throws when it refuses (bytes already written, past the file's end, no room):
+//   a fault, never a normal path, so the HAL turns it into `false` once, here.
 // - Storage.write(name, data, 0, size) creates a pre-sized file (erasing an old one first);
 //   write(name, data, offset > 0) programs erased bytes only and throws otherwise.
 // - NRF.setAdvertising() stops and restarts advertising, so new data goes out at once.
@@ -41,14 +46,10 @@ export function monotonicOf(seconds: number): number {
   return Math.floor(seconds * 1000 - base);
 }
 
-/** Clears a timeout or interval; 0 and handles that already fired are ignored. */
+/** Clears a timeout or interval; 0 is ignored (it would clear every timer), and so is a handle
+ * that already fired: Espruino 2v29's clearTimeout does nothing then, it does not throw. */
 export function clearTimer(handle: number): void {
-  if (handle > 0)
-    try {
-      clearTimeout(handle);
-    } catch (_e) {
-      // already fired
-    }
+  if (handle > 0) clearTimeout(handle);
 }
 
 export function espruinoClock(): Clock {
