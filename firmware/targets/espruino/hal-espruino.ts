@@ -194,7 +194,7 @@ export function boardHas(module: string): boolean {
 export function espruinoCrypto(fallback: ((data: Uint8Array) => Uint8Array) | null): Crypto {
   let sha = fallback;
   // Asked of the build's module list, not by a require() that throws: a throw while the bundle's
-  // code is on the stack costs RAM in proportion to that code (firmware/README.md, "Engines").
+  // code is on the stack costs RAM in proportion to that code (firmware/README.md, "Engine differences").
   if (boardHas("crypto")) {
     // biome-ignore lint/style/useNodejsImportProtocol: Espruino's crypto module, not Node's
     const c = require("crypto") as unknown as EspruinoCrypto;
