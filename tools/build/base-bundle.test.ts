@@ -290,6 +290,7 @@ beforeAll(async () => {
     outFile,
     budgetBytes: spec.budgetBytes,
     stripMessages: spec.stripMessages,
+    forRam: spec.forRam,
   });
   base = readFileSync(outFile, "utf8");
   fake = (await compileBundle(join(import.meta.dirname, "espruino-fake.ts"), "EspruinoFake"))

@@ -32,6 +32,9 @@ export interface BundleSpec {
   globalName?: string;
   /** Drop the English message of failures (codes stay; drop-messages.ts): for tight budgets. */
   stripMessages?: boolean;
+  /** Inline every constant the device would otherwise hold in RAM, even where the text grows
+   * (inline-constants.ts): for a bundle whose RAM is tighter than its flash. */
+  forRam?: boolean;
 }
 
 export interface BundleReport {
@@ -295,6 +298,7 @@ export async function compileBundle(
   entry: string,
   globalName?: string,
   stripMessages = false,
+  forRam = false,
 ): Promise<BuiltCode> {
   if (globalName !== undefined && !/^[A-Za-z_$][\w$]*$/.test(globalName))
     throw new Error("globalName must be a plain identifier: " + globalName);
@@ -313,7 +317,7 @@ export async function compileBundle(
   const wrapped = wrap(r.outputFiles[0].text, globalName);
   const reserved = reservedPropsPattern(wrapped);
   const isReserved = (name: string) => reserved.test(name);
-  const inlined = inlineConstants(dropUnusedMethods(wrapped, isReserved), isReserved);
+  const inlined = inlineConstants(dropUnusedMethods(wrapped, isReserved), isReserved, forRam);
   const shrunk = aliasThis(aliasPrototypes(inlined));
   const min = await esbuild.transform(MARKER_STATEMENT + shrunk, {
     target: "es5",
@@ -355,7 +359,12 @@ export async function buildBundle(spec: BundleSpec): Promise<BundleReport> {
 
   let built: BuiltCode;
   try {
-    built = await compileBundle(spec.entry, spec.globalName, spec.stripMessages === true);
+    built = await compileBundle(
+      spec.entry,
+      spec.globalName,
+      spec.stripMessages === true,
+      spec.forRam === true,
+    );
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new DeviceBuildError(`${spec.name}: the bundle does not compile:\n${msg}`, []);

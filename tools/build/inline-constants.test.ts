@@ -29,6 +29,16 @@ describe("constant inlining", () => {
     expect(out.length).toBeLessThan(SOURCE.length);
   });
 
+  it("for RAM, inlines a constant even where the text grows; for size, keeps it", () => {
+    const code = `var Code = { tooLong: "too_long_a_code_for_inlining" };
+[Code.tooLong, Code.tooLong, Code.tooLong, Code.tooLong].join("|");`;
+    expect(inlineConstants(code, none)).toBe(code);
+    const ram = inlineConstants(code, none, true);
+    expect(ram).not.toMatch(/Code\b/);
+    expect(ram.length).toBeGreaterThan(code.length);
+    expect(runInNewContext(ram)).toBe(runInNewContext(code));
+  });
+
   it("leaves an object alone when it is used as a whole, written, called, or read at a missing key", () => {
     const cases = [
       "var E = { a: 1 }; var all = Object.keys(E);",

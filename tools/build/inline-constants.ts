@@ -16,7 +16,10 @@
 // `undefined` (or thrown, on `X.key`); the gate already rejects a `var` read above its
 // declaration in the same scope (device-gate.ts), and TypeScript rejects use before a `const`.
 // A constant is inlined only where the text gets shorter: a literal longer than the minified
-// name it replaces, read many times, stays a variable.
+// name it replaces, read many times, stays a variable — unless the bundle is built for RAM
+// (`forRam`): there every top-level constant costs variables for the life of the device
+// (an object of 16 strings ~60 JsVars on Espruino) while an inlined literal is made only while
+// the code that reads it runs, so every eligible constant is inlined whatever the text costs.
 
 import * as acorn from "acorn";
 import { children, isNode, type Node } from "./ast";
@@ -135,7 +138,11 @@ function removeDeclarators(removed: Set<Node>, holders: Map<Node, Node>): Edit[]
  * Inlines constant objects and constants (see the file comment). `reservedProp` says whether the
  * minifier keeps a property name as written, which makes `X.key` cost its full length.
  */
-export function inlineConstants(code: string, reservedProp: (name: string) => boolean): string {
+export function inlineConstants(
+  code: string,
+  reservedProp: (name: string) => boolean,
+  forRam = false,
+): string {
   const ast = acorn.parse(code, { ecmaVersion: 5 }) as unknown as Node;
   const { names, unsafe } = collectNames(ast);
   if (unsafe) return code;
@@ -218,7 +225,7 @@ export function inlineConstants(code: string, reservedProp: (name: string) => bo
         saving += MIN_NAME - scalar.length;
       }
     } else continue;
-    if (saving <= 0) continue;
+    if (saving <= 0 && !forRam) continue;
     removed.add(decl);
     edits.push(...replacements);
   }
