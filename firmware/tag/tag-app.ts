@@ -4,7 +4,7 @@
 // Order that matters (README-tag.md, "States and flags"):
 // 1. a latch (or a re-arm) is written to flash BEFORE the frame that reports it is built;
 // 2. a frame's counter is reserved in flash before it is used (SPEC §3's counterSender over
-//    tickLog, K = 64);
+//    tickLog, K = 64, on raw flash pages outside Storage);
 // 3. a command's counter is written to flash before the command acts, in the same record as
 //    its effect, so neither a replay after reboot nor a half-done command is possible;
 // 4. any change of the flags sends a burst at once; the watchdog is kicked only while frames
@@ -44,9 +44,12 @@ import {
 } from "./tag-config";
 import {
   COUNTER_FILE_SIZE,
+  COUNTER_FILES,
+  type CounterPages,
   IDENTITY_RECORD,
   parseIdentity,
   stateStore,
+  storagePages,
   type TagIdentity,
   type TagState,
   type TagStorage,
@@ -64,6 +67,9 @@ export type TagInput = Pick<DigitalInput, "read" | "watch">;
 export interface TagHal {
   clock: Pick<Clock, "monotonic" | "setTimeout" | "clearTimeout" | "setInterval">;
   storage: TagStorage;
+  /** Free raw flash pages outside Storage for the counter log; null: none, the log stays in
+   * Storage files (README-tag.md, "Counter and flash"). */
+  counterPages: CounterPages | null;
   strap: TagInput;
   caseInput: TagInput | null;
   battery: AnalogInput;
@@ -122,7 +128,11 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
     state.intervalS > 0 ? state.intervalS * 1000 : cfg.beaconIntervalMs,
   );
   const battery = batteryMonitor(cfg.batteryLowMv, cfg.batteryClearMv, BATTERY_CONFIRM);
-  const counterLog = tickLog(hal.storage, COUNTER_K, COUNTER_FILE_SIZE);
+  // Without free flash pages the log stays in Storage files (README-tag.md, "Counter and flash").
+  const counterLog = tickLog(
+    hal.counterPages || storagePages(hal.storage, COUNTER_FILES, COUNTER_FILE_SIZE),
+    COUNTER_K,
+  );
   /** Made by the first frame, whose counter it reserves (SPEC §3); null until flash took that. */
   let nextCounter: (() => number) | null = null;
   const stats: TagStats = { accepted: 0, forged: 0, replayed: 0, errors: 0 };
@@ -341,6 +351,6 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
 export function bootTag(hal: TagHal, cfg: TagConfig, log: (msg: string) => void): TagApp | null {
   const id = parseIdentity(hal.storage.read(IDENTITY_RECORD));
   if (id !== null) return startTag(hal, id, cfg);
-  log("em: no valid " + IDENTITY_RECORD + ", not provisioned: no beacons");
+  log("em: no valid " + IDENTITY_RECORD + ": no beacons");
   return null;
 }

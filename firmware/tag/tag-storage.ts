@@ -5,7 +5,10 @@
 // - rewriting a file erases the old copy before writing the new one, so a value that must never
 //   be lost is written as a new copy under a SECOND name; loading takes the newest valid copy;
 // - appending into erased bytes is cheap and makes no garbage, so the frame counter grows by
-//   one "tick" byte per reservation instead of rewriting a file every K frames.
+//   one "tick" byte per reservation instead of rewriting a file every K frames;
+// - Storage must never need compacting while the tag's code runs from it, so the record written
+//   every ~8.5 min (the counter's tick log) lives on raw flash pages outside Storage, erased
+//   page by page in a ring (SegmentStore, the seam the home unit's event queue uses too).
 
 import {
   readU16BE,
@@ -15,10 +18,11 @@ import {
   writeU32BE,
 } from "../../protocol/src/core/bytes";
 import type { CounterStore } from "../../protocol/src/core/counter-rules";
+import type { SegmentStore } from "../base/queue/segment-store";
 import type { Storage } from "../hal/hal";
 
 /** What the tag uses of the HAL's Storage. */
-export type TagStorage = Pick<Storage, "read" | "write" | "create" | "writeAt">;
+export type TagStorage = Pick<Storage, "read" | "create" | "writeAt">;
 
 // ---------------------------------------------------------------- identity (written by provisioning)
 
@@ -79,75 +83,105 @@ function sealed(b: Uint8Array, n: number): boolean {
 
 // ---------------------------------------------------------------- frame counter (SPEC §3, K = 64)
 
+/** The counter log's pages when the board has no free flash pages (Storage files; fallback). */
 export const COUNTER_FILES = ["em.ctr0", "em.ctr1"];
 /** 256 bytes: 247 reservations per file, ~35 h at 8 s per frame before the other file is used. */
 export const COUNTER_FILE_SIZE = 256;
 const CTR_MAGIC = 0xc7;
 const CTR_HEAD = 9; // magic, base (5 bytes: 0/1 then uint32), step K (2), check
-const TICK = new Uint8Array([0]);
 const COUNTERS = 0x100000000; // 2^32: every counter used
+
+/** The pages the counter log lives on (a SegmentStore) and the size of one tick. */
+export interface CounterPages extends SegmentStore {
+  /** Bytes per tick: 1 on Storage files (Espruino widens such writes itself); 4 on raw nRF52
+   * flash, so every 32-bit word is programmed once between erases (the NVMC's n_WRITE limit). */
+  unit: number;
+}
 
 /**
  * Where the beacon counter (SPEC §3's sender rule: counterSender in
- * protocol/src/core/counters.ts) keeps its reservation: a tick log. `save` throws when flash
- * refuses, so the counter it would have reserved is never used.
+ * protocol/src/core/counter-rules.ts) keeps its reservation: a tick log over a ring of pages
+ * (README-tag.md, "Counter and flash"). On the board the pages are raw flash pages outside
+ * Storage (targets/espruino/tag-flash.ts); without free pages, two Storage files
+ * (`storagePages`). `save` throws when flash refuses, so the counter it would have reserved is
+ * never used.
  *
- * A file holds a base value and its step K; every non-erased byte after the header adds K (a
- * half-programmed tick also counts: the safe way). A reservation that is the last one + K
- * appends one tick; anything else (a full file, another K, the first one) writes a fresh file
- * under the other name. `load` takes the larger of the two files, so a power cut while a new
- * file is written leaves the older, still valid, reservation.
+ * A page starts with a header holding a base value and its step K; every tick after it whose
+ * first byte is not erased adds K (a half-programmed tick also counts: the safe way). Ticks are
+ * appended in order, so the programmed ones are a prefix of the page. A
+ * reservation that is the last one + K appends one tick; anything else (a full page, a refused
+ * tick, another K, the first one) erases the next page of the ring and writes a header there.
+ * `load` takes the largest value of any page, so a power cut while a page is started leaves the
+ * previous page, still valid; the page erased is always the older one.
  */
-export function tickLog(storage: TagStorage, k: number, size: number): CounterStore {
-  let slot = -1; // the file holding the reservation, and what it says:
+export function tickLog(pages: CounterPages, k: number): CounterStore {
+  const unit = pages.unit;
+  const first = (CTR_HEAD + unit - 1) & -unit; // the first tick, word-aligned for unit 4
+  const tick = new Uint8Array(unit);
+  const size = pages.segmentSize; // a whole number of ticks after the header
+  let slot = -1; // the page holding the reservation, and what it says:
   let reserved = 0;
-  let step = 0;
+  let step = 0; // K of that page
   let pos = 0; // next tick offset
-  let len = 0;
   return {
     load: () => {
       slot = -1;
-      for (let i = 0; i < 2; i++) {
-        const b = storage.read(COUNTER_FILES[i]);
-        if (b === null || b.length <= CTR_HEAD || b[0] !== CTR_MAGIC || b[1] > 1) continue;
-        if (!sealed(b, CTR_HEAD - 1)) continue;
-        let p = CTR_HEAD;
-        while (p < b.length && b[p] !== 0xff) p++;
-        const v = b[1] * COUNTERS + readU32BE(b, 2) + (p - CTR_HEAD) * readU16BE(b, 6);
+      for (let i = 0; i < pages.segmentCount; i++) {
+        const b = pages.read(i, 0, CTR_HEAD);
+        if (b[0] !== CTR_MAGIC || b[1] > 1 || !sealed(b, CTR_HEAD - 1)) continue;
+        // The first erased tick (read one by one: a 4 KB page at once would cost 4 KB of RAM).
+        let p = first;
+        while (p < size && pages.read(i, p, 1)[0] !== 0xff) p += unit;
+        const v = b[1] * COUNTERS + readU32BE(b, 2) + ((p - first) / unit) * readU16BE(b, 6);
         if (slot < 0 || v > reserved) {
           slot = i;
           reserved = v;
           step = readU16BE(b, 6);
           pos = p;
-          len = b.length;
         }
       }
       return slot < 0 ? null : reserved;
     },
     save: (v) => {
-      if (
-        slot >= 0 &&
-        v === reserved + step &&
-        pos < len &&
-        storage.writeAt(COUNTER_FILES[slot], pos, TICK)
-      )
-        pos++;
+      if (slot >= 0 && v === reserved + step && pos < size && pages.write(slot, pos, tick))
+        pos += unit;
       else {
-        const other = slot === 0 ? 1 : 0;
-        const head = new Uint8Array(CTR_HEAD);
+        const next = (slot + 1) % pages.segmentCount;
+        const head = new Uint8Array(first);
         head[0] = CTR_MAGIC;
         head[1] = v >= COUNTERS ? 1 : 0;
         writeU32BE(head, 2, v % COUNTERS);
         writeU16BE(head, 6, k);
         seal(head, CTR_HEAD - 1);
-        if (!storage.create(COUNTER_FILES[other], size, head)) throw new Error("flash");
-        slot = other;
+        pages.erase(next);
+        if (!pages.write(next, 0, head)) throw 0; // flash refused: no counter reserved
+        slot = next;
         step = k;
-        pos = CTR_HEAD;
-        len = size;
+        pos = first;
       }
       reserved = v;
     },
+  };
+}
+
+/**
+ * The counter log's pages as Storage files, each pre-sized (`size` bytes) when its header is
+ * written: the fallback for a board without free flash pages. Starting a page rewrites the file,
+ * so the old copy becomes garbage for Storage's compactor (README-tag.md, "Counter and flash").
+ * An absent file reads as zeros (no header).
+ */
+export function storagePages(storage: TagStorage, names: string[], size: number): CounterPages {
+  return {
+    unit: 1,
+    segmentCount: names.length,
+    segmentSize: size,
+    read: (p, offset, n) => {
+      const b = storage.read(names[p]);
+      return b === null ? new Uint8Array(n) : b.subarray(offset, offset + n);
+    },
+    write: (p, offset, d) =>
+      offset > 0 ? storage.writeAt(names[p], offset, d) : storage.create(names[p], size, d),
+    erase: () => {}, // create replaces the file
   };
 }
 
@@ -214,7 +248,7 @@ export function stateStore(storage: TagStorage): StateStore {
       }
       seal(b, STATE_LENGTH - 2);
       b[STATE_LENGTH - 1] = STATE_COMMIT;
-      if (!storage.write(STATE_RECORDS[target], b)) throw new Error("flash");
+      if (!storage.create(STATE_RECORDS[target], STATE_LENGTH, b)) throw 0; // flash refused
       slot = target;
       seq++;
     },

@@ -21,7 +21,7 @@ import type {
   Watchdog,
 } from "../hal/hal";
 import type { VirtualClock } from "./virtual-clock";
-import type { VirtualFlash } from "./virtual-flash";
+import { type VirtualFlash, VirtualNor } from "./virtual-flash";
 
 /** The HAL clock of one boot: monotonic time restarts at 0, timers die with the boot. */
 export class FakeClock implements Clock {
@@ -329,6 +329,9 @@ export class FakeCrypto implements Crypto {
 export interface FakeHardware {
   world: VirtualClock;
   flash: VirtualFlash;
+  /** Raw flash pages outside Storage (require("Flash")): 2 free 4 KB pages, as a Puck.js may
+   * have between its firmware and Storage. */
+  nor: VirtualNor;
   strap: FakeDigitalInput;
   caseInput: FakeDigitalInput;
   mains: FakeDigitalInput;
@@ -345,6 +348,7 @@ export function createHardware(
   return {
     world: world,
     flash: flash,
+    nor: new VirtualNor(0x6a000, 4096, 2),
     strap: new FakeDigitalInput(true),
     caseInput: new FakeDigitalInput(true),
     mains: new FakeDigitalInput(true),

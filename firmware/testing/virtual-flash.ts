@@ -157,3 +157,88 @@ export class VirtualFlash implements Storage {
     return this.used - live;
   }
 }
+
+/**
+ * require("Flash") of an nRF52 (EspruinoFlash) over `pages` raw NOR pages from `base`, all of
+ * them reported free: whole words at word addresses only, programming ANDs bits (1 → 0 only),
+ * only a page erase sets them again. Counts writes and erases per page (wear), and can cut the
+ * power after n more word writes or erases (`cutPowerAfter`): the word being written then keeps
+ * only its low half-byte of each byte programmed (a torn write), and nothing more reaches flash.
+ */
+export class VirtualNor implements EspruinoFlash {
+  readonly mem: Uint8Array;
+  readonly erases: number[] = [];
+  writes = 0;
+  /** Program operations on each 32-bit word since its page's last erase (nRF52: n_WRITE). */
+  readonly wordWrites: number[];
+  private opsLeft = -1;
+
+  constructor(
+    readonly base: number,
+    readonly pageSize: number,
+    readonly pages: number,
+  ) {
+    this.mem = new Uint8Array(pageSize * pages);
+    fillBytes(this.mem, 0xff, 0, this.mem.length);
+    this.wordWrites = new Array(this.mem.length / 4).fill(0);
+    for (let i = 0; i < pages; i++) this.erases.push(0);
+  }
+
+  cutPowerAfter(n: number): void {
+    this.opsLeft = n;
+  }
+
+  restorePower(): void {
+    this.opsLeft = -1;
+  }
+
+  private op(): boolean {
+    if (this.opsLeft < 0) return true;
+    if (this.opsLeft === 0) return false;
+    this.opsLeft--;
+    return true;
+  }
+
+  private offset(addr: number, n: number): number {
+    const o = addr - this.base;
+    if (o < 0 || o + n > this.mem.length) throw new Error("VirtualNor: outside the free area");
+    return o;
+  }
+
+  getFree(): { addr: number; length: number }[] {
+    return [{ addr: this.base, length: this.pageSize * this.pages }];
+  }
+
+  getPage(addr: number): { addr: number; length: number } | undefined {
+    const o = addr - this.base;
+    if (o < 0 || o >= this.mem.length) return undefined;
+    return { addr: addr - (o % this.pageSize), length: this.pageSize };
+  }
+
+  erasePage(addr: number): void {
+    const o = this.offset(addr, 1);
+    const start = o - (o % this.pageSize);
+    if (!this.op()) return;
+    fillBytes(this.mem, 0xff, start, start + this.pageSize);
+    for (let w = start / 4; w < (start + this.pageSize) / 4; w++) this.wordWrites[w] = 0;
+    this.erases[start / this.pageSize]++;
+  }
+
+  write(data: Uint8Array, addr: number): void {
+    if (addr % 4 !== 0 || data.length % 4 !== 0)
+      throw new Error("VirtualNor: whole words at word addresses only");
+    const o = this.offset(addr, data.length);
+    this.writes++;
+    for (let w = 0; w < data.length; w += 4) {
+      const alive = this.op();
+      this.wordWrites[(o + w) / 4]++;
+      for (let i = w; i < w + 4; i++) this.mem[o + i] &= alive ? data[i] : data[i] | 0xf0; // torn: half the bits
+      if (!alive) return;
+    }
+  }
+
+  read(length: number, addr: number): Uint8Array {
+    const o = this.offset(addr, length);
+    return this.mem.slice(o, o + length);
+  }
+}

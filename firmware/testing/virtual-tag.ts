@@ -8,6 +8,7 @@ import { sha256 } from "../../protocol/src/core/sha256";
 import { startTag, type TagApp, type TagHal } from "../tag/tag-app";
 import type { TagConfig } from "../tag/tag-config";
 import type { TagIdentity } from "../tag/tag-storage";
+import { counterFlash } from "../targets/espruino/tag-flash";
 import { type AdvertRecord, createHardware, FakeBoard, type FakeHardware } from "./fake-board";
 import type { VirtualClock } from "./virtual-clock";
 import type { VirtualFlash } from "./virtual-flash";
@@ -71,6 +72,7 @@ export class VirtualTag {
     return {
       clock: b.clock,
       storage: b.storage,
+      counterPages: counterFlash(this.hw.nor),
       strap: b.strap,
       caseInput: this.withCase ? b.caseInput : null,
       battery: b.battery,

@@ -4,10 +4,12 @@
 //
 // Board (README-tag.md, "Board"): strap loop D1–GND and case switch D2–GND, each with an external
 // 10 MΩ pull-up (plain input mode, a cut loop reads high); LED1 for identify, no buzzer;
-// require("crypto").SHA256 in firmware.
+// require("crypto").SHA256 in firmware; the counter log on free raw flash pages
+// (require("Flash"), outside Storage), or in Storage files when there are none.
 
 import { TAG_COMMAND_LENGTH } from "../../../protocol/src/core/tag-command";
 import type { TagHal, TagInput } from "../../tag/tag-app";
+import type { TagStorage } from "../../tag/tag-storage";
 import {
   COMMAND_CHARACTERISTIC,
   COMMAND_SERVICE,
@@ -16,6 +18,7 @@ import {
   espSetTimeout,
   monotonicOf,
 } from "./hal-espruino";
+import { counterFlash } from "./tag-flash";
 
 /** A loop or switch to GND with an external pull-up: true = closed (the pin reads 0). */
 function loopInput(pin: EspruinoPin): TagInput {
@@ -46,6 +49,15 @@ export function espruinoTagHal(): TagHal {
   // biome-ignore lint/style/useNodejsImportProtocol: Espruino's crypto module, not Node's
   const crypto = require("crypto") as unknown as EspruinoCrypto;
   let blink = 0;
+  const storage: TagStorage = {
+    read: (name) => {
+      const b = flash.readArrayBuffer(name);
+      return b === undefined ? null : new Uint8Array(b);
+    },
+    create: (name, size, head) => flashWrite(name, head, 0, size),
+    // offset 0 would create a new file: never from here.
+    writeAt: (name, offset, data) => offset > 0 && flashWrite(name, data, offset, 0),
+  };
   return {
     clock: {
       monotonic: () => monotonicOf(getTime()),
@@ -53,16 +65,8 @@ export function espruinoTagHal(): TagHal {
       clearTimeout: clearTimer,
       setInterval: espSetInterval,
     },
-    storage: {
-      read: (name) => {
-        const b = flash.readArrayBuffer(name);
-        return b === undefined ? null : new Uint8Array(b);
-      },
-      write: (name, data) => flashWrite(name, data, 0, data.length),
-      create: (name, size, head) => flashWrite(name, head, 0, size),
-      // offset 0 would create a new file: never from here.
-      writeAt: (name, offset, data) => offset > 0 && flashWrite(name, data, offset, 0),
-    },
+    storage: storage,
+    counterPages: counterFlash(require("Flash") as unknown as EspruinoFlash),
     strap: loopInput(D1),
     caseInput: loopInput(D2),
     // VDD straight from the coin cell.
