@@ -299,7 +299,6 @@ export class ModemDriver {
     return true;
   }
 
-
   private modemBooted(): void {
     const s = this.state;
     if (s === ModemState.booting) {

@@ -36,7 +36,6 @@ export interface QueuedEvent {
   event: UplinkEvent;
 }
 
-
 export interface QueueStats {
   pending: number;
   pendingAlarms: number;
@@ -223,8 +222,7 @@ export class EventQueue {
     let victim = -1;
     for (let k = 0; k < order.length && victim < 0; k++) {
       const i = order[k];
-      if (i !== this.current && this.others[i] > 0 && this.hasInformational(i))
-        victim = i;
+      if (i !== this.current && this.others[i] > 0 && this.hasInformational(i)) victim = i;
     }
     if (victim < 0) return -1;
     const spare = this.nextFree();

@@ -1,0 +1,57 @@
+// The Storage records provisioning writes, for a bench: a tag's identity (em.id) and a home
+// unit's identity, pairing and network record (em.unit, em.pair, em.net), each derived from a
+// fleet root secret as the lab does (SPEC §2), as byte strings ready for EspruinoBoard.writeFile.
+
+import {
+  encodeNetworkConfig,
+  encodeIdentity as encodeUnitIdentity,
+  type NetworkConfig,
+  savePairing,
+} from "../../firmware/base/base-records";
+import type { Storage } from "../../firmware/hal/hal";
+import { encodeIdentity as encodeTagIdentity } from "../../firmware/tag/tag-storage";
+import { identityFromRoot } from "../../firmware/testing/virtual-tag";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+
+export type StorageFiles = { [name: string]: string };
+
+const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+
+export function tagFiles(root: Uint8Array, tagId: number, companyId: number): StorageFiles {
+  return { "em.id": latin1(encodeTagIdentity(identityFromRoot(root, tagId, 1, companyId))) };
+}
+
+export function unitFiles(
+  root: Uint8Array,
+  unitId: number,
+  tagId: number,
+  companyId: number,
+  net: NetworkConfig | null,
+): StorageFiles {
+  const key = (purpose: number, device: number) => deriveKey(sha256, root, purpose, device, 1);
+  const files: StorageFiles = {};
+  const shim = {
+    write: (name: string, data: Uint8Array) => {
+      files[name] = latin1(data);
+      return true;
+    },
+  };
+  savePairing(shim as unknown as Storage, {
+    tagId: tagId,
+    keyVersion: 1,
+    beaconKey: key(KeyPurpose.tagBeacon, tagId),
+  });
+  files["em.unit"] = latin1(
+    encodeUnitIdentity({
+      unitId: unitId,
+      keyVersion: 1,
+      companyId: companyId,
+      uplinkKey: key(KeyPurpose.unitUplink, unitId),
+      downlinkKey: key(KeyPurpose.unitDownlink, unitId),
+      wrapKey: key(KeyPurpose.unitKeyWrap, unitId),
+    }),
+  );
+  if (net !== null) files["em.net"] = latin1(encodeNetworkConfig(net));
+  return files;
+}

@@ -1,0 +1,60 @@
+// The engine-neutral self-test (selftest.js: protocol vectors, device logic under virtual time,
+// the engine canaries) on the real engines: Espruino with a Jolt.js pool, booted from Storage,
+// and JerryScript. (It is larger than a Puck.js's 40 KB of Storage; the tag's own bundle is
+// what runs there — ram.engine.test.ts.)
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enginePath, enginesMissing } from "./engines";
+import { EspruinoBoard } from "./espruino-board";
+import { buildShipped } from "./shipped-bundles";
+
+const missing = enginesMissing(["espruino-jolt", "jerry"]);
+if (missing) console.log("skipped: " + missing);
+
+function summary(out: string): { passed: number; failed: number; failures: string[] } {
+  const m = /(\d+) passed, (\d+) failed/.exec(out);
+  const failures = out.split(/\r?\n/).filter((l) => l.startsWith("not ok"));
+  return m
+    ? { passed: Number(m[1]), failed: Number(m[2]), failures }
+    : { passed: 0, failed: -1, failures: [out.slice(-800)] };
+}
+
+describe.skipIf(missing !== null)("the self-test on the engines", () => {
+  const dir = mkdtempSync(join(tmpdir(), "em-selftest-"));
+  let file = "";
+  beforeAll(async () => {
+    file = await buildShipped("selftest", dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("passes on espruino-jolt, booted from Storage", () => {
+    const board = new EspruinoBoard("espruino-jolt");
+    try {
+      board.writeFile("selftest.js", readFileSync(file, "latin1"));
+      const r = board.run(EspruinoBoard.bootScript("selftest.js", "", ""), 120000);
+      const s = summary(r.stdout);
+      console.log(`espruino-jolt: ${s.passed} passed, ${s.failed} failed`);
+      expect(s.failures).toEqual([]);
+      expect(s.failed).toBe(0);
+      expect(s.passed).toBeGreaterThan(50);
+    } finally {
+      board.dispose();
+    }
+  });
+
+  it("passes on JerryScript", () => {
+    const r = spawnSync(enginePath("jerry") as string, [file], {
+      encoding: "latin1",
+      timeout: 120000,
+    });
+    const s = summary(r.stdout + r.stderr);
+    console.log(`jerry: ${s.passed} passed, ${s.failed} failed`);
+    expect(s.failures).toEqual([]);
+    expect(s.failed).toBe(0);
+    expect(s.passed).toBeGreaterThan(50);
+  });
+});
