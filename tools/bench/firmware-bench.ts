@@ -1,5 +1,5 @@
-// npm run bench:firmware — device bundle sizes (raw, minified, gzip) and the tag's estimated
-// average current and battery life at its default beacon rate. A script that prints figures,
+// npm run bench:firmware — device bundle sizes (raw, minified, gzip), RAM measured on the real
+// engines, and the tag's estimated average current and battery life at its default beacon rate. A script that prints figures,
 // not a test. The current model is the tag's own (firmware/tag/power-budget.ts), whose sources are
 // in firmware/tag/README-tag.md; its one unmeasured quantity, the charge of building one signed
 // frame in the interpreter, is shown as a range.
@@ -11,18 +11,10 @@ import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { averageCurrentUa, conservativeModel, days } from "../../firmware/tag/power-budget";
 import { defaultTagConfig } from "../../firmware/tag/tag-config";
-import { encodeIdentity } from "../../firmware/tag/tag-storage";
-import { identityFromRoot } from "../../firmware/testing/virtual-tag";
-import { toHex } from "../../protocol/src/core/bytes";
 import { BUNDLES } from "../build/build-firmware";
 import { compileBundle } from "../build/firmware-build";
-import {
-  estimateBaseJsVars,
-  estimateTagJsVars,
-  JOLT_JSVARS,
-  PUCK_JSVARS,
-} from "../build/jsvar-estimate";
-import type { JsVarCount } from "../build/jsvar-model";
+import { enginesMissing, POOL_JSVARS } from "../engines/engines";
+import { tagAfterBoot, tagOverTime, unitAfterBoot } from "../engines/ram";
 
 const root = join(import.meta.dirname, "..", "..");
 const dist = join(root, "dist", "firmware");
@@ -88,51 +80,30 @@ try {
   rmSync(scopeDir, { recursive: true, force: true });
 }
 
-// ---- RAM: JsVars held (an estimate: tools/build/jsvar-model.ts says how). The tag after boot;
-// the home unit along a busy virtual hour (tools/build/jsvar-estimate.ts, busyHourScript).
-const demoId = identityFromRoot(new Uint8Array(32), 1, 1, 0xffff);
-const settleMs = 15 * 60 * 1000;
-const jsv = await estimateTagJsVars(
-  readFileSync(join(dist, "tag.js"), "utf8"),
-  toHex(encodeIdentity(demoId)),
-  settleMs,
-);
-const base = await estimateBaseJsVars(readFileSync(join(dist, "base.js"), "utf8"));
-const at = (label: string): JsVarCount => {
-  const s = base.samples.find((x) => x.label === label);
-  if (!s) throw new Error("bench: no JsVar sample " + label);
-  return s.count;
-};
-const drainPeak = base.samples
-  .filter((s) => s.label.startsWith("drain"))
-  .reduce((a, b) => (b.count.total > a.count.total ? b : a));
-
-console.log("\n## RAM (JsVars, an estimate)\n");
-console.log(
-  "| what | JsVars | of the pool | scopes | functions | objects | arrays | byte arrays | strings | numbers | timers + watches |",
-);
-console.log("|---|---|---|---|---|---|---|---|---|---|---|");
-const row = (what: string, c: JsVarCount, pool: number, board: string) =>
+// ---- RAM: JsVars measured on the real engines (tools/engines/ram.ts): process.memory() after a
+// garbage collection, each bundle booted from Storage as a device boots it.
+console.log("\n## RAM (JsVars, measured on the engines)\n");
+const missing = enginesMissing(["espruino-puck", "espruino-jolt"]);
+if (missing) console.log("Not measured: " + missing + ".");
+else {
+  const pct = (n: number, pool: number) => ((100 * n) / pool).toFixed(1) + " %";
+  const puck = POOL_JSVARS["espruino-puck"];
+  const jolt = POOL_JSVARS["espruino-jolt"];
+  const tagBoot = tagAfterBoot(join(dist, "tag.js"));
+  const tagDay = tagOverTime(join(dist, "tag.js"), 24);
+  const unitBoot = unitAfterBoot(join(dist, "base.js"));
+  console.log("| what | engine | JsVars | of the pool | budget |");
+  console.log("|---|---|--:|--:|--:|");
   console.log(
-    `| ${what} | ${c.total} | ${((100 * c.total) / pool).toFixed(1)} % of ${pool} (${board}) | ${c.scopes} | ${c.functions} | ${c.objects} | ${c.arrays} | ${c.bytes} | ${c.strings} | ${c.numbers} | ${c.roots} |`,
+    `| tag, 10 s after boot | espruino-puck | ${tagBoot.usage} | ${pct(tagBoot.usage, puck)} | ≤ 40 % |`,
   );
-row(`tag, ${settleMs / 60000} min after boot`, jsv, PUCK_JSVARS, "Puck.js");
-row("home unit, online (1 min)", at("online"), JOLT_JSVARS, "Jolt.js");
-row(`home unit, backlog draining (${drainPeak.label})`, drainPeak.count, JOLT_JSVARS, "Jolt.js");
-row("home unit, 30 min", at("30 min"), JOLT_JSVARS, "Jolt.js");
-row("home unit, after the busy hour (60 min)", at("60 min"), JOLT_JSVARS, "Jolt.js");
-console.log(
-  `\nHome unit growth from 30 to 60 min: ${at("60 min").total - at("30 min").total} JsVars. The busy` +
-    " hour: the tag's beacon every 8 s, two strap cuts re-armed by downlinks over GATT, two forged" +
-    " beacons, the case opened twice, a status request, and a 10-minute broker outage with 100 mains" +
-    " events queued and drained. Samples every 5 min; the drain is sampled as its uplinks await PUBACK.",
-);
-console.log(
-  "\nA model, not a measurement: each bundle run in the device realm on fake Espruino globals, what it keeps" +
-    " alive walked and counted with Espruino's variable layout for the board (see" +
-    " tools/build/jsvar-model.ts); the interpreter's own variables are not included. Check with" +
-    " process.memory() on a board.",
-);
+  console.log(
+    `| tag, growth over 24 virtual hours (${tagDay.frames} frames) | espruino-puck | ${tagDay.end.usage - tagDay.start.usage} | — | none |`,
+  );
+  console.log(
+    `| home unit, 5 s after boot, modem silent | espruino-jolt | ${unitBoot.usage} | ${pct(unitBoot.usage, jolt)} | ≤ 50 % |`,
+  );
+}
 
 // ---- tag current model: the tag's own (firmware/tag/power-budget.ts, sources in README-tag.md)
 const model = conservativeModel();

@@ -25,7 +25,6 @@
 import { fromHex, sliceBytes, toHex } from "../../protocol/src/core/bytes";
 import { sha256 } from "../../protocol/src/core/sha256";
 import { createSim800 } from "./fake-sim800";
-import { countJsVars, installScopeHooks, type JsVarLayout } from "./jsvar-model";
 
 interface Timer {
   id: number; // 0 for the fake's own (debounce) timers
@@ -113,8 +112,6 @@ let uart = true;
 const batteryV = 3.0;
 let rand = 12345;
 const watchdog = { timeoutMs: 0, lastKick: 0, kicks: 0, bittenAt: -1 };
-/** What install() put on the global object, and the modules: board things, not the bundle's. */
-const natives: unknown[] = [];
 
 function pin(name: string, level: boolean): Pin {
   const p: Pin = {
@@ -589,10 +586,6 @@ export function install(): void {
   };
   // What require() above answers, as Espruino lists it (a Puck.js build: with crypto).
   g.process = { env: { VERSION: "2v29", MODULES: "timer,Flash,Storage,heatshrink,crypto" } };
-  const names = Object.keys(g);
-  for (let i = 0; i < names.length; i++) natives.push(g[names[i]]);
-  natives.push(storage, crypto, flashModule);
-  installScopeHooks();
 }
 
 /** Writes a file before the bundle runs (provisioning). */
@@ -684,27 +677,6 @@ export function mark(label: string): void {
 export function gattWrite(hex: string): void {
   if (onWrite === null) throw new Error("fake: no writable characteristic");
   onWrite({ data: (fromHex(hex) as Uint8Array).buffer as ArrayBuffer });
-}
-
-/**
- * The JsVar estimate (jsvar-model.ts) of what the bundle holds now, with the board's variable
- * layout (a Puck.js's when none is given); needs an instrumented bundle.
- */
-export function jsvars(layout?: JsVarLayout): string {
-  const fns: unknown[] = [];
-  let n = 0;
-  for (let i = 0; i < timers.length; i++)
-    if (timers[i].id > 0) {
-      fns.push(timers[i].fn);
-      n++;
-    }
-  for (let i = 0; i < watches.length; i++) fns.push(watches[i].fn);
-  if (onWrite !== null) fns.push(onWrite);
-  if (scanFn !== null) fns.push(scanFn);
-  if (serialFn !== null) fns.push(serialFn);
-  return JSON.stringify(
-    countJsVars({ fns: fns, timers: n, watches: watches.length }, natives, layout),
-  );
 }
 
 /** Everything that happened, for the test to check on the host. */

@@ -16,7 +16,6 @@ import { RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
 import { encodeTagCommandHost, verifyBeaconHost } from "../../protocol/src/host/beacon";
 import { buildBundle, compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
-import { estimateTagJsVars, PUCK_JSVARS } from "./jsvar-estimate";
 import { runBundle } from "./run-bundle";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -184,17 +183,5 @@ describe("tag.js in the device realm on fake Espruino globals", () => {
     expect(rep.logs.join()).toContain("em.id");
     expect(rep.uart).toBe(true);
     expect(rep.watchdog.timeoutMs).toBe(0);
-  });
-
-  it("holds an estimated ≤ 40 % of a Puck.js JsVar pool after boot (jsvar-model.ts)", async () => {
-    const c = await estimateTagJsVars(tag, toHex(encodeIdentity(id)), 15 * MIN);
-    const pct = (100 * c.total) / PUCK_JSVARS;
-    console.info(
-      `tag JsVars after boot (estimate): ${c.total} of ${PUCK_JSVARS} (${pct.toFixed(1)} %): ` +
-        JSON.stringify(c),
-    );
-    expect(c.functions).toBeGreaterThan(100); // the walk reached the app's closures
-    expect(c.bytes).toBeGreaterThan(10); // … and its keys and buffers
-    expect(c.total).toBeLessThanOrEqual(0.4 * PUCK_JSVARS);
   });
 });
