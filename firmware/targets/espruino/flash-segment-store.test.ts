@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EventCode } from "../../../protocol/src/core/events";
 import { EventQueue } from "../../base/queue/event-queue";
+import { VirtualNor } from "../../testing/virtual-flash";
 import { FLASH_PAGE, FlashSegmentStore, findQueueFlash } from "./flash-segment-store";
 
 /** require("Flash") with nRF52 NOR rules: words only, programming ANDs bits, erase by page. */
@@ -109,5 +110,31 @@ describe("queue flash on raw nRF52 pages", () => {
     }
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(600);
+  });
+});
+
+describe("the event queue on nRF52 flash words", () => {
+  it("programs no word more than twice between erases (nWRITE = 2), whatever the record sizes", () => {
+    const base = 0x40000;
+    const nor = new VirtualNor(base, FLASH_PAGE, 6);
+    const q = new EventQueue(new FlashSegmentStore(nor, base, 6));
+    let worst = 0;
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 400; round++) {
+      // Bodies of every length mod 4 (data maps of 0…7 small entries), then a random ack batch.
+      for (let k = rnd(12); k >= 0; k--) {
+        const data: { [key: number]: number } = {};
+        for (let j = rnd(8); j > 0; j--) data[j] = rnd(300);
+        expect(q.append(1795000000 + round, EventCode.mainsLost, null, data).ok).toBe(true);
+      }
+      q.ack(q.peek(1 + rnd(12)));
+      for (const w of nor.wordWrites) worst = Math.max(worst, w);
+    }
+    expect(nor.erases.reduce((a, b) => a + b, 0)).toBeGreaterThan(6); // the ring turned
+    expect(worst).toBeLessThanOrEqual(2);
   });
 });
