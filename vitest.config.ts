@@ -3,7 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "dist/**"],
+    // *.engine.test.ts run the bundles on the real device engines in real time: `npm run
+    // test:device` (vitest.device.config.ts), not here.
+    exclude: ["node_modules/**", "dist/**", "**/*.engine.test.ts"],
     testTimeout: 60_000,
   },
 });

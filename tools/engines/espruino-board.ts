@@ -128,11 +128,18 @@ export class EspruinoBoard {
     return `${stubs}\neval(require("Storage").read(${JSON.stringify(file)}));\n${after}\n`;
   }
 
-  /** A long-running interpreter (file mode) whose output streams to `onOutput`. */
-  start(script: string, onOutput: (text: string) => void): ChildProcess {
+  /**
+   * A long-running interpreter (file mode) whose output streams to `onOutput`. `serialInput`:
+   * keep its stdin an open pipe (never written) — with stdin at end of file (/dev/null) this
+   * Linux build delivers no input from Serial1/Serial2 devices at all (measured).
+   */
+  start(script: string, onOutput: (text: string) => void, serialInput = false): ChildProcess {
     const file = join(this.dir, "boot.js");
     writeFileSync(file, script);
-    const child = spawn(this.bin, [file], { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.bin, [file], {
+      cwd: this.dir,
+      stdio: [serialInput ? "pipe" : "ignore", "pipe", "pipe"],
+    });
     child.stdout?.setEncoding("latin1");
     child.stderr?.setEncoding("latin1");
     child.stdout?.on("data", onOutput);
