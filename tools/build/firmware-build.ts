@@ -19,6 +19,7 @@ import { dropUnusedMethods } from "./drop-unused-methods";
 import { espruinoGlobalNames, isEspruinoGlobal } from "./espruino-globals";
 import { hoistFunctions } from "./hoist";
 import { inlineConstants } from "./inline-constants";
+import { unwrapClasses } from "./unwrap-classes";
 
 export interface BundleSpec {
   name: string;
@@ -318,7 +319,7 @@ export async function compileBundle(
   const reserved = reservedPropsPattern(wrapped);
   const isReserved = (name: string) => reserved.test(name);
   const inlined = inlineConstants(dropUnusedMethods(wrapped, isReserved), isReserved, forRam);
-  const shrunk = aliasThis(aliasPrototypes(inlined));
+  const shrunk = aliasThis(aliasPrototypes(unwrapClasses(inlined)));
   const min = await esbuild.transform(MARKER_STATEMENT + shrunk, {
     target: "es5",
     minifyWhitespace: true,
