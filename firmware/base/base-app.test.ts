@@ -60,7 +60,7 @@ class CentreLink implements UplinkTransport {
   }
 }
 
-function world() {
+function world(o: { segments?: number; segmentSize?: number } = {}) {
   const clock = new VirtualClock(EPOCH_MS);
   const tag = new VirtualTag(
     clock,
@@ -71,7 +71,7 @@ function world() {
     false,
   );
   const unitHw = createHardware(clock, new VirtualFlash(64 * 1024), 11);
-  const queueFlash = new RamSegmentStore(64, 4064);
+  const queueFlash = new RamSegmentStore(o.segments ?? 64, o.segmentSize ?? 4064);
   let board = new FakeBoard(unitHw, 0);
   const link = new CentreLink();
   const toTag: Uint8Array[] = [];
@@ -338,6 +338,35 @@ describe("home unit app", () => {
     const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
     expect(ack.data![3]).toBe(AckResult.ok);
     expect(w.app.presence.acceptor.pairedTagId()).toBe(newTag);
+  });
+});
+
+describe("home unit app: a queue full of alarms", () => {
+  it("keeps a strap cut the full queue refused, queues it once there is room, and says so", () => {
+    const w = world({ segments: 4, segmentSize: 256 });
+    w.clock.advance(minutes(1));
+    w.link.up = false;
+    // Fill the queue with alarms (unit tamper), as a long outage full of incidents would.
+    const t0 = Math.floor((EPOCH_MS + w.clock.time) / 1000);
+    let filled = 0;
+    while (w.app.queue.append(t0, EventCode.unitTamper, null, { 1: 1 }).ok) filled++;
+    expect(filled).toBeGreaterThan(10);
+    const cutAt = Math.floor((EPOCH_MS + w.clock.time) / 1000);
+    w.tag.hw.strap.set(false);
+    w.clock.advance(5_000);
+    expect(w.app.queue.peek(1000).some((q) => q.event.code === EventCode.strapTamper)).toBe(false);
+    // Coverage returns: the backlog drains, and the refused strap cut follows with its own time.
+    w.link.up = true;
+    w.clock.advance(minutes(1));
+    const straps = w.link.events.filter((e) => e.code === EventCode.strapTamper);
+    expect(straps).toHaveLength(1);
+    expect(straps[0].time - cutAt).toBeLessThanOrEqual(2);
+    expect(straps[0].tagId).toBe(TAG);
+    const refused = w.link.events.filter((e) => e.code === EventCode.queueRefused);
+    expect(refused).toHaveLength(1);
+    expect(refused[0].data![1] as number).toBeGreaterThanOrEqual(1);
+    expect(refused[0].data![2]).toBe(0); // none lost: every refused alarm was kept
+    expect(w.link.codes().filter((c) => c === EventCode.unitTamper)).toHaveLength(filled);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   EventClass,
   EventCode,
   eventClass,
+  type QueueRefusedData,
 } from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
 import { SMS_MAX_CHARS, SMS_PREFIX } from "../../protocol/src/core/sms-text";
@@ -80,6 +81,8 @@ const WATCHDOG_MS = 30000;
 const MAINS_DEBOUNCE_MS = 2000;
 const CASE_DEBOUNCE_MS = 200;
 const ACCEPTOR_SAVE_EVERY = 64;
+/** Refused alarms kept in RAM while the queue is full (~10 JsVars each, only while it is). */
+const REFUSED_KEPT = 8;
 
 /** Whatever carries uplinks: it must call `done(true)` only once the centre's broker has the frame. */
 export interface UplinkTransport {
@@ -162,8 +165,32 @@ export function startBase(
   const utc = (): number => Math.floor(clock.now() / 1000);
   let pairing = loadPairing(st);
 
+  // A queue full of alarms refuses a new event (event-queue.ts): never silently. Refused alarms
+  // wait here (the newest REFUSED_KEPT) until an ack makes room; then one queue_refused counts
+  // every refused event and how many of them were lost (not alarms, or pushed out of RAM).
+  const refusedKept: UnitEvent[] = [];
+  let refused = 0;
+  let refusedLost = 0;
+  function append(e: UnitEvent): boolean {
+    return queue.append(e.time, e.code, e.tagId ? e.tagId : null, e.data as CborMap | null).ok;
+  }
   function sink(e: UnitEvent): void {
-    queue.append(e.time, e.code, e.tagId ? e.tagId : null, e.data as CborMap | null);
+    if (append(e)) return;
+    refused++;
+    if (eventClass(e.code) !== EventClass.alarm) refusedLost++;
+    else if (refusedKept.push(e) > REFUSED_KEPT) {
+      refusedKept.shift();
+      refusedLost++;
+    }
+  }
+  /** After an ack: the kept alarms go into the queue, then the report, as far as room allows. */
+  function requeueRefused(): void {
+    while (refusedKept.length > 0 && append(refusedKept[0])) refusedKept.shift();
+    if (refusedKept.length > 0) return;
+    const data: QueueRefusedData = { 1: refused, 2: refusedLost };
+    if (!queue.append(utc(), EventCode.queueRefused, null, data).ok) return;
+    refused = 0;
+    refusedLost = 0;
   }
 
   const presence = new HomePresence(
@@ -398,6 +425,7 @@ export function startBase(
       inFlight = null;
       if (delivered && sent !== null) {
         queue.ack(sent);
+        if (refused > 0) requeueRefused();
         drain();
       }
     });

@@ -300,7 +300,8 @@ export class EventQueue {
    * Queues an event and returns its sequence number. When flash is full, informational events
    * are dropped from the oldest segment first (and a queue_overflow event records how many);
    * if only alarms and technical events remain, a new informational event is refused and an
-   * alarm or technical event fails with `too_long` (queue full) — never silently.
+   * alarm or technical event fails with `too_long` (queue full) — never silently: the app keeps
+   * refused alarms until an ack makes room and reports queue_refused (base-app.ts).
    */
   append(time: number, code: number, tagId: number | null, data: CborMap | null): Result<number> {
     const seq = this.nextSeq;

@@ -33,6 +33,7 @@ export const EventCode = {
   clockUnsynchronised: 0x2d,
   commsRestored: 0x2e,
   subjectAcknowledged: 0x2f,
+  queueRefused: 0x30,
 } as const;
 
 /** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
@@ -48,6 +49,7 @@ export function eventClass(code: number): number {
     case EventCode.forgedFrameSeen:
     case EventCode.replayedFrameSeen:
     case EventCode.unitTamper:
+    case EventCode.queueRefused:
       return EventClass.alarm;
     case EventCode.leftHome:
     case EventCode.returnedHome:
@@ -83,3 +85,37 @@ export const ViolationCause = {
 } as const;
 
 export const ClockSource = { command: 1, network: 2 } as const;
+
+// Data maps of the events (SPEC §9), by key: what a sender writes and a receiver may expect.
+
+/** heartbeat (0x2A). Keys 2, 6 and 10 are absent when not known. */
+export type HeartbeatData = {
+  /** Presence: 0 unknown, 1 present, 2 absent. */
+  1: number;
+  /** Tag battery, mV. */
+  2?: number;
+  /** Unit battery, mV. */
+  3: number;
+  /** Mains: 0 off, 1 on. */
+  4: number;
+  /** Beacons accepted since the last heartbeat. */
+  5: number;
+  /** Mean RSSI of those beacons, dBm. */
+  6?: number;
+  /** Queue depth (events not yet delivered). */
+  7: number;
+  /** Firmware version. */
+  8: string;
+  /** Signal quality: the modem's CSQ rssi, 0–31, 99 unknown (27.007 §8.5). */
+  9: number;
+  /** Tag flags of the last accepted beacon. */
+  10?: number;
+};
+
+/** queue_refused (0x30): events the full queue refused since the last report. */
+export type QueueRefusedData = {
+  /** Events refused. */
+  1: number;
+  /** Of those, lost: not kept in RAM until there was room. */
+  2: number;
+};
