@@ -142,6 +142,8 @@ async function bridge(onData: (b: Buffer) => void): Promise<Bridge> {
 
 /** socat: a fresh pty (raw, no echo) bridged to the bridge's TCP port; resolves with the pty's path. */
 async function ptyTo(b: Bridge): Promise<{ proc: ChildProcess; path: string }> {
+  b.socket?.destroy(); // the last boot's pty, if its close is still under way
+  b.socket = null;
   const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "tcp:127.0.0.1:" + b.port], {
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -167,6 +169,9 @@ async function ptyTo(b: Bridge): Promise<{ proc: ChildProcess; path: string }> {
   if (b.socket === null) throw new Error("socat did not connect to the bench: " + err);
   return { proc, path };
 }
+
+/** A whole memory report line (output arrives in chunks: wait for the line's end). */
+const memLine = (tag: string) => new RegExp("MEM " + tag + " \\{[^\\n]*\\}\\r?\\n");
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -294,8 +299,9 @@ export class HomeUnitBench {
   async boot(): Promise<void> {
     if (this.engine !== null) throw new Error("already running");
     const p1 = await ptyTo(this.uart);
+    this.socats.push(p1.proc);
     const p2 = await ptyTo(this.control);
-    this.socats.push(p1.proc, p2.proc);
+    this.socats.push(p2.proc);
     this.boots++;
     this.bootConsole = "";
     const script =
@@ -313,7 +319,7 @@ export class HomeUnitBench {
       },
       true,
     );
-    await this.waitConsole(new RegExp("MEM boot" + this.boots + " "), 20000, "the bundle booted");
+    await this.waitConsole(memLine("boot" + this.boots), 20000, "the bundle booted");
   }
 
   /** JsVars reported just before (`harness`) and just after (`boot`) the bundle's boot code. */
@@ -328,7 +334,7 @@ export class HomeUnitBench {
   async memory(): Promise<EngineMemory> {
     const tag = "probe" + ++this.probes;
     this.send("M " + tag);
-    await this.waitConsole(new RegExp("MEM " + tag + " \\{"), 10000, "memory report " + tag);
+    await this.waitConsole(memLine(tag), 10000, "memory report " + tag);
     return readMemory(this.console, tag) as EngineMemory;
   }
 

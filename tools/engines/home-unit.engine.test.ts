@@ -235,6 +235,7 @@ describe.skipIf(why !== null)(
         expect(order).toEqual([...order].sort((x, y) => x - y));
       }
       // The flash queue (require("Flash") pages, not Storage) holds exactly what the centre got.
+      expect(b.console).not.toMatch(/events are kept in RAM only/);
       const onFlash = b.queueRecords();
       expect(onFlash.length).toBeGreaterThan(0);
       for (const r of onFlash) {
