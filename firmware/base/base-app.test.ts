@@ -36,10 +36,13 @@ const key = (p: number, dev: number) => deriveKey(sha256, ROOT, p, dev, 1);
 
 class CentreLink implements UplinkTransport {
   up = true;
+  /** A broken transport: ready() throws (a fault in the uplink code). */
+  broken = false;
   events: UplinkEvent[] = [];
   envelopes = 0;
   forged = 0;
   ready(): boolean {
+    if (this.broken) throw new Error("uplink fault");
     return this.up;
   }
   send(envelope: Uint8Array, done: (ok: boolean) => void): void {
@@ -338,6 +341,24 @@ describe("home unit app", () => {
     const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
     expect(ack.data![3]).toBe(AckResult.ok);
     expect(w.app.presence.acceptor.pairedTagId()).toBe(newTag);
+  });
+});
+
+describe("home unit app: watchdog", () => {
+  it("is kicked while ticks complete, and bites when every tick throws", () => {
+    const w = world();
+    w.clock.advance(minutes(2));
+    expect(w.board().watchdog.bitten).toBe(false);
+    // Every tick now throws at its end; on Espruino the interval keeps running regardless.
+    w.link.broken = true;
+    const end = w.clock.time + minutes(1);
+    while (w.clock.time < end)
+      try {
+        w.clock.advance(1000);
+      } catch {
+        // the uncaught error of one tick
+      }
+    expect(w.board().watchdog.bitten).toBe(true);
   });
 });
 

@@ -505,7 +505,6 @@ export function startBase(
   const ticker = clock.setInterval(() => {
     const ms = clock.monotonic();
     const now = utc();
-    hal.watchdog.kick();
     presence.tick(ms, now);
     if (presence.acceptor.changesSinceExport() >= ACCEPTOR_SAVE_EVERY) {
       const a = presence.acceptor.exportState();
@@ -532,6 +531,9 @@ export function startBase(
       heartbeat();
     }
     drain();
+    // Kicked only by a tick that got this far: presence, schedule and queue evaluated, the
+    // transport asked. A tick that throws every time (the interval runs on) lets it bite.
+    hal.watchdog.kick();
   }, TICK_MS);
 
   return {
