@@ -14,6 +14,7 @@ import {
   EventClass,
   EventCode,
   eventClass,
+  type HeartbeatData,
   type QueueRefusedData,
 } from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
@@ -88,6 +89,8 @@ const REFUSED_KEPT = 8;
 export interface UplinkTransport {
   ready(): boolean;
   send(envelope: Uint8Array, done: (delivered: boolean) => void): void;
+  /** The modem's last CSQ rssi (0–31, 99 unknown) for the heartbeat; absent → 99. */
+  signal?(): number;
 }
 
 /** Sends a centre-signed command frame to the tag (a GATT write); false if it could not. */
@@ -278,14 +281,14 @@ export function startBase(
     const rssiSum = c.rssiSum - lastRssiSum;
     lastAccepted = c.accepted;
     lastRssiSum = c.rssiSum;
-    const data: CborMap = {
+    const data: HeartbeatData = {
       1: presence.tracker.state(),
       3: health.status().batteryMv,
       4: health.status().mainsOn ? 1 : 0,
       5: accepted,
       7: queue.stats().pending,
       8: FIRMWARE_VERSION,
-      9: 99,
+      9: transport.signal ? transport.signal() : 99,
     };
     const tagMv = presence.tag.lastBatteryMv();
     if (tagMv !== null) data[2] = tagMv;

@@ -18,13 +18,25 @@ import { uplinkTopic } from "../../../protocol/src/core/topics";
 import type { UplinkTransport } from "../base-app";
 import type { MqttClient } from "./mqtt-client";
 
+/** Where the heartbeat's signal quality comes from: the modem driver's last AT+CSQ. */
+export interface SignalSource {
+  /** CSQ rssi 0–31, 99 unknown (27.007 §8.5; SPEC §9 heartbeat key 9). */
+  readonly csq: number;
+}
+
 export class MqttUplink implements UplinkTransport {
   private readonly client: MqttClient;
   private readonly topic: string;
+  private readonly modem: SignalSource | null;
 
-  constructor(client: MqttClient, unitId: number) {
+  constructor(client: MqttClient, unitId: number, modem?: SignalSource) {
     this.client = client;
     this.topic = uplinkTopic(unitId);
+    this.modem = modem ? modem : null;
+  }
+
+  signal(): number {
+    return this.modem !== null ? this.modem.csq : 99;
   }
 
   /** Online, with room in the client's in-flight window. */

@@ -104,7 +104,7 @@ export class HomeUplink {
       unitId: unitId,
       keepAliveS: cfg.keepAliveS,
     });
-    this.transport = new MqttUplink(this.mqtt, unitId);
+    this.transport = new MqttUplink(this.mqtt, unitId, this.modem);
     this.mqtt.onDownlink((payload) => {
       if (this.app !== null) this.app.onDownlink(payload);
     });
