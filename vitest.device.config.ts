@@ -10,6 +10,7 @@ export default defineConfig({
     exclude: ["node_modules/**", "dist/**"],
     fileParallelism: false,
     testTimeout: 180_000,
-    hookTimeout: 60_000,
+    // Building the bundles a file tests takes ~10 s idle, much longer on a loaded machine.
+    hookTimeout: 300_000,
   },
 });
