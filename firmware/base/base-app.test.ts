@@ -253,6 +253,17 @@ describe("home unit app", () => {
     expect(w.link.codes()).toContain(EventCode.curfewViolationEnd);
   });
 
+  it("grace counts from the last sighting (the walk-out), not from when absence was decided", () => {
+    const w = world();
+    setHomeAllDay(w);
+    w.setRadio(false);
+    w.clock.advance(minutes(15));
+    const left = w.link.events.find((e) => e.code === EventCode.leftHome)!;
+    const start = w.link.events.find((e) => e.code === EventCode.curfewViolationStart)!;
+    // left_home is stamped with the last in-range sighting; grace is 300 s from it.
+    expect(start.time).toBe(left.time + 300);
+  });
+
   it("a violation open across a unit reboot still ends, once, with its whole duration", () => {
     const w = world();
     setHomeAllDay(w);

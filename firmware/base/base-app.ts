@@ -522,7 +522,9 @@ export function startBase(
       // Silence is only an alarm when the subject must be home; during permitted absence the
       // schedule's violation logic, not tag_not_heard, speaks when they are late back.
       presence.tag.setHeardExpected(schedules.requirementAt(now).kind === "home", ms, now);
-      scheduleEvents(detector.update(now, presenceFromCode(presence.tracker.state())));
+      // Grace counts from the last sighting, the walk-out (README-schedule.md §5).
+      const t = presence.tracker;
+      scheduleEvents(detector.update(now, presenceFromCode(t.state()), t.lastSighting()));
       persistViolation();
     }
     if (ms >= batteryDue) {

@@ -171,6 +171,11 @@ export class PresenceTracker {
     return this.current;
   }
 
+  /** UTC s of the last in-range sighting (left_home's time, the walk-out); -1 if none yet. */
+  lastSighting(): number {
+    return this.lastInRangeUtc;
+  }
+
   /** Smoothed RSSI at the last sighting, null if none since start. */
   smoothedRssi(): number | null {
     return this.lastSmoothed;
