@@ -7,5 +7,7 @@ export default defineConfig({
     // test:device` (vitest.device.config.ts), not here.
     exclude: ["node_modules/**", "dist/**", "**/*.engine.test.ts"],
     testTimeout: 60_000,
+    // Hooks build device bundles: ~3 s idle, far longer with both cores busy.
+    hookTimeout: 120_000,
   },
 });
