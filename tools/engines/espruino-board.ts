@@ -51,10 +51,16 @@ export function memoryProbe(tag: string): string {
 }
 
 export function readMemory(stdout: string, tag: string): EngineMemory | null {
-  const m = new RegExp("MEM " + tag + " (\\{[^\\n]*\\})").exec(stdout);
-  if (!m) return null;
-  const j = JSON.parse(m[1]) as EngineMemory;
-  return { usage: j.usage, total: j.total, free: j.free };
+  // Fields, not JSON.parse: the console can interleave the unit's own output with the line.
+  const at = stdout.indexOf("MEM " + tag + " {");
+  if (at < 0) return null;
+  const text = stdout.slice(at, at + 600);
+  const field = (name: string) => {
+    const m = new RegExp('"' + name + '":(\\d+)').exec(text);
+    return m ? Number(m[1]) : -1;
+  };
+  const r = { usage: field("usage"), total: field("total"), free: field("free") };
+  return r.usage < 0 || r.total < 0 ? null : r;
 }
 
 export class EspruinoBoard {
