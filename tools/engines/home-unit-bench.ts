@@ -33,12 +33,25 @@ import { decodeCbor } from "../../protocol/src/core/cbor";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
 import type { ModemLatency } from "../../simulator/modem/latency";
-import { Network } from "../../simulator/modem/network";
+import { Network, Outage } from "../../simulator/modem/network";
 import { RealTimeClock } from "../../simulator/modem/real-time-clock";
 import { VirtualModem } from "../../simulator/modem/virtual-modem";
 import { type EngineMemory, EspruinoBoard, readMemory } from "./espruino-board";
 
 export const BENCH_NUMBER = "+37120000099";
+
+/** The SIM800's boot and bring-up shortened (the driver's own waits are unchanged). */
+export const QUICK_SIM800: Partial<ModemLatency> = {
+  rdyMs: 300,
+  simMs: 400,
+  callReadyMs: 600,
+  smsReadyMs: 700,
+  registerMs: 400,
+  nitzMs: 300,
+  attachMs: 100,
+  contextMs: 200,
+  connectMs: 50,
+};
 
 export interface HomeUnitBenchOptions {
   /** The built bundle (dist/firmware/base.js or a test's own build). */
@@ -336,6 +349,43 @@ export class HomeUnitBench {
     this.send("M " + tag);
     await this.waitConsole(memLine(tag), 10000, "memory report " + tag);
     return readMemory(this.console, tag) as EngineMemory;
+  }
+
+  /**
+   * A backlog and its drain: packet data is cut, `frames` are heard 60 ms apart (their events
+   * queue in flash), data comes back, and process.memory() is sampled until every record on the
+   * flash pages is acknowledged. Returns the events queued, the drain's peak and the level after.
+   */
+  async drainBacklog(
+    frames: Uint8Array[],
+    timeoutMs: number,
+  ): Promise<{ events: number; peak: EngineMemory; after: EngineMemory }> {
+    const sub = this.network.subscriber(this.o.number ?? BENCH_NUMBER);
+    if (sub === null) throw new Error("bench: the modem is not on the network");
+    const end = Date.now() + timeoutMs;
+    const pending = () => this.queueRecords().filter((r) => !r.delivered).length;
+    const before = this.queueRecords().length;
+    sub.beginOutage(Outage.packet);
+    await sleep(500);
+    for (const f of frames) {
+      this.beacon(f);
+      await sleep(60);
+    }
+    let last = -1;
+    // Queued when the count has stopped growing for a second.
+    while (pending() !== last) {
+      last = pending();
+      await sleep(1000);
+    }
+    const events = this.queueRecords().length - before;
+    sub.endOutage(Outage.packet);
+    let peak = await this.memory();
+    while (pending() > 0) {
+      if (Date.now() > end) throw new Error("bench: the backlog did not drain:\n" + this.tail());
+      const m = await this.memory();
+      if (m.usage > peak.usage) peak = m;
+    }
+    return { events: events, peak: peak, after: await this.memory() };
   }
 
   /** One advertisement heard: `payload` is the manufacturer data after the company id. */

@@ -24,24 +24,12 @@ import { BUNDLES } from "../build/build-firmware";
 import { buildBundle } from "../build/firmware-build";
 import { enginesMissing, POOL_JSVARS } from "./engines";
 import type { EngineMemory } from "./espruino-board";
-import { BENCH_NUMBER, HomeUnitBench, socatMissing } from "./home-unit-bench";
+import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800, socatMissing } from "./home-unit-bench";
 
 const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
 const COMPANY = 0xffff;
-/** The SIM800's boot and bring-up shortened (the driver's own waits are unchanged). */
-const QUICK_MODEM = {
-  rdyMs: 300,
-  simMs: 400,
-  callReadyMs: 600,
-  smsReadyMs: 700,
-  registerMs: 400,
-  nitzMs: 300,
-  attachMs: 100,
-  contextMs: 200,
-  connectMs: 50,
-};
 
 const why = enginesMissing(["espruino-jolt"]) ?? socatMissing();
 if (why !== null) console.info("home unit on espruino-jolt: skipped — " + why);
@@ -122,7 +110,7 @@ describe.skipIf(why !== null)(
         unitId: UNIT,
         tagId: TAG,
         companyId: COMPANY,
-        latency: QUICK_MODEM,
+        latency: QUICK_SIM800,
       });
       bench = b;
       const codes = () => receiver.events(UNIT).map((e) => e.code);
@@ -244,31 +232,24 @@ describe.skipIf(why !== null)(
       }
 
       // ---- a backlog: 120 events queued while packet data is down, then drained ----
-      sub.beginOutage(Outage.packet);
-      await sleep(500);
-      const backlogFrom = b.queueRecords().length;
+      // Strap and case open and close with every other frame: a strap_restored and a
+      // case_restored each time they close.
+      const frames: Uint8Array[] = [];
       for (let c = 7; c < 7 + 120; c++) {
-        // Strap and case open and close with every other frame: a strap_restored and a
-        // case_restored each time they close.
         const open = c % 2 === 1 ? BeaconFlag.strapOpen | BeaconFlag.caseOpen : 0;
-        b.beacon(beacon(c, BeaconFlag.strapLatched | BeaconFlag.caseLatched | open));
-        await sleep(60);
+        frames.push(beacon(c, BeaconFlag.strapLatched | BeaconFlag.caseLatched | open));
       }
+      const drain = await b.drainBacklog(frames, 60_000);
+      expect(drain.events).toBeGreaterThanOrEqual(100);
+      const peak = drain.peak;
+      const drained = drain.after;
+      const backlog = drain.events;
       await until(
-        "a backlog of 100+ events in flash",
-        () => b.queueRecords().filter((r) => !r.delivered).length >= 100,
-        30_000,
+        "the backlog at the centre",
+        () => b.queueRecords().every((r) => receiver.event(UNIT, r.seq) !== null),
+        20_000,
         b,
       );
-      const backlog = b.queueRecords().length - backlogFrom;
-      sub.endOutage(Outage.packet);
-      let peak = await b.memory();
-      while (!b.queueRecords().every((r) => r.delivered)) {
-        const m = await b.memory();
-        if (m.usage > peak.usage) peak = m;
-        if (Date.now() - t0 > 150_000) throw new Error("the backlog did not drain:\n" + b.tail());
-      }
-      const drained = await b.memory();
       expect(receiver.missingSeqs(UNIT)).toEqual([]);
       expect(receiver.tally(UNIT).duplicateEvents).toBe(0);
 
