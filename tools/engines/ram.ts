@@ -4,6 +4,7 @@
 // JavaScript. Harness code keeps to `__`-prefixed globals: a bundle's own names are globals too.
 
 import { readFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { fromHex } from "../../protocol/src/core/bytes";
 import { type EngineMemory, EspruinoBoard, memoryProbe, readMemory } from "./espruino-board";
 import { type StorageFiles, tagFiles, unitFiles } from "./provision-records";
@@ -17,8 +18,31 @@ export const BENCH_TAG = 0xc0ffee;
 export const BENCH_UNIT = 0xa11c;
 export const BENCH_COMPANY = 0xffff;
 
-/** What a Puck.js has and a Linux build does not: BLE and the battery. */
+/**
+ * Storage on espruino-puck: 40 KB of 1 KB pages from 0x10000000 — the whole fake flash file.
+ * That engine's `require("Flash").getFree()` reports this very area as free (a real Puck.js
+ * reports only whole pages between the firmware and Storage, possibly none), so a tag booted
+ * there as is would put its counter log (tag-flash.ts: two pages at the start of the first free
+ * area) on Storage's bottom pages, where tag.js and em.id live, and erase them.
+ */
+export const PUCK_STORAGE = { addr: 0x10000000, length: 40960, page: 1024 };
+
+/**
+ * The two pages the bench lends the tag's counter log: the TOP two 1 KB pages of the engine's
+ * Storage area. Storage allocates files from the bottom (tag.js + em.id end at ~8.3 KB), and
+ * nothing writes Storage while the tag runs, so nothing else uses them; `provision` checks that
+ * Storage ends below them and `checkStorage` that every provisioned file reads back unchanged.
+ */
+export const TAG_LOG_PAGES = {
+  addr: PUCK_STORAGE.addr + PUCK_STORAGE.length - 2 * PUCK_STORAGE.page,
+  length: 2 * PUCK_STORAGE.page,
+};
+
+/** What a Puck.js has and a Linux build does not: BLE and the battery; and honest free flash:
+ * getFree() reports only the two pages lent to the counter log (TAG_LOG_PAGES). */
 export const TAG_STUBS =
+  'var __F = require("Flash");\n' +
+  `__F.getFree = function () { return [{ addr: ${TAG_LOG_PAGES.addr}, length: ${TAG_LOG_PAGES.length} }]; };\n` +
   "global.__adverts = 0;\n" +
   "global.NRF = { setAdvertising: function () { __adverts++; }, setServices: function () {}," +
   " getBattery: function () { return 3; } };\n";
@@ -31,9 +55,40 @@ export const UNIT_STUBS =
   "global.NRF = { setScan: function () {}, connect: function () {}, setServices: function () {}," +
   " setAdvertising: function () {} };\n";
 
-function provision(board: EspruinoBoard, files: StorageFiles, bundle: string, as: string): void {
+/** Where Storage's files end on the board (Storage.getFree() is the space after the last one). */
+export function storageEnd(board: EspruinoBoard): number {
+  const r = board.run('print("FREE " + require("Storage").getFree());');
+  const m = /FREE (\d+)/.exec(r.stdout);
+  if (!m) throw new Error("Storage.getFree(): " + r.stdout.slice(-400));
+  return PUCK_STORAGE.addr + PUCK_STORAGE.length - Number(m[1]);
+}
+
+/** Writes the records and the bundle to Storage; on espruino-puck checks that they end below
+ * the pages lent to the counter log (TAG_LOG_PAGES). Returns every file written. */
+export function provision(
+  board: EspruinoBoard,
+  files: StorageFiles,
+  bundle: string,
+  as: string,
+): StorageFiles {
   for (const name of Object.keys(files)) board.writeFile(name, files[name]);
   board.writeFile(as, bundle);
+  if (board.engine === "espruino-puck") {
+    const end = storageEnd(board);
+    if (end > TAG_LOG_PAGES.addr - 8 * PUCK_STORAGE.page)
+      throw new Error(`Storage ends at ${end}: too close to the counter log's pages`);
+  }
+  return { ...files, [as]: bundle };
+}
+
+/** Throws unless every provisioned file reads back from Storage byte for byte (CRC-32). */
+export function checkStorage(board: EspruinoBoard, files: StorageFiles): void {
+  for (const name of Object.keys(files)) {
+    const want = crc32(Buffer.from(files[name], "latin1")) | 0;
+    const got = board.storedCrc(name);
+    if (got !== want)
+      throw new Error(`${name} changed in Storage: CRC ${got}, provisioned ${want}`);
+  }
 }
 
 function measured(stdout: string, tag: string, what: string): EngineMemory {
@@ -47,7 +102,7 @@ function measured(stdout: string, tag: string, what: string): EngineMemory {
 export function tagAfterBoot(bundleFile: string, settleMs = 10000): EngineMemory {
   const board = new EspruinoBoard("espruino-puck");
   try {
-    provision(
+    const files = provision(
       board,
       tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY),
       readFileSync(bundleFile, "latin1"),
@@ -61,6 +116,7 @@ export function tagAfterBoot(bundleFile: string, settleMs = 10000): EngineMemory
       ),
       settleMs + 30000,
     );
+    checkStorage(board, files);
     return measured(r.stdout, "tag", "tag after boot");
   } finally {
     board.dispose();
@@ -79,7 +135,7 @@ export interface Drift {
 export function tagOverTime(bundleFile: string, hours: number): Drift {
   const board = new EspruinoBoard("espruino-puck");
   try {
-    provision(
+    const files = provision(
       board,
       tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY),
       readFileSync(bundleFile, "latin1"),
@@ -96,6 +152,7 @@ export function tagOverTime(bundleFile: string, hours: number): Drift {
       120000 + hours * 10000,
     );
     const frames = /FRAMES (\d+)/.exec(r.stdout);
+    checkStorage(board, files);
     return {
       start: measured(r.stdout, "start", "tag over time"),
       end: measured(r.stdout, "end", "tag over time"),
