@@ -13,8 +13,9 @@
 // runs a virtual hour of beacons (~450 frames, 7 ticks reserved by frames, the "rebooted" flag
 // expiring), and every 500 reservations the interpreter process itself is restarted on the same
 // flash folder (a power cycle); in between, `load()` soft-reboots it (RAM cleared, flash kept).
-// Measured: ~10–17 ms of real time per boot (most of it the tag reading its log tick by tick at
-// boot: ~3 ms on an empty page, ~15 ms on a full 1 KB page), so ~2–3 minutes in all.
+// Measured: ~10–20 ms of real time per boot (much of it the tag reading its log tick by tick at
+// boot: ~3 ms on an empty page, ~15 ms on a full 1 KB page): 200 s in all on 2 busy cores
+// (load ~3), 136 s of CPU.
 //
 // Checked: every Flash.write / erasePage the tag makes falls inside the lent pages and their
 // bytes add up to > 40 KB; the first and last frame of every boot verify on the host (SPEC §4
