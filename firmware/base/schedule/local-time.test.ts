@@ -3,13 +3,14 @@ import { describe, expect, it } from "vitest";
 import {
   civilFromDays,
   daysFromCivil,
+  EU_EASTERN_RULE,
   LocalPick,
   localSecondsOf,
   localToUtc,
+  parseTzRule,
   SECONDS_PER_DAY,
-  summerTimeEnd,
-  summerTimeStart,
   TimeZone,
+  timeZoneError,
   toLocal,
   toLocalSeconds,
   utcOffset,
@@ -17,6 +18,14 @@ import {
 } from "./local-time";
 
 const TZ = TimeZone.euEastern;
+
+/** The EU changes, from Date: last Sunday of March / October, 01:00 UTC. */
+function lastSundayAt1Utc(year: number, month0: number): number {
+  const last = new Date(Date.UTC(year, month0 + 1, 0, 1));
+  return last.getTime() / 1000 - last.getUTCDay() * SECONDS_PER_DAY;
+}
+const summerTimeStart = (year: number) => lastSundayAt1Utc(year, 2);
+const summerTimeEnd = (year: number) => lastSundayAt1Utc(year, 9);
 const ZONES = ["Europe/Riga", "Europe/Vilnius"];
 
 const formatters: { [zone: string]: Intl.DateTimeFormat } = {};
@@ -222,5 +231,242 @@ describe("local → UTC matches Intl for Riga and Vilnius", () => {
         }
       }
     }
+  });
+});
+
+describe("parseTzRule (POSIX TZ rules)", () => {
+  const H = 3600;
+  const good: [string, object][] = [
+    [
+      EU_EASTERN_RULE,
+      {
+        std: 2 * H,
+        dst: 3 * H,
+        start: { form: 2, month: 3, week: 5, day: 0, time: 3 * H },
+        end: { form: 2, month: 10, week: 5, day: 0, time: 4 * H },
+      },
+    ],
+    [
+      "AEST-10AEDT,M10.1.0,M4.1.0/3",
+      {
+        std: 10 * H,
+        dst: 11 * H,
+        start: { form: 2, month: 10, week: 1, day: 0, time: 2 * H },
+        end: { form: 2, month: 4, week: 1, day: 0, time: 3 * H },
+      },
+    ],
+    ["<+03>-3", { std: 3 * H, dst: 3 * H, start: null, end: null }],
+    ["UTC0", { std: 0, dst: 0, start: null, end: null }],
+    ["<-0330>+3:30", { std: -3.5 * H, dst: -3.5 * H, start: null, end: null }],
+    ["<+0545>-5:45", { std: 5.75 * H, dst: 5.75 * H, start: null, end: null }],
+    ["<+14>-14", { std: 14 * H, dst: 14 * H, start: null, end: null }],
+    ["XXX-1:2:3", { std: H + 123, dst: H + 123, start: null, end: null }],
+    [
+      "NST3:30NDT,M3.2.0,M11.1.0",
+      {
+        std: -3.5 * H,
+        dst: -2.5 * H,
+        start: { form: 2, month: 3, week: 2, day: 0, time: 2 * H },
+        end: { form: 2, month: 11, week: 1, day: 0, time: 2 * H },
+      },
+    ],
+    [
+      "IST-2IDT,M3.4.4/26,M10.5.0",
+      {
+        std: 2 * H,
+        dst: 3 * H,
+        start: { form: 2, month: 3, week: 4, day: 4, time: 26 * H },
+        end: { form: 2, month: 10, week: 5, day: 0, time: 2 * H },
+      },
+    ],
+    [
+      "<-02>2<-01>,M3.5.0/-1,M10.5.0/0",
+      {
+        std: -2 * H,
+        dst: -H,
+        start: { form: 2, month: 3, week: 5, day: 0, time: -H },
+        end: { form: 2, month: 10, week: 5, day: 0, time: 0 },
+      },
+    ],
+    [
+      "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+      {
+        std: 10.5 * H,
+        dst: 11 * H,
+        start: { form: 2, month: 10, week: 1, day: 0, time: 2 * H },
+        end: { form: 2, month: 4, week: 1, day: 0, time: 2 * H },
+      },
+    ],
+    [
+      "GMT0IST,M3.5.0/1,M10.5.0",
+      {
+        std: 0,
+        dst: H,
+        start: { form: 2, month: 3, week: 5, day: 0, time: H },
+        end: { form: 2, month: 10, week: 5, day: 0, time: 2 * H },
+      },
+    ],
+    [
+      "EST5EDT,0/0,J365/25",
+      {
+        std: -5 * H,
+        dst: -4 * H,
+        start: { form: 0, month: 0, week: 0, day: 0, time: 0 },
+        end: { form: 1, month: 0, week: 0, day: 365, time: 25 * H },
+      },
+    ],
+    [
+      "ABC+3DEF+1,J60/+167,59/-167:59:59",
+      {
+        std: -3 * H,
+        dst: -1 * H,
+        start: { form: 1, month: 0, week: 0, day: 60, time: 167 * H },
+        end: { form: 0, month: 0, week: 0, day: 59, time: -(167 * H + 59 * 60 + 59) },
+      },
+    ],
+  ];
+  for (const [rule, zone] of good) {
+    it(`parses ${rule}`, () => {
+      expect(parseTzRule(rule)).toEqual(zone);
+      expect(timeZoneError(rule)).toBe(null);
+    });
+  }
+
+  const bad: [string, string][] = [
+    ["", "rule is not 4…64 characters"],
+    ["Europe/Riga", "bad standard time offset at 6"],
+    ["EE-2", "bad standard time name at 2"],
+    ["EETX", "bad standard time offset at 4"],
+    ["EET+25", "bad standard time offset at 6"],
+    ["EET-2:60", "bad standard time offset at 8"],
+    ["EET-2:", "bad standard time offset at 6"],
+    ["<+3>-3", "bad standard time name at 3"],
+    ["<+03-3", "bad standard time name at 6"],
+    ["<+0 3>-3", "bad standard time name at 3"],
+    ["EET-2EEST", "summer time without ,start,end rules at 9"],
+    ["EET-2EE,M3.5.0,M10.5.0", "bad summer time name at 7"],
+    ["EET-2EEST-25,M3.5.0,M10.5.0", "bad summer time offset at 12"],
+    ["EET-2EEST,M3.5.0/3", "no summer time end at 18"],
+    ["EET-2EEST,M13.5.0/3,M10.5.0/4", "bad summer time start at 13"],
+    ["EET-2EEST,M3.6.0/3,M10.5.0/4", "bad summer time start at 14"],
+    ["EET-2EEST,M3.5.7/3,M10.5.0/4", "bad summer time start at 16"],
+    ["EET-2EEST,M3.5/3,M10.5.0/4", "bad summer time start at 14"],
+    ["EET-2EEST,M3.5.0/168,M10.5.0/4", "bad summer time start at 20"],
+    ["EET-2EEST,M3.5.0/3,J0", "bad summer time end at 21"],
+    ["EET-2EEST,M3.5.0/3,366", "bad summer time end at 22"],
+    ["EET-2EEST,M3.5.0/3,M10.5.0/4,", "unexpected character at 28"],
+    ["EET-2 ", "bad summer time name at 5"],
+    ["EET-2\u00e9", "bad summer time name at 5"],
+    ["EET-2EEST,M3.5.0,M10.5.0 ", "unexpected character at 24"],
+    [
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-2",
+      "rule is not 4…64 characters",
+    ],
+  ];
+  for (const [rule, reason] of bad) {
+    it(`refuses ${JSON.stringify(rule)}: ${reason}`, () => {
+      expect(parseTzRule(rule)).toBe(reason);
+      expect(timeZoneError(rule)).toBe("time zone rule " + reason);
+    });
+  }
+
+  it("refuses ids other than 1, and a non-string, without throwing", () => {
+    expect(timeZoneError(2)).toBe("unknown time zone 2");
+    expect(timeZoneError(1)).toBe(null);
+    expect(parseTzRule(7 as never)).toBe("rule is not 4…64 characters");
+  });
+
+  it("never loops or throws on absurd instants", () => {
+    for (const t of [Number.NaN, Infinity, -Infinity, 1e300, -1e300, 2 ** 53])
+      for (const tz of [1, "AEST-10AEDT,M10.1.0,M4.1.0/3"]) {
+        utcOffset(tz, t);
+        localToUtc(tz, t, LocalPick.later);
+      }
+  });
+
+  it("a bad rule counts as UTC if it ever reaches a conversion", () => {
+    expect(utcOffset("EET-2EEST", 1750000000)).toBe(0);
+    expect(localToUtc("nonsense", 1750000000, LocalPick.later)).toBe(1750000000);
+  });
+
+  it("zone 1 and its rule string convert alike", () => {
+    for (let t = Date.UTC(2024, 0, 1) / 1000; t < Date.UTC(2027, 0, 1) / 1000; t += 3571) {
+      expect(utcOffset(EU_EASTERN_RULE, t)).toBe(utcOffset(1, t));
+      const L = t + 1234;
+      expect(localToUtc(EU_EASTERN_RULE, L, LocalPick.earlier)).toBe(
+        localToUtc(1, L, LocalPick.earlier),
+      );
+    }
+  });
+});
+
+describe("southern hemisphere and other rule shapes", () => {
+  const SYD = "AEST-10AEDT,M10.1.0,M4.1.0/3";
+
+  it("Sydney: summer time across the new year, the gap in October and the overlap in April", () => {
+    // 2025-10-05 02:00 AEST = 2025-10-04 16:00 UTC → 03:00 AEDT.
+    const spring = Date.UTC(2025, 9, 4, 16) / 1000;
+    expect(utcOffset(SYD, spring - 1)).toBe(36000);
+    expect(utcOffset(SYD, spring)).toBe(39600);
+    expect(utcOffset(SYD, Date.UTC(2026, 0, 1) / 1000)).toBe(39600);
+    // 2026-04-05 03:00 AEDT = 2026-04-04 16:00 UTC → 02:00 AEST.
+    const autumn = Date.UTC(2026, 3, 4, 16) / 1000;
+    expect(utcOffset(SYD, autumn - 1)).toBe(39600);
+    expect(utcOffset(SYD, autumn)).toBe(36000);
+    expect(utcOffset(SYD, Date.UTC(2026, 6, 1) / 1000)).toBe(36000);
+    const gap = localSecondsOf(2025, 10, 5, 2, 30, 0);
+    expect(localToUtc(SYD, gap, LocalPick.later)).toBe(spring);
+    expect(localToUtc(SYD, gap, LocalPick.earlier)).toBe(spring);
+    const twice = localSecondsOf(2026, 4, 5, 2, 30, 0);
+    expect(localToUtc(SYD, twice, LocalPick.earlier)).toBe(autumn - 1800);
+    expect(localToUtc(SYD, twice, LocalPick.later)).toBe(autumn + 1800);
+  });
+
+  it("a zone without summer time has neither gap nor overlap", () => {
+    const t = Date.UTC(2030, 5, 1, 12) / 1000;
+    expect(utcOffset("<+03>-3", t)).toBe(10800);
+    expect(localToUtc("<+03>-3", t + 10800, LocalPick.earlier)).toBe(t);
+    expect(localToUtc("<+03>-3", t + 10800, LocalPick.later)).toBe(t);
+  });
+
+  it("Jn never counts 29 February; n does", () => {
+    // J60 is 1 March in every year, n 59 is 1 March only in a common year.
+    for (const [y, rule, d] of [
+      [2024, "AAA0BBB,J60/0,J300/0", 1],
+      [2025, "AAA0BBB,J60/0,J300/0", 1],
+      [2024, "AAA0BBB,59/0,J300/0", 29],
+      [2025, "AAA0BBB,59/0,J300/0", 1],
+    ] as [number, string, number][]) {
+      const month = d === 29 ? 1 : 2;
+      const c = Date.UTC(y, month, d) / 1000;
+      expect(utcOffset(rule, c - 1)).toBe(0);
+      expect(utcOffset(rule, c)).toBe(3600);
+    }
+  });
+
+  it("all-year summer time (0/0,J365/25) is summer time all year", () => {
+    for (let t = Date.UTC(2024, 0, 1) / 1000; t < Date.UTC(2027, 0, 1) / 1000; t += 7919)
+      expect(utcOffset("EST5EDT,0/0,J365/25", t)).toBe(-4 * 3600);
+  });
+
+  it("is monotone in local time for both picks, for zones on both sides of the equator", () => {
+    const lo = localSecondsOf(2024, 1, 1, 0, 0, 0);
+    const hi = localSecondsOf(2040, 1, 1, 0, 0, 0);
+    const rules = [SYD, "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", "<-02>2<-01>,M3.5.0/-1,M10.5.0/0"];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...rules),
+        fc.integer({ min: lo, max: hi }),
+        fc.integer({ min: 0, max: 7200 }),
+        (rule, a, d) => {
+          for (const pick of [LocalPick.later, LocalPick.earlier])
+            expect(localToUtc(rule, a, pick)).toBeLessThanOrEqual(localToUtc(rule, a + d, pick));
+          expect(localToUtc(rule, a, LocalPick.earlier)).toBeLessThanOrEqual(
+            localToUtc(rule, a, LocalPick.later),
+          );
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -1,36 +1,76 @@
 // Local civil time for schedules (SPEC §11 key 4), without Date or Intl: a device has no time
-// zone database and its Date parsing cannot be trusted, so the EU rule is computed with integer
-// arithmetic (Howard Hinnant's days-from-civil algorithms) from UTC seconds.
+// zone database and its Date parsing cannot be trusted, so the zone comes as a POSIX TZ rule
+// string (POSIX.1-2017 §8.3 "TZ", the form embedded C libraries use) parsed here, and its changes
+// are computed with integer arithmetic (Howard Hinnant's days-from-civil algorithms).
 //
 // Vocabulary:
 // - `t`: UTC seconds since 1970-01-01 00:00 UTC (what the unit's clock holds).
 // - "local seconds" L: local civil time counted as if it were UTC, i.e. t + offset(t). Day
 //   number floor(L / 86400), minute of day etc. are plain divisions of L.
+// - a zone spec: what SPEC §11 key 4 holds, the uint 1 (EU Eastern, EU_EASTERN_RULE) or a rule.
 //
-// Time zone 1 = EU Eastern (Riga, Vilnius): standard time UTC+2, summer time UTC+3 from the last
-// Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC. This is the current EU rule;
-// it does not reproduce historic offsets (the Baltic states used other rules before 2000).
+// Rule grammar (parseTzRule): std offset [dst [offset] ,start[/time],end[/time]]
+// - std, dst: 3+ letters, or `<…>` of 3+ letters, digits, `+`, `-` (e.g. `<+03>`).
+// - offset: [+|-]hh[:mm[:ss]], hh 0…24, WEST of Greenwich positive (EET-2 is UTC+2); the dst
+//   offset defaults to one hour east of std.
+// - start, end: `Mm.w.d` (month 1…12, week 1…5 where 5 is the last, weekday 0 = Sunday…6),
+//   `Jn` (1…365, 29 February never counted) or `n` (0…365, counted).
+// - time: [+|-]hh[:mm[:ss]] local time, hh 0…167 (the RFC 8536 extension: `M3.4.4/26` is the
+//   Friday before the last Sunday at 02:00), default 02:00; start is read on standard time, end
+//   on summer (dst) time.
+// A dst name without start and end rules is refused (POSIX leaves its default rules to the
+// implementation). Zones whose offset changes more than twice a year cannot be written so.
 //
 // Local → UTC is not a function near the changes, and the schedule needs a rule that never puts
 // a violation on a person who follows the wall clock:
-// - spring gap: local 03:00:00–03:59:59 on the last Sunday of March does not exist. Any time in
-//   it maps to the first valid instant after it, the change itself (01:00 UTC = 04:00 local).
-//   That is also the first instant at which the wall clock shows a time ≥ the one asked for.
-// - autumn overlap: local 03:00:00–03:59:59 on the last Sunday of October happens twice.
-//   `LocalPick.later` takes the second occurrence (standard time), `LocalPick.earlier` the first
-//   (summer time). A window START uses `later` (a person arriving by the second 03:30 is on
-//   time), a window END uses `earlier` (a person leaving at the first 03:30 left on time).
-// Outside the gap and the overlap both picks give the same, only, instant.
+// - gap (the clock jumps forward): the local times skipped do not exist. Any time in the gap maps
+//   to the change itself, the first valid instant after it, which is also the first instant at
+//   which the wall clock shows a time ≥ the one asked for.
+// - overlap (the clock goes back): the local times repeated happen twice. `LocalPick.later`
+//   takes the second occurrence, `LocalPick.earlier` the first. A window START uses `later` (a
+//   person arriving by the second 03:30 is on time), a window END uses `earlier` (a person
+//   leaving at the first 03:30 left on time).
+// Outside the gap and the overlap both picks give the same, only, instant. Which of the two
+// offsets is the larger does not matter (southern zones, and a "negative DST" rule, work alike).
 
 export const TimeZone = { euEastern: 1 } as const;
+
+/** Zone 1: EU Eastern (Riga, Vilnius): UTC+2, UTC+3 from the last Sunday of March 01:00 UTC to
+ * the last Sunday of October 01:00 UTC. */
+export const EU_EASTERN_RULE = "EET-2EEST,M3.5.0/3,M10.5.0/4";
+
+/** Longest rule accepted (the longest in tzdata 2025 is 37 characters). */
+export const MAX_TZ_RULE_LENGTH = 64;
 
 /** Which instant to take for a local time that occurs twice (the autumn overlap). */
 export const LocalPick = { later: 1, earlier: 2 } as const;
 
 export const SECONDS_PER_DAY = 86400;
-const STANDARD_OFFSET = 7200;
-const SUMMER_OFFSET = 10800;
-const CHANGE_SECOND_OF_DAY = 3600; // both changes at 01:00 UTC
+
+/** Key 4 of a schedule: 1 (EU Eastern) or a POSIX TZ rule. */
+export type TimeZoneSpec = number | string;
+
+/** A change date: n (form 0), Jn (form 1) or Mm.w.d (form 2), and its local time in seconds. */
+export interface TzDate {
+  form: number;
+  /** Month 1…12 (form 2). */
+  month: number;
+  /** Week 1…5 (form 2; 5 = last). */
+  week: number;
+  /** Weekday 0 = Sunday…6 (form 2); the day n (forms 0 and 1). */
+  day: number;
+  /** Local seconds after midnight, −167 h…+167 h. */
+  time: number;
+}
+
+/** A parsed rule. Offsets are seconds EAST of UTC (local = UTC + offset). */
+export interface Zone {
+  std: number;
+  dst: number;
+  /** null: no summer time. */
+  start: TzDate | null;
+  end: TzDate | null;
+}
 
 export interface CivilDate {
   year: number;
@@ -49,7 +89,7 @@ export interface LocalTime {
   hour: number;
   minute: number;
   second: number;
-  /** Offset from UTC in seconds (7200 or 10800 for zone 1). */
+  /** Offset from UTC in seconds (east positive; 7200 or 10800 for zone 1). */
   offset: number;
 }
 
@@ -85,76 +125,261 @@ export function weekdayOfDays(days: number): number {
   return ((days % 7) + 7 + 3) % 7;
 }
 
-/** Day number of the last Sunday of a 31-day month (March and October). */
-function lastSundayOf31DayMonth(year: number, month: number): number {
-  const last = daysFromCivil(year, month, 31);
-  return last - ((weekdayOfDays(last) + 1) % 7);
+// ---- parsing (POSIX TZ rule → Zone) -------------------------------------------------------
+
+/** readHms's answer for a malformed or out-of-range field. */
+const BAD = 1e9;
+let src = "";
+let pos = 0;
+
+function code(): number {
+  return pos < src.length ? src.charCodeAt(pos) : -1;
 }
 
-// One-year cache of the two change instants: the schedule converts many times near `now`.
-let cacheYearStart = 1;
-let cacheNextYearStart = 0;
-let cacheSummerStart = 0;
-let cacheSummerEnd = 0;
-
-function loadYear(t: number): void {
-  const year = civilFromDays(Math.floor(t / SECONDS_PER_DAY)).year;
-  cacheYearStart = daysFromCivil(year, 1, 1) * SECONDS_PER_DAY;
-  cacheNextYearStart = daysFromCivil(year + 1, 1, 1) * SECONDS_PER_DAY;
-  cacheSummerStart = lastSundayOf31DayMonth(year, 3) * SECONDS_PER_DAY + CHANGE_SECOND_OF_DAY;
-  cacheSummerEnd = lastSundayOf31DayMonth(year, 10) * SECONDS_PER_DAY + CHANGE_SECOND_OF_DAY;
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
-/** UTC instant at which summer time starts (last Sunday of March 01:00 UTC) in `year`. */
-export function summerTimeStart(year: number): number {
-  return lastSundayOf31DayMonth(year, 3) * SECONDS_PER_DAY + CHANGE_SECOND_OF_DAY;
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** UTC instant at which summer time ends (last Sunday of October 01:00 UTC) in `year`. */
-export function summerTimeEnd(year: number): number {
-  return lastSundayOf31DayMonth(year, 10) * SECONDS_PER_DAY + CHANGE_SECOND_OF_DAY;
+/** A zone name: 3+ letters, or `<…>` holding 3+ letters, digits, `+` or `-`. */
+function readName(): boolean {
+  const begin = pos;
+  if (code() === 60) {
+    pos++;
+    let c = code();
+    while (isLetter(c) || isDigit(c) || c === 43 || c === 45) {
+      pos++;
+      c = code();
+    }
+    if (c !== 62 || pos - begin < 4) return false;
+    pos++;
+    return true;
+  }
+  while (isLetter(code())) pos++;
+  return pos - begin >= 3;
 }
 
-/** Is the EU summer time in force at UTC instant t? */
-export function isSummerTime(t: number): boolean {
-  if (t < cacheYearStart || t >= cacheNextYearStart) loadYear(t);
-  return t >= cacheSummerStart && t < cacheSummerEnd;
+/** An unsigned decimal of 1…3 digits, or -1. */
+function readNumber(): number {
+  let n = -1;
+  for (let k = 0; k < 3 && isDigit(code()); k++) {
+    n = (n < 0 ? 0 : n * 10) + code() - 48;
+    pos++;
+  }
+  return n;
 }
 
-export function isKnownTimeZone(tz: number): boolean {
-  return tz === TimeZone.euEastern;
+/** [+|-]hh[:mm[:ss]] in seconds, hh ≤ maxHours; BAD when malformed or out of range. */
+function readHms(maxHours: number): number {
+  let sign = 1;
+  const c = code();
+  if (c === 45) sign = -1;
+  if (c === 45 || c === 43) pos++;
+  const h = readNumber();
+  if (h < 0 || h > maxHours) return BAD;
+  let s = h * 3600;
+  for (let unit = 60; unit >= 1 && code() === 58; unit = unit / 60) {
+    pos++;
+    const n = readNumber();
+    if (n < 0 || n > 59) return BAD;
+    s += n * unit;
+  }
+  return sign * s;
+}
+
+/** Mm.w.d | Jn | n, then [/time]; null when malformed or out of range. */
+function readDate(): TzDate | null {
+  let form = 0;
+  let month = 0;
+  let week = 0;
+  let day = 0;
+  const c = code();
+  if (c === 77) {
+    pos++;
+    form = 2;
+    month = readNumber();
+    if (month < 1 || month > 12 || code() !== 46) return null;
+    pos++;
+    week = readNumber();
+    if (week < 1 || week > 5 || code() !== 46) return null;
+    pos++;
+    day = readNumber();
+    if (day < 0 || day > 6) return null;
+  } else {
+    if (c === 74) {
+      pos++;
+      form = 1;
+    }
+    day = readNumber();
+    if (day < form || day > 365) return null;
+  }
+  let time = 7200;
+  if (code() === 47) {
+    pos++;
+    time = readHms(167);
+    if (time === BAD) return null;
+  }
+  return { form: form, month: month, week: week, day: day, time: time };
 }
 
 /**
- * Offset of local time from UTC at instant t, in seconds. Unknown zones count as UTC (offset 0);
- * schedule validation rejects them before they get this far.
+ * Parses a POSIX TZ rule (grammar at the top of this file). Returns the zone, or a string saying
+ * what is wrong and where (never throws).
  */
-export function utcOffset(tz: number, t: number): number {
-  if (tz !== TimeZone.euEastern) return 0;
-  return isSummerTime(t) ? SUMMER_OFFSET : STANDARD_OFFSET;
+export function parseTzRule(rule: string): Zone | string {
+  if (typeof rule !== "string" || rule.length < 4 || rule.length > MAX_TZ_RULE_LENGTH)
+    return "rule is not 4…" + MAX_TZ_RULE_LENGTH + " characters";
+  src = rule;
+  pos = 0;
+  if (!readName()) return "bad standard time name at " + pos;
+  const stdWest = readHms(24);
+  if (stdWest === BAD) return "bad standard time offset at " + pos;
+  const std = 0 - stdWest;
+  let dst = std;
+  let start: TzDate | null = null;
+  let end: TzDate | null = null;
+  if (pos < rule.length) {
+    if (!readName()) return "bad summer time name at " + pos;
+    dst = std + 3600;
+    if (pos < rule.length && code() !== 44) {
+      const dstWest = readHms(24);
+      if (dstWest === BAD) return "bad summer time offset at " + pos;
+      dst = 0 - dstWest;
+    }
+    if (code() !== 44) return "summer time without ,start,end rules at " + pos;
+    pos++;
+    start = readDate();
+    if (start === null) return "bad summer time start at " + pos;
+    if (code() !== 44) return "no summer time end at " + pos;
+    pos++;
+    end = readDate();
+    if (end === null) return "bad summer time end at " + pos;
+  }
+  if (pos < rule.length) return "unexpected character at " + pos;
+  return { std: std, dst: dst, start: start, end: end };
+}
+
+// One parsed zone is kept: a unit converts many times in one zone.
+let specKey: TimeZoneSpec = -1;
+let specZone: Zone | null = null;
+
+/** The zone of a spec (1 or a rule), or null for an unknown id or a bad rule. */
+export function zoneOf(tz: TimeZoneSpec): Zone | null {
+  if (tz !== specKey) {
+    const z =
+      typeof tz === "string"
+        ? parseTzRule(tz)
+        : tz === TimeZone.euEastern
+          ? parseTzRule(EU_EASTERN_RULE)
+          : null;
+    specKey = tz;
+    specZone = typeof z === "string" ? null : z;
+  }
+  return specZone;
+}
+
+/** Why a spec cannot be used (for schedule validation), or null when it can. */
+export function timeZoneError(tz: TimeZoneSpec): string | null {
+  if (typeof tz === "string") {
+    const z = parseTzRule(tz);
+    return typeof z === "string" ? "time zone rule " + z : null;
+  }
+  return tz === TimeZone.euEastern ? null : "unknown time zone " + tz;
+}
+
+// ---- conversions ------------------------------------------------------------------------
+
+/** Day number of a change date in `year`. */
+function changeDay(d: TzDate, year: number): number {
+  const jan1 = daysFromCivil(year, 1, 1);
+  if (d.form === 1)
+    return jan1 + d.day - 1 + (d.day >= 60 && daysFromCivil(year, 3, 1) - jan1 === 60 ? 1 : 0);
+  if (d.form === 0) return jan1 + d.day;
+  const first = daysFromCivil(year, d.month, 1);
+  const next = d.month === 12 ? daysFromCivil(year + 1, 1, 1) : daysFromCivil(year, d.month + 1, 1);
+  // weekdayOfDays counts from Monday, the rule's d from Sunday.
+  const day = first + ((d.day - weekdayOfDays(first) + 13) % 7) + 7 * (d.week - 1);
+  // Week 5 may run past the month: then the 4th is the last (a month has ≥ 28 days).
+  return day >= next ? day - 7 : day;
+}
+
+// The offset in force over [cacheLo, cacheHi) in cacheZone: the changes near `now` are reused.
+let cacheZone: Zone | null = null;
+let cacheLo = 0;
+let cacheHi = 0;
+let cacheOffset = 0;
+
+/** Offset (s east) of zone z at instant t; leaves [cacheLo, cacheHi) around t for a ruled zone. */
+function offsetAt(z: Zone, t: number): number {
+  const a = z.start;
+  const b = z.end;
+  if (a === null || b === null) return z.std;
+  if (z === cacheZone && t >= cacheLo && t < cacheHi) return cacheOffset;
+  const year = civilFromDays(Math.floor((t + z.std) / SECONDS_PER_DAY)).year;
+  let lo = -1e15;
+  let hi = 1e15;
+  let offset = z.std;
+  // The changes of the year before, this one and the next: the last one ≤ t decides. A start
+  // wins a tie with an end (the all-year summer time form `0/0,J365/25`).
+  for (let k = -1; k <= 1; k++) {
+    const y = year + k;
+    const s = changeDay(a, y) * SECONDS_PER_DAY + a.time - z.std;
+    const e = changeDay(b, y) * SECONDS_PER_DAY + b.time - z.dst;
+    if (e <= t) {
+      if (e > lo) {
+        lo = e;
+        offset = z.std;
+      }
+    } else if (e < hi) hi = e;
+    if (s <= t) {
+      if (s >= lo) {
+        lo = s;
+        offset = z.dst;
+      }
+    } else if (s < hi) hi = s;
+  }
+  cacheZone = z;
+  cacheLo = lo;
+  cacheHi = hi;
+  cacheOffset = offset;
+  return offset;
+}
+
+/**
+ * Offset of local time from UTC at instant t, in seconds. Unknown zones and bad rules count as
+ * UTC (offset 0); schedule validation rejects them before they get this far.
+ */
+export function utcOffset(tz: TimeZoneSpec, t: number): number {
+  const z = zoneOf(tz);
+  return z === null ? 0 : offsetAt(z, t);
 }
 
 /** Local seconds (local civil time counted as if it were UTC) of UTC instant t. */
-export function toLocalSeconds(tz: number, t: number): number {
+export function toLocalSeconds(tz: TimeZoneSpec, t: number): number {
   return t + utcOffset(tz, t);
 }
 
 /**
- * The UTC instant of local seconds L. In the autumn overlap `pick` chooses the later or earlier
- * occurrence; a time in the spring gap maps to the change instant (the first valid instant after
- * it) whatever the pick. Monotone (non-decreasing) in L for a fixed pick.
+ * The UTC instant of local seconds L. In an overlap `pick` chooses the later or earlier
+ * occurrence; a time in a gap maps to the change instant (the first valid instant after it)
+ * whatever the pick. Monotone (non-decreasing) in L for a fixed pick.
  */
-export function localToUtc(tz: number, local: number, pick: number): number {
-  if (tz !== TimeZone.euEastern) return local;
-  const asStandard = local - STANDARD_OFFSET;
-  const asSummer = local - SUMMER_OFFSET;
-  const standardOk = !isSummerTime(asStandard);
-  const summerOk = isSummerTime(asSummer);
-  if (standardOk && summerOk) return pick === LocalPick.earlier ? asSummer : asStandard;
-  if (standardOk) return asStandard;
-  if (summerOk) return asSummer;
-  // The gap: asStandard lies in the first hour of summer time, so its year holds the change.
-  return summerTimeStart(civilFromDays(Math.floor(asStandard / SECONDS_PER_DAY)).year);
+export function localToUtc(tz: TimeZoneSpec, local: number, pick: number): number {
+  const z = zoneOf(tz);
+  if (z === null) return local;
+  const a = local - z.std;
+  const b = local - z.dst;
+  const aOk = offsetAt(z, a) === z.std;
+  const bOk = offsetAt(z, b) === z.dst;
+  if (aOk && bOk) return pick === LocalPick.earlier ? Math.min(a, b) : Math.max(a, b);
+  if (aOk) return a;
+  if (bOk) return b;
+  // The gap: the change lies between the two readings; the cache ends at it.
+  offsetAt(z, Math.min(a, b));
+  return cacheHi;
 }
 
 /** Local seconds of a local civil date and time (no zone involved). */
@@ -170,7 +395,7 @@ export function localSecondsOf(
 }
 
 /** Broken-down local time of UTC instant t (for display, logs and tests). */
-export function toLocal(tz: number, t: number): LocalTime {
+export function toLocal(tz: TimeZoneSpec, t: number): LocalTime {
   const offset = utcOffset(tz, t);
   const local = t + offset;
   const days = Math.floor(local / SECONDS_PER_DAY);

@@ -9,7 +9,7 @@
 //    [start, end) with start = localToUtc(day + start minute, later) and end =
 //    localToUtc(day + start minute + length, earlier) (local-time.ts). Lengths are wall-clock
 //    minutes, so a 22:00 + 480 min window ends at 06:00 local on both DST nights (7 h of real
-//    time in March, 9 h in October). A window running past midnight (even Sunday → Monday)
+//    time in March, 9 h in October) in EU Eastern, and alike in any zone's rule. A window running past midnight (even Sunday → Monday)
 //    belongs to the day it starts on. A window whose DST-resolved end is not after its start
 //    (only possible for a window lying inside the gap or the overlap hour) is empty that week.
 //    Between windows the requirement is "free" from the end of the previous window to the start
@@ -26,6 +26,7 @@ import {
   LocalPick,
   localToUtc,
   SECONDS_PER_DAY,
+  type TimeZoneSpec,
   toLocalSeconds,
   weekdayOfDays,
 } from "./local-time";
@@ -71,18 +72,18 @@ export function kindName(kind: number): RequirementKind {
 }
 
 /** Day number of the Monday of the local week that contains t. */
-export function localMonday(tz: number, t: number): number {
+export function localMonday(tz: TimeZoneSpec, t: number): number {
   const day = Math.floor(toLocalSeconds(tz, t) / SECONDS_PER_DAY);
   return day - weekdayOfDays(day);
 }
 
 /** UTC start of window w in the local week starting on day number `monday`. */
-export function occurrenceStart(tz: number, w: ScheduleWindow, monday: number): number {
+export function occurrenceStart(tz: TimeZoneSpec, w: ScheduleWindow, monday: number): number {
   return localToUtc(tz, (monday + w.weekday) * SECONDS_PER_DAY + w.start * 60, LocalPick.later);
 }
 
 /** UTC end of window w in the local week starting on day number `monday`. */
-export function occurrenceEnd(tz: number, w: ScheduleWindow, monday: number): number {
+export function occurrenceEnd(tz: TimeZoneSpec, w: ScheduleWindow, monday: number): number {
   return localToUtc(
     tz,
     (monday + w.weekday) * SECONDS_PER_DAY + (w.start + w.length) * 60,

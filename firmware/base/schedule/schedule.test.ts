@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../protocol/src/core/cbor";
 import { ErrorCode } from "../../../protocol/src/core/errors";
 import type { ScheduleException } from "./exception";
+import { EU_EASTERN_RULE } from "./local-time";
 import { requirementAt, windowOccurrences } from "./requirement";
 import {
   decodeSchedule,
@@ -53,6 +54,15 @@ describe("decodeSchedule / encodeSchedule (SPEC §11)", () => {
     expect(d).toEqual({ ok: true, value: s });
   });
 
+  it("carries a POSIX TZ rule in key 4 (text), round-trips it", () => {
+    const s = sched(NIGHTS, { timeZone: "AEST-10AEDT,M10.1.0,M4.1.0/3" });
+    const back = decodeCbor(encodeCbor(encodeSchedule(s)));
+    expect(back.ok && decodeSchedule(back.value)).toEqual({ ok: true, value: s });
+    // An IANA name is text too: decoding accepts it, validation refuses it (bad_timezone).
+    const d = decodeSchedule({ 1: 3, 2: JAN6, 3: JAN6 + WEEK, 4: "Europe/Riga", 6: [] });
+    expect(d.ok).toBe(true);
+  });
+
   it("defaults grace to 300 s when key 5 is absent", () => {
     const d = decodeSchedule({ 1: 3, 2: JAN6, 3: JAN6 + WEEK, 4: 1, 6: [[0, 0, 60, 1]] });
     expect(d.ok && d.value.grace).toBe(300);
@@ -63,7 +73,8 @@ describe("decodeSchedule / encodeSchedule (SPEC §11)", () => {
     ["unknown key", { 1: 1, 2: 0, 3: WEEK, 4: 1, 6: [], 7: 0 }],
     ["missing version", { 2: 0, 3: WEEK, 4: 1, 6: [] }],
     ["negative valid from", { 1: 1, 2: -1, 3: WEEK, 4: 1, 6: [] }],
-    ["text time zone", { 1: 1, 2: 0, 3: WEEK, 4: "Riga", 6: [] }],
+    ["array time zone", { 1: 1, 2: 0, 3: WEEK, 4: ["EET-2"], 6: [] }],
+    ["negative time zone", { 1: 1, 2: 0, 3: WEEK, 4: -1, 6: [] }],
     ["windows not an array", { 1: 1, 2: 0, 3: WEEK, 4: 1, 6: { 0: 1 } }],
     ["window not a 4-array", { 1: 1, 2: 0, 3: WEEK, 4: 1, 6: [[0, 0, 60]] }],
     ["window field not a uint", { 1: 1, 2: 0, 3: WEEK, 4: 1, 6: [[0, 0, 60, true]] }],
@@ -109,6 +120,8 @@ describe("validateSchedule: each rejection with its reason", () => {
 
   it("accepts a valid schedule, with or without a current one", () => {
     expect(validateSchedule(good, null, NOW).ok).toBe(true);
+    for (const tz of ["AEST-10AEDT,M10.1.0,M4.1.0/3", "<+03>-3", EU_EASTERN_RULE])
+      expect(validateSchedule({ ...good, timeZone: tz }, null, NOW).ok).toBe(true);
     expect(validateSchedule({ ...good, version: 2 }, good, NOW).ok).toBe(true);
   });
 
@@ -146,6 +159,27 @@ describe("validateSchedule: each rejection with its reason", () => {
     ["length 1441", sched([[0, 0, 1441, 1]]), null, ScheduleRejection.badWindow, "fi"],
     ["kind 4", sched([[0, 0, 60, 4]]), null, ScheduleRejection.badWindow, "fi"],
     ["time zone 2", sched(NIGHTS, { timeZone: 2 }), null, ScheduleRejection.badTimezone, "fi"],
+    [
+      "time zone as an IANA name",
+      sched(NIGHTS, { timeZone: "Europe/Riga" }),
+      null,
+      ScheduleRejection.badTimezone,
+      "fi",
+    ],
+    [
+      "time zone rule without change dates",
+      sched(NIGHTS, { timeZone: "EET-2EEST" }),
+      null,
+      ScheduleRejection.badTimezone,
+      "fi",
+    ],
+    [
+      "time zone rule with week 6",
+      sched(NIGHTS, { timeZone: "EET-2EEST,M3.6.0/3,M10.5.0/4" }),
+      null,
+      ScheduleRejection.badTimezone,
+      "fi",
+    ],
     ["grace 3601", sched(NIGHTS, { grace: 3601 }), null, ScheduleRejection.badGrace, "fi"],
     [
       "expired (valid to in the past)",

@@ -14,7 +14,7 @@ import {
   ok,
   type ProtocolError,
 } from "../../../protocol/src/core/errors";
-import { isKnownTimeZone } from "./local-time";
+import { type TimeZoneSpec, timeZoneError } from "./local-time";
 
 export const WindowKind = { home: 1, mandatory: 2, optional: 3 } as const;
 
@@ -41,7 +41,7 @@ export const ScheduleRejection = {
   gapInValidity: "gap_in_validity",
   /** A window field out of range, or more than MAX_WINDOWS windows. */
   badWindow: "bad_window",
-  /** A time zone id this unit does not know. */
+  /** A time zone id other than 1, or a POSIX TZ rule this unit cannot parse. */
   badTimezone: "bad_timezone",
   /** Grace outside 0…3,600 s. */
   badGrace: "bad_grace",
@@ -75,7 +75,8 @@ export interface Schedule {
   validFrom: number;
   /** UTC seconds, exclusive. */
   validTo: number;
-  timeZone: number;
+  /** 1 (EU Eastern) or a POSIX TZ rule such as "AEST-10AEDT,M10.1.0,M4.1.0/3" (SPEC §11). */
+  timeZone: TimeZoneSpec;
   /** Seconds of absence tolerated before a violation (0…3,600). */
   grace: number;
   windows: ScheduleWindow[];
@@ -111,7 +112,8 @@ export function decodeSchedule(v: CborValue): ScheduleResult<Schedule> {
   if (!isUint(version, MAX_U32)) return malformed("version (key 1) is a uint");
   if (!isUint(validFrom, MAX_U32)) return malformed("valid from (key 2) is a uint");
   if (!isUint(validTo, MAX_U32)) return malformed("valid to (key 3) is a uint");
-  if (!isUint(tz, MAX_U32)) return malformed("time zone (key 4) is a uint");
+  if (!isUint(tz, MAX_U32) && typeof tz !== "string")
+    return malformed("time zone (key 4) is a uint or a text");
   if (grace !== undefined && !isUint(grace, MAX_U32)) return malformed("grace (key 5) is a uint");
   if (!Array.isArray(list)) return malformed("windows (key 6) is an array");
   if (list.length > MAX_WINDOWS)
@@ -186,7 +188,7 @@ export function windowsOverlap(a: ScheduleWindow, b: ScheduleWindow): boolean {
 
 /**
  * Checks `next` as a replacement for `current` (the schedule in force, or null) at time `now`.
- * Rules, in order: header fields are uints; time zone known; grace 0…3,600; ≤ 64 windows, each
+ * Rules, in order: header fields are uints; time zone 1 or a rule that parses; grace 0…3,600; ≤ 64 windows, each
  * in range; no two windows overlap; validity ≥ 7 days; valid to > now; version > current's;
  * no gap: if next starts in the future while current is still in force, current must last
  * until next starts (the unit keeps current until then — see schedule-store.ts). A current
@@ -205,12 +207,9 @@ export function validateSchedule(
     !Array.isArray(next.windows)
   )
     return malformed("version, valid from/to are uints; windows is an array");
-  if (!isKnownTimeZone(next.timeZone))
-    return rejection(
-      ErrorCode.fieldOutOfRange,
-      ScheduleRejection.badTimezone,
-      "unknown time zone " + next.timeZone,
-    );
+  const tzError = timeZoneError(next.timeZone);
+  if (tzError !== null)
+    return rejection(ErrorCode.fieldOutOfRange, ScheduleRejection.badTimezone, tzError);
   if (!isUint(next.grace, MAX_GRACE_S))
     return rejection(
       ErrorCode.fieldOutOfRange,
