@@ -169,14 +169,14 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
 const minutes = (n: number) => n * 60_000;
 
 /** Home all day, every day (the strictest curfew), sent by the centre and applied. */
-function setHomeAllDay(w: ReturnType<typeof world>): void {
+function setHomeAllDay(w: ReturnType<typeof world>, grace = 300): void {
   const now = Math.floor(EPOCH_MS / 1000);
   const schedule: Schedule = {
     version: 1,
     validFrom: now,
     validTo: now + 30 * 86400,
     timeZone: 1,
-    grace: 300,
+    grace,
     windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
   };
   w.clock.advance(minutes(1));
@@ -352,6 +352,41 @@ describe("home unit app", () => {
     const ack = w.link.events.find((e) => e.code === EventCode.commandAck)!;
     expect(ack.data![3]).toBe(AckResult.ok);
     expect(w.app.presence.acceptor.pairedTagId()).toBe(newTag);
+  });
+});
+
+describe("home unit app: one absence, one alarm", () => {
+  const alarms = (w: ReturnType<typeof world>) =>
+    w.link.events.filter(
+      (e) => e.code === EventCode.tagNotHeard || e.code === EventCode.curfewViolationStart,
+    );
+
+  it("a silent tag during a home window raises the violation alone", () => {
+    const w = world();
+    setHomeAllDay(w);
+    w.setRadio(false);
+    w.clock.advance(minutes(30));
+    expect(alarms(w).map((e) => e.code)).toEqual([EventCode.curfewViolationStart]);
+    expect(alarms(w)[0].data![4]).toBeUndefined();
+    w.setRadio(true);
+    w.clock.advance(minutes(2));
+    expect(w.link.codes()).toContain(EventCode.curfewViolationEnd);
+    expect(w.link.codes()).not.toContain(EventCode.tagHeardAgain);
+  });
+
+  it("outside a violation (a grace longer than 5 min) tag_not_heard comes, and the violation names it", () => {
+    const w = world();
+    setHomeAllDay(w, 900);
+    w.setRadio(false);
+    w.clock.advance(minutes(10));
+    const notHeard = w.link.events.filter((e) => e.code === EventCode.tagNotHeard);
+    expect(notHeard).toHaveLength(1);
+    expect(w.link.codes()).not.toContain(EventCode.curfewViolationStart);
+    w.clock.advance(minutes(10));
+    const a = alarms(w);
+    expect(a.map((e) => e.code)).toEqual([EventCode.tagNotHeard, EventCode.curfewViolationStart]);
+    // The violation is the same incident: it carries the tag_not_heard's seq.
+    expect(a[1].data![4]).toBe(notHeard[0].seq);
   });
 });
 

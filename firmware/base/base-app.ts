@@ -174,8 +174,14 @@ export function startBase(
   const refusedKept: UnitEvent[] = [];
   let refused = 0;
   let refusedLost = 0;
+  /** The seq of tag_not_heard while its silence lasts (-1: none): a violation names it. */
+  let notHeardSeq = -1;
   function append(e: UnitEvent): boolean {
-    return queue.append(e.time, e.code, e.tagId ? e.tagId : null, e.data as CborMap | null).ok;
+    const r = queue.append(e.time, e.code, e.tagId ? e.tagId : null, e.data as CborMap | null);
+    if (!r.ok) return false;
+    if (e.code === EventCode.tagNotHeard) notHeardSeq = r.value;
+    else if (e.code === EventCode.tagHeardAgain) notHeardSeq = -1;
+    return true;
   }
   function sink(e: UnitEvent): void {
     if (append(e)) return;
@@ -236,13 +242,17 @@ export function startBase(
 
   function scheduleEvents(list: { code: number; time: number; data: CborMap }[]): void {
     const tag = pairing ? pairing.tagId : 0;
-    for (let i = 0; i < list.length; i++)
+    for (let i = 0; i < list.length; i++) {
+      // One absence, one incident (SPEC §9): a violation after tag_not_heard names it.
+      if (list[i].code === EventCode.curfewViolationStart && notHeardSeq >= 0)
+        list[i].data[4] = notHeardSeq;
       sink({
         code: list[i].code,
         time: list[i].time,
         tagId: tag,
         data: list[i].data as UnitEvent["data"],
       });
+    }
   }
 
   const health = new UnitHealth(sink);
@@ -508,6 +518,21 @@ export function startBase(
   const ticker = clock.setInterval(() => {
     const ms = clock.monotonic();
     const now = utc();
+    if (pairing && !decommissioned) {
+      // Grace counts from the last sighting, the walk-out (README-schedule.md §5).
+      const t = presence.tracker;
+      scheduleEvents(detector.update(now, presenceFromCode(t.state()), t.lastSighting()));
+      persistViolation();
+      // Silence is an alarm only when the subject must be home, and not while a violation is
+      // open: that absence has its alarm (SPEC §9, one absence, one alarm). Set before the tag's
+      // tick, so a violation opening at this instant wins. During permitted absence the
+      // violation logic speaks when they are late back.
+      presence.tag.setHeardExpected(
+        schedules.requirementAt(now).kind === "home" && !detector.inViolation(),
+        ms,
+        now,
+      );
+    }
     presence.tick(ms, now);
     if (presence.acceptor.changesSinceExport() >= ACCEPTOR_SAVE_EVERY) {
       const a = presence.acceptor.exportState();
@@ -518,15 +543,6 @@ export function startBase(
     const promoted = schedules.tick(now);
     if (promoted > 0)
       sink({ code: EventCode.scheduleActive, time: now, tagId: 0, data: { 1: promoted } });
-    if (pairing && !decommissioned) {
-      // Silence is only an alarm when the subject must be home; during permitted absence the
-      // schedule's violation logic, not tag_not_heard, speaks when they are late back.
-      presence.tag.setHeardExpected(schedules.requirementAt(now).kind === "home", ms, now);
-      // Grace counts from the last sighting, the walk-out (README-schedule.md §5).
-      const t = presence.tracker;
-      scheduleEvents(detector.update(now, presenceFromCode(t.state()), t.lastSighting()));
-      persistViolation();
-    }
     if (ms >= batteryDue) {
       batteryDue = ms + BATTERY_EVERY_MS;
       health.battery(hal.battery.readMv(), now);
