@@ -72,12 +72,16 @@ function frames(stdout: string, t0Ms: number): Frame[] {
 }
 
 describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
-  const dir = mkdtempSync(join(tmpdir(), "em-tag-engine-"));
+  // Made when the tests run, not when the file loads (a skipped run leaves nothing behind).
+  let dir = "";
   let bundle = "";
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "em-tag-engine-"));
     bundle = await buildShipped("tag", dir);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
 
   it("signs every frame, latches a strap cut, and clears it on a centre-signed re-arm over GATT", () => {
     const board = new EspruinoBoard("espruino-puck");
