@@ -316,6 +316,31 @@ describe("home unit app", () => {
     expect(w.toTag.length).toBe(0);
   });
 
+  it("a refused schedule's ack says which rule failed, and which windows", () => {
+    const w = world();
+    const now = Math.floor(EPOCH_MS / 1000);
+    const base: Schedule = {
+      version: 1,
+      validFrom: now,
+      validTo: now + 30 * 86400,
+      timeZone: 1,
+      grace: 300,
+      windows: [
+        { weekday: 0, start: 0, length: 60, kind: 1 },
+        { weekday: 1, start: 600, length: 120, kind: 1 },
+        { weekday: 1, start: 660, length: 30, kind: 2 },
+      ],
+    };
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(base) });
+    const short = { ...base, validTo: now + 86400, windows: [base.windows[0]] };
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(short) });
+    w.clock.advance(minutes(1));
+    const acks = w.link.events.filter((e) => e.code === EventCode.commandAck).map((e) => e.data);
+    // 5 = overlap, windows 1 and 2; 6 = too_short (SPEC §10, set_schedule refusal reasons).
+    expect(acks[0]).toEqual({ 1: 1, 2: CommandCode.setSchedule, 3: 3, 4: 5, 5: 1, 6: 2 });
+    expect(acks[1]).toEqual({ 1: 2, 2: CommandCode.setSchedule, 3: 3, 4: 6 });
+  });
+
   it("a button press acknowledges a notification while it shows, once", () => {
     const w = world();
     w.clock.advance(minutes(1));

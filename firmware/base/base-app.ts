@@ -63,7 +63,7 @@ import { Presence } from "./presence/presence-tracker";
 import { EventQueue, type QueuedEvent } from "./queue/event-queue";
 import type { SegmentStore } from "./queue/segment-store";
 import { decodeException } from "./schedule/exception";
-import { decodeSchedule } from "./schedule/schedule";
+import { decodeSchedule, rejectionAck } from "./schedule/schedule";
 import { ScheduleStore } from "./schedule/schedule-store";
 import { presenceFromCode, ViolationDetector } from "./schedule/violation-detector";
 
@@ -319,9 +319,8 @@ export function startBase(
   const handlers: CommandHandlers = {
     setSchedule: (v: CborValue, now: number) => {
       const s = decodeSchedule(v);
-      if (!s.ok) return AckResult.invalidSchedule;
-      const r = schedules.offerSchedule(s.value, now);
-      if (!r.ok) return AckResult.invalidSchedule;
+      const r = s.ok ? schedules.offerSchedule(s.value, now) : s;
+      if (!r.ok) return rejectionAck(r);
       saveScheduleValue(st, v);
       return AckResult.ok;
     },

@@ -36,7 +36,8 @@ export interface ExceptionArgs {
  * code (SPEC §10); it must not throw.
  */
 export interface CommandHandlers {
-  setSchedule(schedule: CborValue, now: number): number;
+  /** An AckResult, or for a refusal the ack data from key 3 on (schedule.ts rejectionAck). */
+  setSchedule(schedule: CborValue, now: number): number | AckData;
   addException(e: ExceptionArgs, now: number): number;
   removeException(id: number): number;
   setRangePreset(preset: number): number;
@@ -76,6 +77,9 @@ function num(args: CborMap | null, k: number): number | null {
 function inRange(v: number | null, lo: number, hi: number): boolean {
   return v !== null && v >= lo && v <= hi;
 }
+
+/** command_ack data keys 3 and up: 3 result, then what the result needs (SPEC §10). */
+export type AckData = { [key: number]: number };
 
 export type CommandOutcome = "acked" | "ignored" | "forged" | "replayed";
 
@@ -153,8 +157,11 @@ export class CommandProcessor {
     }
     o.saveCounter(this.counter.state());
     const d = opened.value.downlink;
-    const result = checkExpiry(d, now).ok ? this.dispatch(d, now) : AckResult.expired;
-    o.sink(unitEvent(EventCode.commandAck, now, 0, { 1: d.counter, 2: d.code, 3: result }));
+    const r = checkExpiry(d, now).ok ? this.dispatch(d, now) : AckResult.expired;
+    const data: AckData = typeof r === "number" ? { 3: r } : r;
+    data[1] = d.counter;
+    data[2] = d.code;
+    o.sink(unitEvent(EventCode.commandAck, now, 0, data));
     return "acked";
   }
 
@@ -166,7 +173,7 @@ export class CommandProcessor {
     this.replayedSms.tick(nowMs, now);
   }
 
-  private dispatch(d: Downlink, now: number): number {
+  private dispatch(d: Downlink, now: number): number | AckData {
     const h = this.o.handlers;
     const a = d.args;
     switch (d.code) {

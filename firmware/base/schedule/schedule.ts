@@ -7,6 +7,7 @@
 
 import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
 import { isCborMap } from "../../../protocol/src/core/cbor";
+import { AckResult } from "../../../protocol/src/core/commands";
 import {
   ErrorCode,
   type ErrorCodeValue,
@@ -51,9 +52,34 @@ export const ScheduleRejection = {
 
 export type ScheduleRejectionValue = (typeof ScheduleRejection)[keyof typeof ScheduleRejection];
 
-/** A ProtocolError that also says which schedule rule failed. */
+/**
+ * The reasons' numbers in a refused set_schedule's command_ack (key 4, SPEC §10): the position
+ * here + 1. Stable: append only.
+ */
+const REJECTION_NUMBERS: string[] = [
+  ScheduleRejection.malformed,
+  ScheduleRejection.badTimezone,
+  ScheduleRejection.badGrace,
+  ScheduleRejection.badWindow,
+  ScheduleRejection.overlap,
+  ScheduleRejection.tooShort,
+  ScheduleRejection.expired,
+  ScheduleRejection.versionNotNewer,
+  ScheduleRejection.gapInValidity,
+];
+
+/** A ProtocolError that also says which schedule rule failed (and at which windows, if any). */
 export interface ScheduleError extends ProtocolError {
   reason: string;
+  windows?: number[];
+}
+
+/** The command_ack data after keys 1–2 for a refused schedule: {3: 3, 4: reason, 5, 6: windows}. */
+export function rejectionAck(e: ScheduleError): { [key: number]: number } {
+  const d: { [key: number]: number } = { 3: AckResult.invalidSchedule, 4: REJECTION_NUMBERS.indexOf(e.reason) + 1 };
+  const w = e.windows;
+  if (w) for (let i = 0; i < w.length; i++) d[5 + i] = w[i];
+  return d;
 }
 
 export type ScheduleResult<T> = Ok<T> | ScheduleError;
@@ -84,6 +110,12 @@ export interface Schedule {
 
 export function rejection(code: ErrorCodeValue, reason: string, message: string): ScheduleError {
   return { ok: false, code: code, reason: reason, message: message };
+}
+
+/** The rejection, naming the windows concerned (the build drops only a last message argument). */
+function atWindows(e: ScheduleError, windows: number[]): ScheduleError {
+  e.windows = windows;
+  return e;
 }
 
 function isUint(v: CborValue | undefined, max: number): v is number {
@@ -225,15 +257,19 @@ export function validateSchedule(
     );
   for (let i = 0; i < ws.length; i++) {
     const e = windowError(ws[i], i);
-    if (e !== null) return rejection(ErrorCode.fieldOutOfRange, ScheduleRejection.badWindow, e);
+    if (e !== null)
+      return atWindows(rejection(ErrorCode.fieldOutOfRange, ScheduleRejection.badWindow, e), [i]);
   }
   for (let i = 0; i < ws.length; i++) {
     for (let j = i + 1; j < ws.length; j++) {
       if (windowsOverlap(ws[i], ws[j]))
-        return rejection(
-          ErrorCode.fieldOutOfRange,
-          ScheduleRejection.overlap,
-          "windows " + i + " and " + j + " overlap",
+        return atWindows(
+          rejection(
+            ErrorCode.fieldOutOfRange,
+            ScheduleRejection.overlap,
+            "windows " + i + " and " + j + " overlap",
+          ),
+          [i, j],
         );
     }
   }
