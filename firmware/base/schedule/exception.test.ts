@@ -68,6 +68,16 @@ describe("addException rules", () => {
     expect(r.ok).toBe(true);
   });
 
+  it("even approved, at most 7 days: 7 days is accepted, 7 days + 1 s rejected as too long", () => {
+    const list: ScheduleException[] = [];
+    const week = 7 * 24 * H;
+    const away = ExceptionKind.awayPermitted;
+    expect(addException(list, ex(1, NOW, NOW + week, away, true), NOW).ok).toBe(true);
+    const r = addException(list, ex(2, NOW + week, NOW + 2 * week + 1, away, true), NOW);
+    expect(r.ok === false && r.reason).toBe(ExceptionRejection.tooLong);
+    expect(list.length).toBe(1);
+  });
+
   it("an exception that already ended is rejected as expired; one that began is fine", () => {
     const list: ScheduleException[] = [];
     const r = addException(list, ex(1, NOW - H, NOW), NOW);

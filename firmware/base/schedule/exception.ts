@@ -5,7 +5,7 @@
 //
 // The list is small and kept in add order; functions here edit it in place (little allocation).
 // Rules at add time: end > start; end in the future (an exception that already ended is refused
-// as expired); ≤ 2 h unless approved; no overlap with another live exception (a re-add with the
+// as expired); ≤ 2 h unless approved, ≤ 7 days even approved; no overlap with another live exception (a re-add with the
 // same id replaces the old one, which is how the centre shortens or moves one); at most
 // MAX_EXCEPTIONS live ones.
 
@@ -17,12 +17,15 @@ import { rejection, type ScheduleError, type ScheduleResult } from "./schedule";
 export const ExceptionKind = { awayPermitted: 1, mustBeHome: 2 } as const;
 
 export const MAX_UNAPPROVED_EXCEPTION_S = 7200;
+/** Even supervisor-approved, an exception lasts at most 7 days: a longer change of the order is
+ * a new schedule (which the centre sends as one), not an exception. */
+export const MAX_EXCEPTION_S = 7 * 86400;
 export const MAX_EXCEPTIONS = 16;
 const MAX_U32 = 0xffffffff;
 
 export const ExceptionRejection = {
   malformed: "malformed",
-  /** Longer than 2 h without supervisor approval. */
+  /** Longer than 2 h without supervisor approval, or longer than 7 days. */
   tooLong: "exception_too_long",
   /** Ends at or before now. */
   expired: "expired",
@@ -95,11 +98,11 @@ export function validateException(
     );
   if (e.end <= now)
     return rejection(ErrorCode.expired, ExceptionRejection.expired, "exception already ended");
-  if (!e.approved && e.end - e.start > MAX_UNAPPROVED_EXCEPTION_S)
+  if (e.end - e.start > (e.approved ? MAX_EXCEPTION_S : MAX_UNAPPROVED_EXCEPTION_S))
     return rejection(
       ErrorCode.fieldOutOfRange,
       ExceptionRejection.tooLong,
-      e.end - e.start + " s is over 2 h without supervisor approval",
+      e.end - e.start + " s is over 2 h without supervisor approval, or over 7 days",
     );
   return ok(e);
 }
