@@ -26,17 +26,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { encodeIdentity, encodeNetworkConfig, savePairing } from "../../firmware/base/base-records";
-import type { Storage } from "../../firmware/hal/hal";
 import { readU32BE, toHex } from "../../protocol/src/core/bytes";
 import { decodeCbor } from "../../protocol/src/core/cbor";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
 import type { ModemLatency } from "../../simulator/modem/latency";
 import { Network, Outage } from "../../simulator/modem/network";
 import { RealTimeClock } from "../../simulator/modem/real-time-clock";
 import { VirtualModem } from "../../simulator/modem/virtual-modem";
 import { type EngineMemory, EspruinoBoard, readMemory } from "./espruino-board";
+import { unitFiles } from "./provision-records";
 
 export const BENCH_NUMBER = "+37120000099";
 
@@ -203,41 +200,6 @@ function canRun(p: string): boolean {
   }
 }
 
-/** The provisioning records (base-records.ts encoders), as the lab writes them. */
-export function unitRecords(o: HomeUnitBenchOptions): { [name: string]: Uint8Array } {
-  const key = (purpose: number, device: number) => deriveKey(sha256, o.root, purpose, device, 1);
-  const files: { [name: string]: Uint8Array } = {};
-  const shim = {
-    write: (name: string, data: Uint8Array) => {
-      files[name] = data;
-      return true;
-    },
-  };
-  savePairing(shim as unknown as Storage, {
-    tagId: o.tagId,
-    keyVersion: 1,
-    beaconKey: key(KeyPurpose.tagBeacon, o.tagId),
-  });
-  files["em.unit"] = encodeIdentity({
-    unitId: o.unitId,
-    keyVersion: 1,
-    companyId: o.companyId ?? 0xffff,
-    uplinkKey: key(KeyPurpose.unitUplink, o.unitId),
-    downlinkKey: key(KeyPurpose.unitDownlink, o.unitId),
-    wrapKey: key(KeyPurpose.unitKeyWrap, o.unitId),
-  });
-  files["em.net"] = encodeNetworkConfig({
-    brokerHost: o.brokerHost,
-    brokerPort: o.brokerPort,
-    apn: "em.m2m",
-    apnUser: "",
-    apnPass: "",
-    centreNumbers: o.centreNumbers ?? ["+37129000000"],
-    officerNumbers: o.officerNumbers ?? ["+37129000001"],
-  });
-  return files;
-}
-
 export class HomeUnitBench {
   readonly board: EspruinoBoard;
   readonly clock = new RealTimeClock();
@@ -291,9 +253,16 @@ export class HomeUnitBench {
   static async create(o: HomeUnitBenchOptions): Promise<HomeUnitBench> {
     const nothing = () => {};
     const b = new HomeUnitBench(o, await bridge(nothing), await bridge(nothing));
-    const files = unitRecords(o);
-    for (const name of Object.keys(files))
-      b.board.writeFile(name, Buffer.from(files[name]).toString("latin1"));
+    const files = unitFiles(o.root, o.unitId, o.tagId, o.companyId ?? 0xffff, {
+      brokerHost: o.brokerHost,
+      brokerPort: o.brokerPort,
+      apn: "em.m2m",
+      apnUser: "",
+      apnPass: "",
+      centreNumbers: o.centreNumbers ?? ["+37129000000"],
+      officerNumbers: o.officerNumbers ?? ["+37129000001"],
+    });
+    for (const name of Object.keys(files)) b.board.writeFile(name, files[name]);
     b.board.writeFile("bench.js", BENCH_JS);
     b.board.writeFile("base.js", readFileSync(o.bundle, "latin1"));
     return b;

@@ -98,8 +98,14 @@ function measured(stdout: string, tag: string, what: string): EngineMemory {
   return m;
 }
 
-/** The tag `settleMs` after booting from Storage, on the engine's own timers. */
-export function tagAfterBoot(bundleFile: string, settleMs = 10000): EngineMemory {
+/** A provisioned tag booted from Storage with `stubs`, `after` run once it is up; the engine's
+ * output, after checking that the run left every provisioned file as it was. */
+export function runTag(
+  bundleFile: string,
+  stubs: string,
+  after: string,
+  timeoutMs: number,
+): string {
   const board = new EspruinoBoard("espruino-puck");
   try {
     const files = provision(
@@ -108,19 +114,23 @@ export function tagAfterBoot(bundleFile: string, settleMs = 10000): EngineMemory
       readFileSync(bundleFile, "latin1"),
       "tag.js",
     );
-    const r = board.run(
-      EspruinoBoard.bootScript(
-        "tag.js",
-        TAG_STUBS,
-        `setTimeout(function () { ${memoryProbe("tag")} quit(); }, ${settleMs});`,
-      ),
-      settleMs + 30000,
-    );
+    const r = board.run(EspruinoBoard.bootScript("tag.js", stubs, after), timeoutMs);
     checkStorage(board, files);
-    return measured(r.stdout, "tag", "tag after boot");
+    return r.stdout;
   } finally {
     board.dispose();
   }
+}
+
+/** The tag `settleMs` after booting from Storage, on the engine's own timers. */
+export function tagAfterBoot(bundleFile: string, settleMs = 10000): EngineMemory {
+  const out = runTag(
+    bundleFile,
+    TAG_STUBS,
+    `setTimeout(function () { ${memoryProbe("tag")} quit(); }, ${settleMs});`,
+    settleMs + 30000,
+  );
+  return measured(out, "tag", "tag after boot");
 }
 
 export interface Drift {
@@ -133,35 +143,21 @@ export interface Drift {
 /** The tag over `hours` of virtual time (the harness's timers cost RAM too: compare start and
  * end, not with tagAfterBoot). */
 export function tagOverTime(bundleFile: string, hours: number): Drift {
-  const board = new EspruinoBoard("espruino-puck");
-  try {
-    const files = provision(
-      board,
-      tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY),
-      readFileSync(bundleFile, "latin1"),
-      "tag.js",
-    );
-    const r = board.run(
-      EspruinoBoard.bootScript(
-        "tag.js",
-        virtualTimersSource(1796000000) + TAG_STUBS,
-        `__advance(60000); ${memoryProbe("start")}\n` +
-          `for (var __h = 0; __h < ${hours}; __h++) __advance(3600000);\n` +
-          `${memoryProbe("end")} print("FRAMES " + __adverts);`,
-      ),
-      120000 + hours * 10000,
-    );
-    const frames = /FRAMES (\d+)/.exec(r.stdout);
-    checkStorage(board, files);
-    return {
-      start: measured(r.stdout, "start", "tag over time"),
-      end: measured(r.stdout, "end", "tag over time"),
-      hours: hours,
-      frames: frames ? Number(frames[1]) : 0,
-    };
-  } finally {
-    board.dispose();
-  }
+  const out = runTag(
+    bundleFile,
+    virtualTimersSource(1796000000) + TAG_STUBS,
+    `__advance(60000); ${memoryProbe("start")}\n` +
+      `for (var __h = 0; __h < ${hours}; __h++) __advance(3600000);\n` +
+      `${memoryProbe("end")} print("FRAMES " + __adverts);`,
+    120000 + hours * 10000,
+  );
+  const frames = /FRAMES (\d+)/.exec(out);
+  return {
+    start: measured(out, "start", "tag over time"),
+    end: measured(out, "end", "tag over time"),
+    hours: hours,
+    frames: frames ? Number(frames[1]) : 0,
+  };
 }
 
 /** The home unit `settleMs` after booting from Storage with its records, the modem silent. */

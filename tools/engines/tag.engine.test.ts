@@ -18,7 +18,7 @@ import { encodeTagCommandHost, verifyBeaconHost } from "../../protocol/src/host/
 import { enginesMissing } from "./engines";
 import { byteLiteral, EspruinoBoard } from "./espruino-board";
 import { tagFiles } from "./provision-records";
-import { BENCH_COMPANY, BENCH_ROOT, BENCH_TAG, TAG_STUBS } from "./ram";
+import { BENCH_COMPANY, BENCH_ROOT, BENCH_TAG, provision, TAG_STUBS } from "./ram";
 import { buildShipped } from "./shipped-bundles";
 import { virtualTimersSource } from "./virtual-timers";
 
@@ -86,9 +86,12 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
   it("signs every frame, latches a strap cut, and clears it on a centre-signed re-arm over GATT", () => {
     const board = new EspruinoBoard("espruino-puck");
     try {
-      const files = tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY);
-      for (const n of Object.keys(files)) board.writeFile(n, files[n]);
-      board.writeFile("tag.js", readFileSync(bundle, "latin1"));
+      provision(
+        board,
+        tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY),
+        readFileSync(bundle, "latin1"),
+        "tag.js",
+      );
       const T0 = 1796000000;
       const rearm = encodeTagCommandHost(id.commandKey, {
         tagId: BENCH_TAG,
@@ -156,9 +159,12 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
   it("keeps a latch and its counters across a reboot on the same flash", () => {
     const board = new EspruinoBoard("espruino-puck");
     try {
-      const files = tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY);
-      for (const n of Object.keys(files)) board.writeFile(n, files[n]);
-      board.writeFile("tag.js", readFileSync(bundle, "latin1"));
+      provision(
+        board,
+        tagFiles(BENCH_ROOT, BENCH_TAG, BENCH_COMPANY),
+        readFileSync(bundle, "latin1"),
+        "tag.js",
+      );
       const T0 = 1796000000;
       const stubs = virtualTimersSource(T0) + TAG_STUBS + PINS_AND_RADIO;
       const first = board.run(
