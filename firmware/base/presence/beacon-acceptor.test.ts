@@ -200,12 +200,15 @@ describe("beacon acceptor", () => {
     expect(s.events[1].data).toEqual({ 1: 1, 2: 1 });
   });
 
-  it("rejects a counter beyond the gap bound and counts it as a freshness failure", () => {
+  it("rejects a counter beyond the gap bound and reports it as its own kind, not a replay", () => {
     const s = setup();
     s.accept(s.tag.frame(10), 0);
     const r = s.accept(s.tag.frame(10 + 1000001), 8000);
     expect(r.kind).toBe(AcceptKind.tooFarAhead);
-    expect(s.events[0].code).toBe(EventCode.replayedFrameSeen);
+    expect(s.events).toEqual([
+      { code: EventCode.frameTooFarAhead, time: T0 + 8, tagId: OUR, data: { 1: 1, 2: 1 } },
+    ]);
+    expect(s.acceptor.counts.replayed).toBe(0);
     expect(s.accept(s.tag.frame(10 + 1000000), 16000).kind).toBe(AcceptKind.accepted);
   });
 

@@ -24,9 +24,11 @@
 // accepted so far starts a new counter epoch; one of an older version is a replay (a genuine tag
 // never goes back). Only a holder of the newer key can open a new epoch.
 //
-// too_far_ahead (a MAC-valid counter more than G above the last) has no event code of its own;
-// it is a counter-freshness failure of an authentic frame and is counted into
-// replayed_frame_seen. unknown_key_version and malformed frames cannot be proven forged (no key /
+// too_far_ahead (a MAC-valid counter more than G above the last) is reported as
+// frame_too_far_ahead, not as a replay (no old frame was repeated) nor as forged (the MAC is
+// right): only a holder of the tag's key makes it — a leaked key, or a tag whose counter jumped —
+// and the remedy differs (re-key the tag), while the genuine tag stays unheard until then.
+// unknown_key_version and malformed frames cannot be proven forged (no key /
 // authentic but not v1-conformant) and are only counted (see `counts`).
 
 import {
@@ -170,6 +172,7 @@ export class BeaconAcceptor {
   private readonly gap: number;
   private readonly forged: ReportLimiter;
   private readonly replayed: ReportLimiter;
+  private readonly ahead: ReportLimiter;
   private tagId: number;
   /** Key version of the counter epoch; -1 before the first accepted beacon. */
   private keyVersion: number;
@@ -195,6 +198,12 @@ export class BeaconAcceptor {
     );
     this.replayed = new ReportLimiter(
       EventCode.replayedFrameSeen,
+      FrameSource.beacon,
+      o.reportPeriodMs,
+      o.sink,
+    );
+    this.ahead = new ReportLimiter(
+      EventCode.frameTooFarAhead,
       FrameSource.beacon,
       o.reportPeriodMs,
       o.sink,
@@ -320,7 +329,7 @@ export class BeaconAcceptor {
     }
     if (c.code === ErrorCode.tooFarAhead) {
       this.counts.tooFarAhead++;
-      this.reportReplay(nowMs, utcS);
+      this.ahead.record(nowMs, utcS, this.tagId);
       return result(AcceptKind.tooFarAhead, b, rssi);
     }
     this.counts.replayed++;
@@ -332,6 +341,7 @@ export class BeaconAcceptor {
   tick(nowMs: number, utcS: number): void {
     this.forged.tick(nowMs, utcS);
     this.replayed.tick(nowMs, utcS);
+    this.ahead.tick(nowMs, utcS);
   }
 
   /** Counter state to persist; null before the first accepted beacon of the paired tag. */
@@ -370,8 +380,8 @@ export class BeaconAcceptor {
     return this.changes;
   }
 
-  /** Forged / replayed frames counted but not yet reported. */
+  /** Forged / replayed / too-far-ahead frames counted but not yet reported. */
   unreported(): number {
-    return this.forged.unreported() + this.replayed.unreported();
+    return this.forged.unreported() + this.replayed.unreported() + this.ahead.unreported();
   }
 }

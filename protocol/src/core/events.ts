@@ -34,6 +34,7 @@ export const EventCode = {
   commsRestored: 0x2e,
   subjectAcknowledged: 0x2f,
   queueRefused: 0x30,
+  frameTooFarAhead: 0x31,
 } as const;
 
 /** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
@@ -50,6 +51,7 @@ export function eventClass(code: number): number {
     case EventCode.replayedFrameSeen:
     case EventCode.unitTamper:
     case EventCode.queueRefused:
+    case EventCode.frameTooFarAhead:
       return EventClass.alarm;
     case EventCode.leftHome:
     case EventCode.returnedHome:
