@@ -18,6 +18,7 @@ import { VirtualTag as BeaconSigner, Prng } from "../base/presence/presence-test
 import { Presence } from "../base/presence/presence-tracker";
 import { EventQueue } from "../base/queue/event-queue";
 import { RamSegmentStore } from "../base/queue/ram-segment-store";
+import { parseTzRule } from "../base/schedule/local-time";
 import { requirementAt } from "../base/schedule/requirement";
 import type { Schedule } from "../base/schedule/schedule";
 import { defaultTagConfig } from "../tag/tag-config";
@@ -135,6 +136,23 @@ function scheduleChecks(): void {
     // Sunday 2026-10-25 00:30 UTC is inside the window that began Saturday 22:00 EEST.
     const r = requirementAt(nightly, [], 1792888200);
     return expectEqual(r.windowEnd - r.windowStart, 9 * 3600);
+  });
+  check("schedule: a POSIX TZ rule (Sydney): 22:00–06:00 is 9 h on the April DST night", () => {
+    const sydney: Schedule = {
+      version: 1,
+      validFrom: nightly.validFrom,
+      validTo: nightly.validTo,
+      timeZone: "AEST-10AEDT,M10.1.0,M4.1.0/3",
+      grace: 300,
+      windows: nightly.windows,
+    };
+    // Saturday 2026-04-04 22:00 AEDT = 11:00 UTC; Sunday 06:00 AEST = 20:00 UTC.
+    const r = requirementAt(sydney, [], 1775300400 + 3600);
+    const bad = parseTzRule("AEST-10AEDT,M10.6.0,M4.1.0/3");
+    return (
+      expectEqual(r.windowStart + "-" + r.windowEnd, "1775300400-1775332800") ||
+      expectEqual(bad, null)
+    );
   });
 }
 

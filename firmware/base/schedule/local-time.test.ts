@@ -4,15 +4,18 @@ import {
   civilFromDays,
   daysFromCivil,
   EU_EASTERN_RULE,
+  isKnownTimeZone,
   LocalPick,
   localSecondsOf,
   localToUtc,
   parseTzRule,
   SECONDS_PER_DAY,
   TimeZone,
-  timeZoneError,
+  TZ_RULE_FAULTS,
   toLocal,
   toLocalSeconds,
+  tzRuleFault,
+  tzRuleFaultAt,
   utcOffset,
   weekdayOfDays,
 } from "./local-time";
@@ -242,8 +245,8 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: 2 * H,
         dst: 3 * H,
-        start: { form: 2, month: 3, week: 5, day: 0, time: 3 * H },
-        end: { form: 2, month: 10, week: 5, day: 0, time: 4 * H },
+        tzStart: { tzForm: 2, tzMonth: 3, tzWeek: 5, tzDay: 0, tzTime: 3 * H },
+        tzEnd: { tzForm: 2, tzMonth: 10, tzWeek: 5, tzDay: 0, tzTime: 4 * H },
       },
     ],
     [
@@ -251,23 +254,23 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: 10 * H,
         dst: 11 * H,
-        start: { form: 2, month: 10, week: 1, day: 0, time: 2 * H },
-        end: { form: 2, month: 4, week: 1, day: 0, time: 3 * H },
+        tzStart: { tzForm: 2, tzMonth: 10, tzWeek: 1, tzDay: 0, tzTime: 2 * H },
+        tzEnd: { tzForm: 2, tzMonth: 4, tzWeek: 1, tzDay: 0, tzTime: 3 * H },
       },
     ],
-    ["<+03>-3", { std: 3 * H, dst: 3 * H, start: null, end: null }],
-    ["UTC0", { std: 0, dst: 0, start: null, end: null }],
-    ["<-0330>+3:30", { std: -3.5 * H, dst: -3.5 * H, start: null, end: null }],
-    ["<+0545>-5:45", { std: 5.75 * H, dst: 5.75 * H, start: null, end: null }],
-    ["<+14>-14", { std: 14 * H, dst: 14 * H, start: null, end: null }],
-    ["XXX-1:2:3", { std: H + 123, dst: H + 123, start: null, end: null }],
+    ["<+03>-3", { std: 3 * H, dst: 3 * H, tzStart: null, tzEnd: null }],
+    ["UTC0", { std: 0, dst: 0, tzStart: null, tzEnd: null }],
+    ["<-0330>+3:30", { std: -3.5 * H, dst: -3.5 * H, tzStart: null, tzEnd: null }],
+    ["<+0545>-5:45", { std: 5.75 * H, dst: 5.75 * H, tzStart: null, tzEnd: null }],
+    ["<+14>-14", { std: 14 * H, dst: 14 * H, tzStart: null, tzEnd: null }],
+    ["XXX-1:2:3", { std: H + 123, dst: H + 123, tzStart: null, tzEnd: null }],
     [
       "NST3:30NDT,M3.2.0,M11.1.0",
       {
         std: -3.5 * H,
         dst: -2.5 * H,
-        start: { form: 2, month: 3, week: 2, day: 0, time: 2 * H },
-        end: { form: 2, month: 11, week: 1, day: 0, time: 2 * H },
+        tzStart: { tzForm: 2, tzMonth: 3, tzWeek: 2, tzDay: 0, tzTime: 2 * H },
+        tzEnd: { tzForm: 2, tzMonth: 11, tzWeek: 1, tzDay: 0, tzTime: 2 * H },
       },
     ],
     [
@@ -275,8 +278,8 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: 2 * H,
         dst: 3 * H,
-        start: { form: 2, month: 3, week: 4, day: 4, time: 26 * H },
-        end: { form: 2, month: 10, week: 5, day: 0, time: 2 * H },
+        tzStart: { tzForm: 2, tzMonth: 3, tzWeek: 4, tzDay: 4, tzTime: 26 * H },
+        tzEnd: { tzForm: 2, tzMonth: 10, tzWeek: 5, tzDay: 0, tzTime: 2 * H },
       },
     ],
     [
@@ -284,8 +287,8 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: -2 * H,
         dst: -H,
-        start: { form: 2, month: 3, week: 5, day: 0, time: -H },
-        end: { form: 2, month: 10, week: 5, day: 0, time: 0 },
+        tzStart: { tzForm: 2, tzMonth: 3, tzWeek: 5, tzDay: 0, tzTime: -H },
+        tzEnd: { tzForm: 2, tzMonth: 10, tzWeek: 5, tzDay: 0, tzTime: 0 },
       },
     ],
     [
@@ -293,8 +296,8 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: 10.5 * H,
         dst: 11 * H,
-        start: { form: 2, month: 10, week: 1, day: 0, time: 2 * H },
-        end: { form: 2, month: 4, week: 1, day: 0, time: 2 * H },
+        tzStart: { tzForm: 2, tzMonth: 10, tzWeek: 1, tzDay: 0, tzTime: 2 * H },
+        tzEnd: { tzForm: 2, tzMonth: 4, tzWeek: 1, tzDay: 0, tzTime: 2 * H },
       },
     ],
     [
@@ -302,8 +305,8 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: 0,
         dst: H,
-        start: { form: 2, month: 3, week: 5, day: 0, time: H },
-        end: { form: 2, month: 10, week: 5, day: 0, time: 2 * H },
+        tzStart: { tzForm: 2, tzMonth: 3, tzWeek: 5, tzDay: 0, tzTime: H },
+        tzEnd: { tzForm: 2, tzMonth: 10, tzWeek: 5, tzDay: 0, tzTime: 2 * H },
       },
     ],
     [
@@ -311,8 +314,8 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: -5 * H,
         dst: -4 * H,
-        start: { form: 0, month: 0, week: 0, day: 0, time: 0 },
-        end: { form: 1, month: 0, week: 0, day: 365, time: 25 * H },
+        tzStart: { tzForm: 0, tzMonth: 0, tzWeek: 0, tzDay: 0, tzTime: 0 },
+        tzEnd: { tzForm: 1, tzMonth: 0, tzWeek: 0, tzDay: 365, tzTime: 25 * H },
       },
     ],
     [
@@ -320,20 +323,20 @@ describe("parseTzRule (POSIX TZ rules)", () => {
       {
         std: -3 * H,
         dst: -1 * H,
-        start: { form: 1, month: 0, week: 0, day: 60, time: 167 * H },
-        end: { form: 0, month: 0, week: 0, day: 59, time: -(167 * H + 59 * 60 + 59) },
+        tzStart: { tzForm: 1, tzMonth: 0, tzWeek: 0, tzDay: 60, tzTime: 167 * H },
+        tzEnd: { tzForm: 0, tzMonth: 0, tzWeek: 0, tzDay: 59, tzTime: -(167 * H + 59 * 60 + 59) },
       },
     ],
   ];
   for (const [rule, zone] of good) {
     it(`parses ${rule}`, () => {
       expect(parseTzRule(rule)).toEqual(zone);
-      expect(timeZoneError(rule)).toBe(null);
+      expect(isKnownTimeZone(rule)).toBe(true);
     });
   }
 
   const bad: [string, string][] = [
-    ["", "rule is not 4…64 characters"],
+    ["", "is not 4…64 characters at 0"],
     ["Europe/Riga", "bad standard time offset at 6"],
     ["EE-2", "bad standard time name at 2"],
     ["EETX", "bad standard time offset at 4"],
@@ -343,7 +346,7 @@ describe("parseTzRule (POSIX TZ rules)", () => {
     ["<+3>-3", "bad standard time name at 3"],
     ["<+03-3", "bad standard time name at 6"],
     ["<+0 3>-3", "bad standard time name at 3"],
-    ["EET-2EEST", "summer time without ,start,end rules at 9"],
+    ["EET-2EEST", "summer time without ,start,end at 9"],
     ["EET-2EE,M3.5.0,M10.5.0", "bad summer time name at 7"],
     ["EET-2EEST-25,M3.5.0,M10.5.0", "bad summer time offset at 12"],
     ["EET-2EEST,M3.5.0/3", "no summer time end at 18"],
@@ -360,20 +363,24 @@ describe("parseTzRule (POSIX TZ rules)", () => {
     ["EET-2EEST,M3.5.0,M10.5.0 ", "unexpected character at 24"],
     [
       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-2",
-      "rule is not 4…64 characters",
+      "is not 4…64 characters at 0",
     ],
   ];
   for (const [rule, reason] of bad) {
     it(`refuses ${JSON.stringify(rule)}: ${reason}`, () => {
-      expect(parseTzRule(rule)).toBe(reason);
-      expect(timeZoneError(rule)).toBe("time zone rule " + reason);
+      expect(parseTzRule(rule)).toBe(null);
+      expect(`${TZ_RULE_FAULTS[tzRuleFault]} at ${tzRuleFaultAt}`).toBe(reason);
+      expect(isKnownTimeZone(rule)).toBe(false);
+      expect(`${TZ_RULE_FAULTS[tzRuleFault]} at ${tzRuleFaultAt}`).toBe(reason);
     });
   }
 
   it("refuses ids other than 1, and a non-string, without throwing", () => {
-    expect(timeZoneError(2)).toBe("unknown time zone 2");
-    expect(timeZoneError(1)).toBe(null);
-    expect(parseTzRule(7 as never)).toBe("rule is not 4…64 characters");
+    expect(isKnownTimeZone(2)).toBe(false);
+    expect(TZ_RULE_FAULTS[tzRuleFault]).toBe("is neither 1 nor a text");
+    expect(isKnownTimeZone(1)).toBe(true);
+    expect(parseTzRule(7 as never)).toBe(null);
+    expect(TZ_RULE_FAULTS[tzRuleFault]).toBe("is not 4…64 characters");
   });
 
   it("never loops or throws on absurd instants", () => {

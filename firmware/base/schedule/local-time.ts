@@ -9,7 +9,7 @@
 //   number floor(L / 86400), minute of day etc. are plain divisions of L.
 // - a zone spec: what SPEC §11 key 4 holds, the uint 1 (EU Eastern, EU_EASTERN_RULE) or a rule.
 //
-// Rule grammar (parseTzRule): std offset [dst [offset] ,start[/time],end[/time]]
+// Rule grammar (parseTzRule; a rule that does not parse gives null and tzRuleFault): std offset [dst [offset] ,start[/time],end[/time]]
 // - std, dst: 3+ letters, or `<…>` of 3+ letters, digits, `+`, `-` (e.g. `<+03>`).
 // - offset: [+|-]hh[:mm[:ss]], hh 0…24, WEST of Greenwich positive (EET-2 is UTC+2); the dst
 //   offset defaults to one hour east of std.
@@ -52,24 +52,24 @@ export type TimeZoneSpec = number | string;
 
 /** A change date: n (form 0), Jn (form 1) or Mm.w.d (form 2), and its local time in seconds. */
 export interface TzDate {
-  form: number;
+  tzForm: number;
   /** Month 1…12 (form 2). */
-  month: number;
+  tzMonth: number;
   /** Week 1…5 (form 2; 5 = last). */
-  week: number;
+  tzWeek: number;
   /** Weekday 0 = Sunday…6 (form 2); the day n (forms 0 and 1). */
-  day: number;
+  tzDay: number;
   /** Local seconds after midnight, −167 h…+167 h. */
-  time: number;
+  tzTime: number;
 }
 
 /** A parsed rule. Offsets are seconds EAST of UTC (local = UTC + offset). */
 export interface Zone {
   std: number;
   dst: number;
-  /** null: no summer time. */
-  start: TzDate | null;
-  end: TzDate | null;
+  /** Summer time start and end, null for a zone without summer time. */
+  tzStart: TzDate | null;
+  tzEnd: TzDate | null;
 }
 
 export interface CivilDate {
@@ -127,6 +127,25 @@ export function weekdayOfDays(days: number): number {
 
 // ---- parsing (POSIX TZ rule → Zone) -------------------------------------------------------
 
+/** What a rule that does not parse got wrong: index tzRuleFault, set by parseTzRule. */
+export const TZ_RULE_FAULTS = [
+  "is neither 1 nor a text",
+  "is not 4…64 characters",
+  "bad standard time name",
+  "bad standard time offset",
+  "bad summer time name",
+  "bad summer time offset",
+  "summer time without ,start,end",
+  "bad summer time start",
+  "no summer time end",
+  "bad summer time end",
+  "unexpected character",
+];
+
+/** Why the last parseTzRule returned null (TZ_RULE_FAULTS), and at which character. */
+export let tzRuleFault = 0;
+export let tzRuleFaultAt = 0;
+
 /** readHms's answer for a malformed or out-of-range field. */
 const BAD = 1e9;
 let src = "";
@@ -170,6 +189,12 @@ function readNumber(): number {
     pos++;
   }
   return n;
+}
+
+function fault(kind: number): null {
+  tzRuleFault = kind;
+  tzRuleFaultAt = pos;
+  return null;
 }
 
 /** [+|-]hh[:mm[:ss]] in seconds, hh ≤ maxHours; BAD when malformed or out of range. */
@@ -222,44 +247,44 @@ function readDate(): TzDate | null {
     time = readHms(167);
     if (time === BAD) return null;
   }
-  return { form: form, month: month, week: week, day: day, time: time };
+  return { tzForm: form, tzMonth: month, tzWeek: week, tzDay: day, tzTime: time };
 }
 
 /**
- * Parses a POSIX TZ rule (grammar at the top of this file). Returns the zone, or a string saying
- * what is wrong and where (never throws).
+ * Parses a POSIX TZ rule (grammar at the top of this file). Returns the zone, or null with
+ * tzRuleFault / tzRuleFaultAt saying what is wrong and where (never throws).
  */
-export function parseTzRule(rule: string): Zone | string {
-  if (typeof rule !== "string" || rule.length < 4 || rule.length > MAX_TZ_RULE_LENGTH)
-    return "rule is not 4…" + MAX_TZ_RULE_LENGTH + " characters";
-  src = rule;
+export function parseTzRule(rule: string): Zone | null {
   pos = 0;
-  if (!readName()) return "bad standard time name at " + pos;
+  if (typeof rule !== "string" || rule.length < 4 || rule.length > MAX_TZ_RULE_LENGTH)
+    return fault(1);
+  src = rule;
+  if (!readName()) return fault(2);
   const stdWest = readHms(24);
-  if (stdWest === BAD) return "bad standard time offset at " + pos;
+  if (stdWest === BAD) return fault(3);
   const std = 0 - stdWest;
   let dst = std;
   let start: TzDate | null = null;
   let end: TzDate | null = null;
   if (pos < rule.length) {
-    if (!readName()) return "bad summer time name at " + pos;
+    if (!readName()) return fault(4);
     dst = std + 3600;
     if (pos < rule.length && code() !== 44) {
       const dstWest = readHms(24);
-      if (dstWest === BAD) return "bad summer time offset at " + pos;
+      if (dstWest === BAD) return fault(5);
       dst = 0 - dstWest;
     }
-    if (code() !== 44) return "summer time without ,start,end rules at " + pos;
+    if (code() !== 44) return fault(6);
     pos++;
     start = readDate();
-    if (start === null) return "bad summer time start at " + pos;
-    if (code() !== 44) return "no summer time end at " + pos;
+    if (start === null) return fault(7);
+    if (code() !== 44) return fault(8);
     pos++;
     end = readDate();
-    if (end === null) return "bad summer time end at " + pos;
+    if (end === null) return fault(9);
   }
-  if (pos < rule.length) return "unexpected character at " + pos;
-  return { std: std, dst: dst, start: start, end: end };
+  if (pos < rule.length) return fault(10);
+  return { std: std, dst: dst, tzStart: start, tzEnd: end };
 }
 
 // One parsed zone is kept: a unit converts many times in one zone.
@@ -269,25 +294,22 @@ let specZone: Zone | null = null;
 /** The zone of a spec (1 or a rule), or null for an unknown id or a bad rule. */
 export function zoneOf(tz: TimeZoneSpec): Zone | null {
   if (tz !== specKey) {
-    const z =
+    specKey = tz;
+    specZone =
       typeof tz === "string"
         ? parseTzRule(tz)
         : tz === TimeZone.euEastern
           ? parseTzRule(EU_EASTERN_RULE)
           : null;
-    specKey = tz;
-    specZone = typeof z === "string" ? null : z;
   }
   return specZone;
 }
 
-/** Why a spec cannot be used (for schedule validation), or null when it can. */
-export function timeZoneError(tz: TimeZoneSpec): string | null {
-  if (typeof tz === "string") {
-    const z = parseTzRule(tz);
-    return typeof z === "string" ? "time zone rule " + z : null;
-  }
-  return tz === TimeZone.euEastern ? null : "unknown time zone " + tz;
+/** Is tz 1 or a rule that parses? If not, tzRuleFault says why (0: neither 1 nor a text). */
+export function isKnownTimeZone(tz: TimeZoneSpec): boolean {
+  tzRuleFault = 0;
+  tzRuleFaultAt = 0;
+  return typeof tz === "string" ? parseTzRule(tz) !== null : tz === TimeZone.euEastern;
 }
 
 // ---- conversions ------------------------------------------------------------------------
@@ -295,13 +317,15 @@ export function timeZoneError(tz: TimeZoneSpec): string | null {
 /** Day number of a change date in `year`. */
 function changeDay(d: TzDate, year: number): number {
   const jan1 = daysFromCivil(year, 1, 1);
-  if (d.form === 1)
-    return jan1 + d.day - 1 + (d.day >= 60 && daysFromCivil(year, 3, 1) - jan1 === 60 ? 1 : 0);
-  if (d.form === 0) return jan1 + d.day;
-  const first = daysFromCivil(year, d.month, 1);
-  const next = d.month === 12 ? daysFromCivil(year + 1, 1, 1) : daysFromCivil(year, d.month + 1, 1);
+  const n = d.tzDay;
+  if (d.tzForm === 1)
+    return jan1 + n - 1 + (n >= 60 && daysFromCivil(year, 3, 1) - jan1 === 60 ? 1 : 0);
+  if (d.tzForm === 0) return jan1 + n;
+  const m = d.tzMonth;
+  const first = daysFromCivil(year, m, 1);
+  const next = m === 12 ? daysFromCivil(year + 1, 1, 1) : daysFromCivil(year, m + 1, 1);
   // weekdayOfDays counts from Monday, the rule's d from Sunday.
-  const day = first + ((d.day - weekdayOfDays(first) + 13) % 7) + 7 * (d.week - 1);
+  const day = first + ((n - weekdayOfDays(first) + 13) % 7) + 7 * (d.tzWeek - 1);
   // Week 5 may run past the month: then the 4th is the last (a month has ≥ 28 days).
   return day >= next ? day - 7 : day;
 }
@@ -314,8 +338,8 @@ let cacheOffset = 0;
 
 /** Offset (s east) of zone z at instant t; leaves [cacheLo, cacheHi) around t for a ruled zone. */
 function offsetAt(z: Zone, t: number): number {
-  const a = z.start;
-  const b = z.end;
+  const a = z.tzStart;
+  const b = z.tzEnd;
   if (a === null || b === null) return z.std;
   if (z === cacheZone && t >= cacheLo && t < cacheHi) return cacheOffset;
   const year = civilFromDays(Math.floor((t + z.std) / SECONDS_PER_DAY)).year;
@@ -326,8 +350,8 @@ function offsetAt(z: Zone, t: number): number {
   // wins a tie with an end (the all-year summer time form `0/0,J365/25`).
   for (let k = -1; k <= 1; k++) {
     const y = year + k;
-    const s = changeDay(a, y) * SECONDS_PER_DAY + a.time - z.std;
-    const e = changeDay(b, y) * SECONDS_PER_DAY + b.time - z.dst;
+    const s = changeDay(a, y) * SECONDS_PER_DAY + a.tzTime - z.std;
+    const e = changeDay(b, y) * SECONDS_PER_DAY + b.tzTime - z.dst;
     if (e <= t) {
       if (e > lo) {
         lo = e;

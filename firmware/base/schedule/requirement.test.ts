@@ -28,6 +28,53 @@ const SAT = 5;
 const SUN = 6;
 const HOME = WindowKind.home;
 
+describe("a southern-hemisphere zone (Sydney, POSIX rule in key 4)", () => {
+  const SYD = "AEST-10AEDT,M10.1.0,M4.1.0/3";
+  const s: Schedule = {
+    ...sched([[SAT, 22 * 60, 480, HOME]]),
+    timeZone: SYD,
+  };
+
+  it("is valid, and the night into the April change is 9 h, the October one 7 h", () => {
+    expect(validateSchedule(s, null, s.validFrom).ok).toBe(true);
+    // Sat 4 April 2026 22:00 AEDT (UTC+11) → Sun 5 April 06:00 AEST (UTC+10).
+    const aprStart = utc(2026, 4, 4, 11);
+    const aprEnd = utc(2026, 4, 4, 20);
+    expect(requirementAt(s, [], aprStart + H)).toMatchObject({
+      kind: "home",
+      windowStart: aprStart,
+      windowEnd: aprEnd,
+    });
+    // Sat 3 October 2026 22:00 AEST → Sun 4 October 06:00 AEDT.
+    const octStart = utc(2026, 10, 3, 12);
+    const octEnd = utc(2026, 10, 3, 19);
+    expect(requirementAt(s, [], octStart + H)).toMatchObject({
+      kind: "home",
+      windowStart: octStart,
+      windowEnd: octEnd,
+    });
+    // Midsummer (January): 22:00 AEDT is 11:00 UTC, 8 hours.
+    expect(requirementAt(s, [], utc(2026, 1, 10, 12))).toMatchObject({
+      windowStart: utc(2026, 1, 10, 11),
+      windowEnd: utc(2026, 1, 10, 19),
+    });
+  });
+
+  it("a window ending in the repeated hour takes the first occurrence, one starting there the second", () => {
+    // Sun 5 April 2026: 02:00–02:59 local happens twice (15:00–16:00 and 16:00–17:00 UTC).
+    const t = sched([
+      [SUN, 60, 90, HOME], // 01:00–02:30
+      [SUN, 150, 60, HOME], // 02:30–03:30
+    ]);
+    const st = { ...t, timeZone: SYD };
+    const occ = windowOccurrences(st, utc(2026, 4, 4, 0), utc(2026, 4, 5, 0));
+    expect(occ.map((o) => [o.start, o.end])).toEqual([
+      [utc(2026, 4, 4, 14), utc(2026, 4, 4, 15, 30)],
+      [utc(2026, 4, 4, 16, 30), utc(2026, 4, 4, 17, 30)],
+    ]);
+  });
+});
+
 describe("DST nights with a 22:00–06:00 home window", () => {
   const s = sched([[SAT, 22 * 60, 480, HOME]]);
 

@@ -15,7 +15,13 @@ import {
   ok,
   type ProtocolError,
 } from "../../../protocol/src/core/errors";
-import { type TimeZoneSpec, timeZoneError } from "./local-time";
+import {
+  isKnownTimeZone,
+  type TimeZoneSpec,
+  TZ_RULE_FAULTS,
+  tzRuleFault,
+  tzRuleFaultAt,
+} from "./local-time";
 
 export const WindowKind = { home: 1, mandatory: 2, optional: 3 } as const;
 
@@ -52,31 +58,45 @@ export const ScheduleRejection = {
 
 export type ScheduleRejectionValue = (typeof ScheduleRejection)[keyof typeof ScheduleRejection];
 
-/**
- * The reasons' numbers in a refused set_schedule's command_ack (key 4, SPEC §10): the position
- * here + 1. Stable: append only.
- */
-const REJECTION_NUMBERS: string[] = [
-  ScheduleRejection.malformed,
-  ScheduleRejection.badTimezone,
-  ScheduleRejection.badGrace,
-  ScheduleRejection.badWindow,
-  ScheduleRejection.overlap,
-  ScheduleRejection.tooShort,
-  ScheduleRejection.expired,
-  ScheduleRejection.versionNotNewer,
-  ScheduleRejection.gapInValidity,
-];
-
 /** A ProtocolError that also says which schedule rule failed (and at which windows, if any). */
 export interface ScheduleError extends ProtocolError {
   reason: string;
   windows?: number[];
 }
 
-/** The command_ack data after keys 1–2 for a refused schedule: {3: 3, 4: reason, 5, 6: windows}. */
+/**
+ * The command_ack data after keys 1–2 for a refused schedule (SPEC §10): {3: invalid schedule,
+ * 4: the reason's number, 5 and 6: the windows concerned}. The numbers are stable: a new reason
+ * gets a new one. A switch, not a table: code stays in flash, a table would take RAM.
+ */
 export function rejectionAck(e: ScheduleError): { [key: number]: number } {
-  const d: { [key: number]: number } = { 3: AckResult.invalidSchedule, 4: REJECTION_NUMBERS.indexOf(e.reason) + 1 };
+  let n = 1; // malformed
+  switch (e.reason) {
+    case ScheduleRejection.badTimezone:
+      n = 2;
+      break;
+    case ScheduleRejection.badGrace:
+      n = 3;
+      break;
+    case ScheduleRejection.badWindow:
+      n = 4;
+      break;
+    case ScheduleRejection.overlap:
+      n = 5;
+      break;
+    case ScheduleRejection.tooShort:
+      n = 6;
+      break;
+    case ScheduleRejection.expired:
+      n = 7;
+      break;
+    case ScheduleRejection.versionNotNewer:
+      n = 8;
+      break;
+    case ScheduleRejection.gapInValidity:
+      n = 9;
+  }
+  const d: { [key: number]: number } = { 3: AckResult.invalidSchedule, 4: n };
   const w = e.windows;
   if (w) for (let i = 0; i < w.length; i++) d[5 + i] = w[i];
   return d;
@@ -239,9 +259,12 @@ export function validateSchedule(
     !Array.isArray(next.windows)
   )
     return malformed("version, valid from/to are uints; windows is an array");
-  const tzError = timeZoneError(next.timeZone);
-  if (tzError !== null)
-    return rejection(ErrorCode.fieldOutOfRange, ScheduleRejection.badTimezone, tzError);
+  if (!isKnownTimeZone(next.timeZone))
+    return rejection(
+      ErrorCode.fieldOutOfRange,
+      ScheduleRejection.badTimezone,
+      "time zone " + TZ_RULE_FAULTS[tzRuleFault] + " at character " + tzRuleFaultAt,
+    );
   if (!isUint(next.grace, MAX_GRACE_S))
     return rejection(
       ErrorCode.fieldOutOfRange,
