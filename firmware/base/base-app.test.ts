@@ -25,6 +25,7 @@ import {
 import { encodeIdentity, RecordName, savePairing } from "./base-records";
 import { wrapKey } from "./commands/command-processor";
 import { RamSegmentStore } from "./queue/ram-segment-store";
+import { recordLog } from "./records/record-log";
 import { encodeSchedule, type Schedule } from "./schedule/schedule";
 
 const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
@@ -73,8 +74,10 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     7,
     false,
   );
-  const unitHw = createHardware(clock, new VirtualFlash(64 * 1024), 11);
+  const unitFlash = new VirtualFlash(64 * 1024);
+  const unitHw = createHardware(clock, unitFlash, 11);
   const queueFlash = new RamSegmentStore(o.segments ?? 64, o.segmentSize ?? 4064);
+  const recordFlash = new RamSegmentStore(8, 4096);
   let board = new FakeBoard(unitHw, 0);
   const link = new CentreLink();
   const toTag: Uint8Array[] = [];
@@ -90,7 +93,8 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
   };
   const hal = (): BaseHal => ({
     clock: board.clock,
-    storage: board.storage,
+    // As base-main.ts: rewritten records in a log on raw pages, provisioned ones from Storage.
+    storage: recordLog(recordFlash, board.storage),
     queueFlash,
     scanner: board.scanner,
     mains: board.mains,
@@ -145,6 +149,8 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     clock,
     tag,
     link,
+    unitFlash,
+    recordFlash,
     centre,
     toTag,
     get app(): BaseApp {
@@ -282,6 +288,30 @@ describe("home unit app", () => {
     expect(ends[0].data![1] as number).toBe(ends[0].time - start[0].time);
     expect(ends[0].time - start[0].time).toBeGreaterThan(10 * 60);
     expect(ends[0].data![2]).toBe(start[0].data![3]);
+  });
+
+  it("rewrites no Storage file after provisioning: what it rewrites goes to the record log", () => {
+    const w = world();
+    const provisioned = { writes: w.unitFlash.writes, erases: w.unitFlash.erases };
+    expect(provisioned.writes).toBe(2); // em.unit, em.pair
+    setHomeAllDay(w); // the schedule and the downlink counter
+    w.clock.advance(minutes(60)); // ~450 beacons: the acceptor's state, 7 times
+    w.setRadio(false);
+    w.clock.advance(minutes(15)); // a violation opens (em.viol) …
+    w.setRadio(true);
+    w.clock.advance(minutes(3)); // … and closes
+    expect(w.link.codes()).toContain(EventCode.curfewViolationEnd);
+    w.rebootUnit();
+    w.clock.advance(minutes(2));
+    expect(w.app.schedules.active).not.toBeNull(); // the schedule came back from the log
+    expect(w.unitFlash.writes).toBe(provisioned.writes);
+    expect(w.unitFlash.erases).toBe(provisioned.erases);
+    // The log (read without Storage behind it) holds what the unit rewrote.
+    const log = recordLog(w.recordFlash, null);
+    for (const name of [RecordName.acceptor, RecordName.schedule, RecordName.downlinkCounter])
+      expect(log.read(name), name).not.toBeNull();
+    expect(log.read(RecordName.openViolation)).toBeNull(); // written open, then erased
+    expect(w.recordFlash.writes).toBeGreaterThan(4);
   });
 
   it("keeps events through a coverage outage and a reboot, then delivers every one exactly once", () => {

@@ -12,6 +12,7 @@
 import { type BaseApp, type BaseHal, bootBase } from "../../firmware/base/base-app";
 import { encodeIdentity, RecordName, savePairing } from "../../firmware/base/base-records";
 import { RamSegmentStore } from "../../firmware/base/queue/ram-segment-store";
+import { recordLog } from "../../firmware/base/records/record-log";
 import { DEFAULT_SMS_AFTER_MS, HomeUplink } from "../../firmware/base/uplink/home-uplink";
 import { defaultTagConfig } from "../../firmware/tag/tag-config";
 import {
@@ -87,6 +88,8 @@ export class VirtualHome {
   /** The subject's button on the unit (true = held down); it outlives a reboot like the case. */
   readonly button = new FakeDigitalInput(false);
   readonly queueFlash: RamSegmentStore;
+  /** The raw pages of the records the unit rewrites (8 × 4 KB, as base-main.ts). */
+  readonly recordFlash = new RamSegmentStore(8, 4096);
   /** Frames the unit wrote to the tag over "GATT" (rearm_tag forwards). */
   readonly toTag: Uint8Array[] = [];
   /** Restarts the unit asked for itself (reboot command, decommission). */
@@ -267,7 +270,8 @@ export class VirtualHome {
     );
     const hal: BaseHal = {
       clock: board.clock,
-      storage: board.storage,
+      // Rewritten records in the log on raw pages; provisioned ones read from Storage.
+      storage: recordLog(this.recordFlash, board.storage),
       queueFlash: this.queueFlash,
       scanner: board.scanner,
       mains: board.mains,

@@ -16,9 +16,10 @@
 // more writes); a page move cut short is finished or undone at boot (`recover`).
 //
 // RAM: per page a sequence number, per name (≤ MAX_NAMES) its name and the place and size of
-// its newest record; data is read from flash when asked for.
+// its newest record; data is read from flash when asked for. Closures rather than a class: one
+// instance, and locals minify to one letter where fields would not. At least 2 pages of ≤ 64 KB.
 
-import { copyBytes, fillBytes, readU32BE, writeU32BE } from "../../../protocol/src/core/bytes";
+import { readU32BE, writeU32BE } from "../../../protocol/src/core/bytes";
 import type { Storage } from "../../hal/hal";
 import { CRC16_INIT, crc16 } from "../queue/crc16";
 import type { SegmentStore } from "../queue/segment-store";
@@ -34,136 +35,105 @@ const PAGE_MAGIC = 0xec;
 const PAGE_MAGIC1 = 0x52;
 const REC_MAGIC = 0xe5;
 
-export class RecordLog implements Storage {
-  private readonly store: SegmentStore;
-  private readonly fallback: Storage | null;
-  private readonly pageSize: number;
+export function recordLog(store: SegmentStore, fallback: Storage | null): Storage {
+  const count = store.segmentCount;
+  const size = store.segmentSize;
   /** Per page: its sequence number, 0 when erased. */
-  private readonly seq: Uint32Array;
-  private readonly names: string[] = [];
-  /** Per name: page × pageSize + offset of its newest record, and that record's size. */
-  private readonly at: Uint32Array;
-  private readonly size: Uint16Array;
-  private head = -1;
-  private end = 0;
-  private top = 0;
+  const seq = new Uint32Array(count);
+  const names: string[] = [];
+  /** Per name: the page, offset and size of its newest record. */
+  const page = new Uint8Array(MAX_NAMES);
+  const at = new Uint16Array(MAX_NAMES);
+  const len = new Uint16Array(MAX_NAMES);
+  let head = -1;
+  let end = 0;
+  let top = 0;
   /** Bytes of the newest record of every name: all of it must fit one page with a new record. */
-  private live = 0;
+  let live = 0;
 
-  constructor(store: SegmentStore, fallback: Storage | null) {
-    this.store = store;
-    this.fallback = fallback;
-    this.pageSize = store.segmentSize;
-    this.seq = new Uint32Array(store.segmentCount);
-    this.at = new Uint32Array(MAX_NAMES);
-    this.size = new Uint16Array(MAX_NAMES);
-    this.load();
-  }
-
-  /** Rebuilds the index from flash (the recovery after any reboot or power cut). */
-  private load(): void {
-    const st = this.store;
-    const n = st.segmentCount;
-    this.names.splice(0, this.names.length);
-    this.live = 0;
-    this.head = -1;
-    this.top = 0;
-    for (let i = 0; i < n; i++) {
-      const h = st.read(i, 0, RECORD_PAGE_HEADER);
-      const s = readU32BE(h, 4);
-      this.seq[i] = 0;
-      if (h[0] === PAGE_MAGIC && h[1] === PAGE_MAGIC1 && h[2] === 1 && s > 0 && s < 0xffffffff)
-        this.seq[i] = s;
-      else if (!this.blank(i)) st.erase(i); // a torn page header, or not ours
+  function index(name: string, p: number, o: number, n: number): void {
+    let k = names.indexOf(name);
+    if (k < 0) {
+      if (names.length >= MAX_NAMES) return;
+      k = names.push(name) - 1;
+      len[k] = 0;
     }
-    // Oldest page first, so a later record of a name replaces an earlier one.
-    for (;;) {
-      let p = -1;
-      for (let i = 0; i < n; i++)
-        if (this.seq[i] > this.top && (p < 0 || this.seq[i] < this.seq[p])) p = i;
-      if (p < 0) break;
-      this.top = this.seq[p];
-      this.head = p;
-      this.scan(p);
-    }
-    this.recover();
-  }
-
-  /** Whether a page is erased through and through. */
-  private blank(i: number): boolean {
-    for (let o = 0; o < this.pageSize; o += 256) {
-      const b = this.store.read(i, o, Math.min(256, this.pageSize - o));
-      for (let k = 0; k < b.length; k++) if (b[k] !== 255) return false;
-    }
-    return true;
+    live += n - len[k];
+    page[k] = p;
+    at[k] = o;
+    len[k] = n;
   }
 
   /** Indexes a page's intact records; `end` is where the next one goes (none after a torn one). */
-  private scan(i: number): void {
-    const size = this.pageSize;
-    let p = RECORD_PAGE_HEADER;
-    this.end = size;
-    while (p + RECORD_OVERHEAD <= size) {
-      const h = this.store.read(i, p, 4);
+  function scan(p: number): void {
+    let o = RECORD_PAGE_HEADER;
+    end = size;
+    while (o + RECORD_OVERHEAD <= size) {
+      const h = store.read(p, o, 4);
       if (h[0] === 255) {
-        this.end = p;
+        end = o;
         return;
       }
-      const total = RECORD_OVERHEAD + h[1] + ((h[2] << 8) | h[3]);
-      if (h[0] !== REC_MAGIC || h[1] < 1 || h[1] > MAX_NAME || p + total > size) return;
-      const r = this.store.read(i, p, total);
-      const crc = crc16(r, 0, total - 2, CRC16_INIT);
-      if (r[total - 2] !== crc >> 8 || r[total - 1] !== (crc & 255)) return;
+      const n = RECORD_OVERHEAD + h[1] + ((h[2] << 8) | h[3]);
+      if (h[0] !== REC_MAGIC || h[1] < 1 || h[1] > MAX_NAME || o + n > size) return;
+      const r = store.read(p, o, n);
+      const crc = crc16(r, 0, n - 2, CRC16_INIT);
+      if (r[n - 2] !== crc >> 8 || r[n - 1] !== (crc & 255)) return;
       let name = "";
-      for (let k = 0; k < r[1]; k++) name += String.fromCharCode(r[4 + k]);
-      this.index(name, i * size + p, total);
-      p += total;
+      for (let i = 0; i < r[1]; i++) name += String.fromCharCode(r[4 + i]);
+      index(name, p, o, n);
+      o += n;
     }
   }
 
-  /** A page move cut short leaves no erased page: undo it, or finish it if it was done. */
-  private recover(): void {
-    const n = this.store.segmentCount;
-    let oldest = -1;
-    for (let i = 0; i < n; i++) {
-      if (this.seq[i] === 0) return;
-      if (oldest < 0 || this.seq[i] < this.seq[oldest]) oldest = i;
+  /** Rebuilds the index from flash: the recovery after any reboot or power cut. */
+  function load(): void {
+    names.splice(0, names.length);
+    live = 0;
+    head = -1;
+    top = 0;
+    for (let i = 0; i < count; i++) {
+      const h = store.read(i, 0, RECORD_PAGE_HEADER);
+      const s = readU32BE(h, 4);
+      const ours = h[0] === PAGE_MAGIC && h[1] === PAGE_MAGIC1 && h[2] === 1;
+      seq[i] = ours && s > 0 && s < 0xffffffff ? s : 0;
+      // A torn page header, or not ours. (Stray bytes past an erased header only make a write
+      // fail there: that page takes no more, and the next page move erases it.)
+      if (seq[i] === 0 && (h[0] & h[1] & h[2] & h[3] & h[4] & h[5] & h[6] & h[7]) !== 255)
+        store.erase(i);
     }
-    for (let k = 0; k < this.names.length; k++)
-      if (Math.floor(this.at[k] / this.pageSize) === oldest) {
+    // Oldest page first, so a later record of a name replaces an earlier one.
+    let oldest = -1;
+    for (;;) {
+      let p = -1;
+      for (let i = 0; i < count; i++) if (seq[i] > top && (p < 0 || seq[i] < seq[p])) p = i;
+      if (p < 0) break;
+      if (oldest < 0) oldest = p;
+      top = seq[p];
+      head = p;
+      scan(p);
+    }
+    // A page move cut short leaves no page erased: undo it, or finish it if only the erase is left.
+    for (let i = 0; i < count; i++) if (seq[i] === 0) return;
+    for (let k = 0; k < names.length; k++)
+      if (page[k] === oldest) {
         // The copy did not finish: the newest page holds only copies of what the oldest still has.
-        this.store.erase(this.head);
-        this.load();
+        store.erase(head);
+        load();
         return;
       }
-    this.store.erase(oldest);
-    this.seq[oldest] = 0;
-  }
-
-  private index(name: string, at: number, size: number): number {
-    let k = this.names.indexOf(name);
-    if (k < 0) {
-      if (this.names.length >= MAX_NAMES) return -1;
-      k = this.names.push(name) - 1;
-      this.size[k] = 0;
-    }
-    this.live += size - this.size[k];
-    this.at[k] = at;
-    this.size[k] = size;
-    return k;
+    store.erase(oldest);
+    seq[oldest] = 0;
   }
 
   /** Opens the next erased page; if none is left erased, empties the oldest page into it. */
-  private rotate(): boolean {
-    const st = this.store;
-    const n = st.segmentCount;
-    const size = this.pageSize;
+  function rotate(): boolean {
     let next = -1;
     let oldest = -1;
-    for (let k = n; k >= 1; k--) {
-      const i = (this.head + k + n) % n;
-      if (this.seq[i] === 0) next = i;
-      else if (oldest < 0 || this.seq[i] < this.seq[oldest]) oldest = i;
+    for (let k = count; k >= 1; k--) {
+      const i = (head + k + count) % count;
+      if (seq[i] === 0) next = i;
+      else if (oldest < 0 || seq[i] < seq[oldest]) oldest = i;
     }
     if (next < 0) return false;
     const h = new Uint8Array(RECORD_PAGE_HEADER);
@@ -171,102 +141,78 @@ export class RecordLog implements Storage {
     h[1] = PAGE_MAGIC1;
     h[2] = 1;
     h[3] = 255;
-    writeU32BE(h, 4, this.top + 1);
-    if (!st.write(next, 0, h)) {
-      st.erase(next); // not erased after all: clean it for the next try
+    writeU32BE(h, 4, top + 1);
+    if (!store.write(next, 0, h)) {
+      store.erase(next); // not erased after all: clean it for the next try
       return false;
     }
-    this.top++;
-    this.seq[next] = this.top;
-    this.head = next;
-    this.end = RECORD_PAGE_HEADER;
-    for (let i = 0; i < n; i++) if (this.seq[i] === 0) return true;
-    for (let k = 0; k < this.names.length; k++) {
-      const a = this.at[k];
-      if (Math.floor(a / size) !== oldest) continue;
-      if (!st.write(next, this.end, st.read(oldest, a % size, this.size[k]))) return false;
-      this.at[k] = next * size + this.end;
-      this.end += this.size[k];
+    seq[next] = ++top;
+    head = next;
+    end = RECORD_PAGE_HEADER;
+    for (let i = 0; i < count; i++) if (seq[i] === 0) return true;
+    for (let k = 0; k < names.length; k++) {
+      if (page[k] !== oldest) continue;
+      if (!store.write(next, end, store.read(oldest, at[k], len[k]))) return false;
+      page[k] = next;
+      at[k] = end;
+      end += len[k];
     }
-    st.erase(oldest);
-    this.seq[oldest] = 0;
+    store.erase(oldest);
+    seq[oldest] = 0;
     return true;
   }
 
   /** Appends a record (an erasure when data is empty); false when it cannot. */
-  private put(name: string, data: Uint8Array): boolean {
+  function put(name: string, data: Uint8Array): boolean {
     const n = name.length;
-    const len = data.length;
-    const total = RECORD_OVERHEAD + n + len;
-    const k = this.names.indexOf(name);
-    if (n < 1 || n > MAX_NAME || len > RECORD_MAX_DATA) return false;
-    if (k < 0 && this.names.length >= MAX_NAMES) return false;
-    if (this.live - (k < 0 ? 0 : this.size[k]) + total > this.pageSize - RECORD_PAGE_HEADER)
+    const d = data.length;
+    const total = RECORD_OVERHEAD + n + d;
+    const k = names.indexOf(name);
+    if (n < 1 || n > MAX_NAME || d > RECORD_MAX_DATA || (k < 0 && names.length >= MAX_NAMES))
       return false;
+    if (live - (k < 0 ? 0 : len[k]) + total > size - RECORD_PAGE_HEADER) return false;
     const r = new Uint8Array(total);
     r[0] = REC_MAGIC;
     r[1] = n;
-    r[2] = len >> 8;
-    r[3] = len & 255;
+    r[2] = d >> 8;
+    r[3] = d & 255;
     for (let i = 0; i < n; i++) r[4 + i] = name.charCodeAt(i) & 255;
     r.set(data, 4 + n);
     const crc = crc16(r, 0, total - 2, CRC16_INIT);
     r[total - 2] = crc >> 8;
     r[total - 1] = crc & 255;
     for (let tries = 0; tries < 2; tries++) {
-      if ((this.head < 0 || this.end + total > this.pageSize) && !this.rotate()) return false;
-      if (this.store.write(this.head, this.end, r)) {
-        this.index(name, this.head * this.pageSize + this.end, total);
-        this.end += total;
+      if ((head < 0 || end + total > size) && !rotate()) return false;
+      if (store.write(head, end, r)) {
+        index(name, head, end, total);
+        end += total;
         return true;
       }
-      this.end = this.pageSize; // a page that refuses a write takes no more
+      end = size; // a page that refuses a write takes no more
     }
     return false;
   }
 
-  read(name: string): Uint8Array | null {
-    const k = this.names.indexOf(name);
-    if (k < 0) return this.fallback === null ? null : this.fallback.read(name);
-    const len = this.size[k] - RECORD_OVERHEAD - name.length;
-    const a = this.at[k];
-    const size = this.pageSize;
-    return len > 0
-      ? this.store.read(Math.floor(a / size), (a % size) + 4 + name.length, len)
-      : null;
+  function read(name: string): Uint8Array | null {
+    const k = names.indexOf(name);
+    if (k < 0) return fallback === null ? null : fallback.read(name);
+    const d = len[k] - RECORD_OVERHEAD - name.length;
+    return d > 0 ? store.read(page[k], at[k] + 4 + name.length, d) : null;
   }
 
-  write(name: string, data: Uint8Array): boolean {
-    return data.length > 0 && this.put(name, data);
-  }
-
-  create(name: string, size: number, head: Uint8Array): boolean {
-    if (head.length < 1 || head.length > size) return false;
-    const b = new Uint8Array(size);
-    fillBytes(b, 255, head.length, size);
-    b.set(head, 0);
-    return this.put(name, b);
-  }
-
-  /** As Storage: only into erased bytes (the log writes the whole record anew). */
-  writeAt(name: string, offset: number, data: Uint8Array): boolean {
-    const cur = this.read(name);
-    if (cur === null || offset < 1 || offset + data.length > cur.length) return false;
-    const b = copyBytes(cur);
-    for (let i = 0; i < data.length; i++) {
-      if (b[offset + i] !== 255) return false;
-      b[offset + i] = data[i];
-    }
-    return this.put(name, b);
-  }
-
-  /** Erased here and in the fallback (decommissioning wipes the provisioned keys too). */
-  erase(name: string): void {
-    if (this.read(name) !== null) this.put(name, new Uint8Array(0));
-    if (this.fallback !== null) this.fallback.erase(name);
-  }
-
-  free(): number {
-    return this.pageSize - RECORD_PAGE_HEADER - this.live;
-  }
+  load();
+  return {
+    read: read,
+    write: (name: string, data: Uint8Array) => data.length > 0 && put(name, data),
+    // Pre-sized files written in place are not for the log (the home unit's records are rewritten
+    // whole, base-records.ts): refused, as Storage may refuse them.
+    create: () => false,
+    writeAt: () => false,
+    // Erased here and in Storage (decommissioning wipes the provisioned keys too).
+    erase: (name: string) => {
+      if (read(name) !== null) put(name, new Uint8Array(0));
+      if (fallback !== null) fallback.erase(name);
+    },
+    free: () => size - RECORD_PAGE_HEADER - live,
+  };
 }

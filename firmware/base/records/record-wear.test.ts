@@ -27,7 +27,7 @@ import {
   saveSettings,
 } from "../base-records";
 import { RamSegmentStore } from "../queue/ram-segment-store";
-import { RecordLog } from "./record-log";
+import { recordLog } from "./record-log";
 
 /** Jolt.js-class Storage. */
 const STORAGE_BYTES = 400 * 1024;
@@ -172,7 +172,7 @@ describe("home unit records over a sentence", () => {
     provision(storage);
     const provisioned = { writes: storage.writes, erases: storage.erases };
     const pages = new RamSegmentStore(PAGES, PAGE);
-    let log = new RecordLog(pages, storage);
+    let log = recordLog(pages, storage);
     const w = fresh();
     const DAYS = 730;
     let reboots = 0;
@@ -180,7 +180,7 @@ describe("home unit records over a sentence", () => {
       day(log, d, w);
       // A reboot every 9 days (and a half: mid-day state differs): everything comes back.
       if (d % 9 === 4) {
-        log = new RecordLog(pages, storage);
+        log = recordLog(pages, storage);
         reboots++;
         expect(loadAcceptorState(log)!.highest).toBe(w.acceptor);
         expect(loadNumber(log, RecordName.uplinkCounter)).toBe(w.uplink);

@@ -5,6 +5,8 @@
 // protocol's pure-JS one (Jolt.js's build lists no CRYPTO library). Builds the HAL, boots the app from the provisioned records (identity,
 // pairing, network) and starts the GSM uplink. Without an identity it monitors nothing and says
 // so; without a network record it monitors and queues in flash, and says it cannot send.
+// Flash: the event queue on 64 free raw pages, the records the unit rewrites on the next 8
+// (RecordLog; reads of a name it never wrote fall through to the provisioned Storage files).
 //
 // Board wiring (firmware/README.md, "Home unit board"): SIM800 RX/TX on D5/D6 at 115,200 baud,
 // its RESET on D8 (active low); mains sense on D3 (high while mains is present, through a
@@ -17,9 +19,10 @@ import { type BaseApp, type BaseHal, bootBase, type UplinkTransport } from "../.
 import { loadIdentity, loadNetworkConfig } from "../../base/base-records";
 import { RamSegmentStore } from "../../base/queue/ram-segment-store";
 import type { SegmentStore } from "../../base/queue/segment-store";
+import { recordLog } from "../../base/records/record-log";
 import { DEFAULT_SMS_AFTER_MS, HomeUplink } from "../../base/uplink/home-uplink";
-import type { BleScanner } from "../../hal/hal";
-import { FlashSegmentStore, findQueueFlash } from "./flash-segment-store";
+import type { BleScanner, Storage } from "../../hal/hal";
+import { FLASH_PAGE, FlashSegmentStore, findFreeFlash } from "./flash-segment-store";
 import {
   espruinoClock,
   espruinoCrypto,
@@ -39,6 +42,8 @@ import {
 
 /** 64 pages × 4 KB: > 10,000 alarms (firmware/README.md, "Event queue"). */
 const QUEUE_PAGES = 64;
+/** The records the unit rewrites, after the queue's pages (firmware/README.md, "Records"). */
+const RECORD_PAGES = 8;
 const MODEM_BAUD = 115200;
 const MODEM_RESET_MS = 200;
 
@@ -47,12 +52,17 @@ function log(msg: string): void {
 }
 
 /** The queue on free flash pages; without any, a small RAM queue — and the console says so. */
-function queueStore(): SegmentStore {
-  const flash = require("Flash") as unknown as EspruinoFlash;
-  const base = findQueueFlash(flash, QUEUE_PAGES);
-  if (base !== null) return new FlashSegmentStore(flash, base, QUEUE_PAGES);
+function queueStore(flash: EspruinoFlash, at: number | null): SegmentStore {
+  if (at !== null) return new FlashSegmentStore(flash, at, QUEUE_PAGES);
   log("EM home unit: no free flash for the event queue; events are kept in RAM only");
   return new RamSegmentStore(4, 1024);
+}
+
+/** Rewritten records in a log on the free pages after the queue; provisioned ones in Storage. */
+function recordStore(flash: EspruinoFlash, at: number | null, storage: Storage): Storage {
+  if (at !== null) return recordLog(new FlashSegmentStore(flash, at, RECORD_PAGES), storage);
+  log("EM home unit: no free flash for the record log; records are rewritten in Storage");
+  return storage;
 }
 
 /** The scanner, remembering where each tag's beacons come from (SPEC §4 bytes 1…4 = tag id). */
@@ -71,14 +81,20 @@ function scannerWithAddresses(addresses: { [tagId: number]: string }): BleScanne
 
 function main(): void {
   const clock = espruinoClock();
-  const storage = espruinoStorage();
+  const flash = require("Flash") as unknown as EspruinoFlash;
+  const queueAt = findFreeFlash(flash, QUEUE_PAGES, 0);
+  const storage = recordStore(
+    flash,
+    findFreeFlash(flash, RECORD_PAGES, queueAt === null ? 0 : queueAt + QUEUE_PAGES * FLASH_PAGE),
+    espruinoStorage(),
+  );
   const indicator = espruinoIndicator(LED1, D9);
   const crypto = espruinoCrypto(sha256);
   const addresses: { [tagId: number]: string } = {};
   const hal: BaseHal = {
     clock: clock,
     storage: storage,
-    queueFlash: queueStore(),
+    queueFlash: queueStore(flash, queueAt),
     scanner: scannerWithAddresses(addresses),
     mains: espruinoInput(D3, false, false),
     caseSwitch: espruinoInput(D4, true, true),

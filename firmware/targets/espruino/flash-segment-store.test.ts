@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { EventCode } from "../../../protocol/src/core/events";
 import { EventQueue } from "../../base/queue/event-queue";
 import { VirtualNor } from "../../testing/virtual-flash";
-import { FLASH_PAGE, FlashSegmentStore, findQueueFlash } from "./flash-segment-store";
+import {
+  FLASH_PAGE,
+  FlashSegmentStore,
+  findFreeFlash,
+  findQueueFlash,
+} from "./flash-segment-store";
 
 /** require("Flash") with nRF52 NOR rules: words only, programming ANDs bits, erase by page. */
 class NorFlash implements EspruinoFlash {
@@ -89,6 +94,11 @@ describe("queue flash on raw nRF52 pages", () => {
     expect(findQueueFlash(f, 2)).toBe(0x71000);
     expect(findQueueFlash(f, 3)).toBe(0x90000);
     expect(findQueueFlash(f, 9)).toBeNull();
+    // The record log's pages after the queue's: never overlapping them.
+    expect(findFreeFlash(f, 2, 0x71000 + 2 * FLASH_PAGE)).toBe(0x90000);
+    expect(findFreeFlash(f, 2, 0x90000 + 3 * FLASH_PAGE)).toBe(0x93000);
+    expect(findFreeFlash(f, 1, 0x90001)).toBe(0x91000);
+    expect(findFreeFlash(f, 6, 0x93000)).toBeNull();
   });
 
   it("carries the real event queue: appended events survive a reopen and drain in order", () => {

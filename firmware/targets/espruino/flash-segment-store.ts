@@ -65,10 +65,18 @@ export class FlashSegmentStore implements SegmentStore {
  * must then refuse to start the queue on flash: guessing an address could erase firmware).
  */
 export function findQueueFlash(flash: EspruinoFlash, segmentCount: number): number | null {
-  const need = segmentCount * FLASH_PAGE;
+  return findFreeFlash(flash, segmentCount, 0);
+}
+
+/**
+ * As findQueueFlash, for a run that starts at or after `from`: the home unit's record log
+ * (base/records/record-log.ts) takes the pages after the queue's, never overlapping them.
+ */
+export function findFreeFlash(flash: EspruinoFlash, pages: number, from: number): number | null {
+  const need = pages * FLASH_PAGE;
   const areas = flash.getFree();
   for (let i = 0; i < areas.length; i++) {
-    const start = Math.ceil(areas[i].addr / FLASH_PAGE) * FLASH_PAGE;
+    const start = Math.ceil(Math.max(areas[i].addr, from) / FLASH_PAGE) * FLASH_PAGE;
     if (start + need <= areas[i].addr + areas[i].length) return start;
   }
   return null;
