@@ -477,3 +477,15 @@ describe("southern hemisphere and other rule shapes", () => {
     );
   });
 });
+
+describe("summer time as the smaller offset (tzdata's Irish form)", () => {
+  it("IST-1GMT0,M10.5.0,M3.5.0/1 converts like GMT0IST,M3.5.0/1,M10.5.0", () => {
+    const a = "IST-1GMT0,M10.5.0,M3.5.0/1";
+    const b = "GMT0IST,M3.5.0/1,M10.5.0";
+    for (let t = Date.UTC(2024, 0, 1) / 1000; t < Date.UTC(2028, 0, 1) / 1000; t += 1799) {
+      expect(utcOffset(a, t)).toBe(utcOffset(b, t));
+      for (const pick of [LocalPick.earlier, LocalPick.later])
+        expect(localToUtc(a, t + 2000, pick)).toBe(localToUtc(b, t + 2000, pick));
+    }
+  });
+});
