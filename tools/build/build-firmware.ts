@@ -21,13 +21,16 @@ interface Entry {
 const TAG_BUDGET = 8 * 1024;
 
 /**
- * Issue 4 set 32 KB for the home unit's own logic; measured 47.3 KB (`npm run bench:firmware`,
- * "base (issue 4 scope)"). Issue 5 adds the SIM800 driver and MQTT client (~35 KB): 82.4 KB in
- * all. The budget is that plus a margin, so growth still fails the build; an nRF52840 has 1 MB
- * of flash and the bundle runs from flash. Failure messages are stripped as on the tag: no
- * device code reads them (drop-messages.ts).
+ * Issue 4 set 32 KB for the home unit's own logic; measured 47.3 KB then (`npm run
+ * bench:firmware`, "base (issue 4 scope)"). Issue 5 added the SIM800 driver and MQTT client
+ * (~35 KB), issue 9 the record log on raw flash (~2 KB) and constants inlined to save RAM
+ * (+0.9 KB for −85 JsVars), issue 10 time-zone rules and its fixes (~3 KB): 89.3 KB. On the
+ * device RAM is the limit, not flash: the bundle runs from Storage (400 KB on a Jolt.js), and
+ * trading bytes for JsVars is the right way round. The budget is the measurement plus a margin,
+ * so growth still fails the build. Failure messages are stripped as on the tag: no device code
+ * reads them (drop-messages.ts).
  */
-const BASE_BUDGET = 88 * 1024;
+const BASE_BUDGET = 96 * 1024;
 
 export const BUNDLES: Entry[] = [
   { name: "selftest", entry: "tools/selftest/selftest-main.ts", budgetBytes: 128 * 1024 },
