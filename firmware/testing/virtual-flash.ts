@@ -180,7 +180,9 @@ export class VirtualNor implements EspruinoFlash {
   ) {
     this.mem = new Uint8Array(pageSize * pages);
     fillBytes(this.mem, 0xff, 0, this.mem.length);
-    this.wordWrites = new Array(this.mem.length / 4).fill(0);
+    // A loop, not Array.prototype.fill: the self-test carries this class to ES5 engines (Duktape).
+    this.wordWrites = [];
+    for (let i = 0; i < this.mem.length / 4; i++) this.wordWrites.push(0);
     for (let i = 0; i < pages; i++) this.erases.push(0);
   }
 
