@@ -3,7 +3,7 @@
 // bytes that are not erased, and can cut the power after a given number of flash operations to
 // prove that records survive. Survives a simulated reboot: keep the object, build a new board.
 
-import { copyBytes, fillBytes } from "../../protocol/src/core/bytes";
+import { copyBytes, fillBytes, sliceBytes } from "../../protocol/src/core/bytes";
 import type { Storage } from "../hal/hal";
 
 /** Espruino file header: size word + 28-byte name; data is padded to 4 bytes. */
@@ -241,6 +241,6 @@ export class VirtualNor implements EspruinoFlash {
 
   read(length: number, addr: number): Uint8Array {
     const o = this.offset(addr, length);
-    return this.mem.slice(o, o + length);
+    return sliceBytes(this.mem, o, o + length);
   }
 }
