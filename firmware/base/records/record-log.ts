@@ -27,7 +27,7 @@ import type { SegmentStore } from "../queue/segment-store";
 export const RECORD_PAGE_HEADER = 8;
 /** Magic, name length, data length (u16) before the name; CRC-16 after the data. */
 export const RECORD_OVERHEAD = 6;
-/** The largest record data (an accepted schedule is ≤ ~620 bytes: record-log.test.ts). */
+/** The largest record data (an accepted schedule is < 680 bytes: record-log.test.ts). */
 export const RECORD_MAX_DATA = 1024;
 const MAX_NAMES = 16;
 const MAX_NAME = 28;
