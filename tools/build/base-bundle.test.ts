@@ -68,6 +68,8 @@ interface BrokerPacket {
 
 interface Report {
   nowMs: number;
+  /** Whether the Bluetooth console (Nordic UART) is still offered. */
+  uart: boolean;
   logs: string[];
   pinModes: { [pin: string]: string };
   watchdog: { timeoutMs: number; kicks: number; bittenAt: number };
@@ -306,8 +308,10 @@ function run(
   code: string,
   withNetwork: boolean,
   driver: string,
+  withIdentity = true,
 ): { rep: Report; printed: string[] } {
   const files = records(withNetwork);
+  if (!withIdentity) delete files["em.unit"];
   let prelude = `${fake}\nEspruinoFake.install();\nEspruinoFake.setResetReason(${RESETREAS_SREQ});\n`;
   for (const name of Object.keys(files))
     prelude += `EspruinoFake.provision("${name}", "${toHex(files[name])}");\n`;
@@ -505,6 +509,13 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
       expect(rep.gatt[0].disconnected).toBe(true);
     });
   }
+
+  it("turns the Bluetooth console off once provisioned, and only then", () => {
+    // Attack: anyone in radio range runs JavaScript on the unit and reads em.unit's keys.
+    expect(run(base, false, "EspruinoFake.advance(1000);").rep.uart).toBe(false);
+    expect(run(base, true, "EspruinoFake.advance(1000);").rep.uart).toBe(false);
+    expect(run(base, false, "EspruinoFake.advance(1000);", false).rep.uart).toBe(true);
+  });
 
   it("without a network record it says so, leaves the modem alone and queues in flash", () => {
     const { rep } = run(base, false, "EspruinoFake.advance(60000);");

@@ -110,6 +110,10 @@ function main(): void {
     restart: espruinoRestart(),
   };
   const id = loadIdentity(storage);
+  // A provisioned unit holds keys (em.unit, em.pair): nobody in radio range may reach its
+  // JavaScript console. Re-provisioning goes over the wired console, inside the case, whose
+  // opening is a case_tamper alarm. An unprovisioned unit keeps it for the lab.
+  if (id !== null) NRF.setServices({}, { uart: false });
   const net = loadNetworkConfig(storage);
   let uplink: HomeUplink | null = null;
   let transport: UplinkTransport = { ready: () => false, send: (_e, done) => done(false) };
