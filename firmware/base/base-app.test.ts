@@ -520,3 +520,77 @@ describe("home unit app: replay after a unit reboot", () => {
     expect(w.link.codes()).toContain(EventCode.replayedFrameSeen);
   });
 });
+
+describe("home unit app: the schedule, the pending one and the exceptions survive a reboot", () => {
+  const S = Math.floor(EPOCH_MS / 1000);
+  const DAY = 86400;
+  const utcNow = (w: ReturnType<typeof world>) => Math.floor((EPOCH_MS + w.clock.time) / 1000);
+  // v1: home 20:00–08:00 local (18:00–06:00 UTC in November); v2 from Wednesday 00:00 UTC: home
+  // 12:00–16:00 local every day as well as the nights.
+  const v1: Schedule = {
+    version: 1,
+    validFrom: S,
+    validTo: S + 30 * DAY,
+    timeZone: 1,
+    grace: 300,
+    windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 1200, length: 720, kind: 1 })),
+  };
+  const v2: Schedule = {
+    version: 2,
+    validFrom: S + 2 * DAY,
+    validTo: S + 40 * DAY,
+    timeZone: 1,
+    grace: 300,
+    windows: [0, 1, 2, 3, 4, 5, 6].flatMap((d) => [
+      { weekday: d, start: 720, length: 240, kind: 1 },
+      { weekday: d, start: 1200, length: 720, kind: 1 },
+    ]),
+  };
+  /** Must be home 06:30–08:30 UTC on Monday (v1's night ended at 06:00 UTC). */
+  const mustBeHome = { 1: 7, 2: S + 6.5 * 3600, 3: S + 8.5 * 3600, 4: 2 };
+
+  function install(w: ReturnType<typeof world>): void {
+    w.clock.advance(minutes(1));
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(v1) });
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(v2) });
+    w.centre.send(CommandCode.addException, mustBeHome);
+    w.clock.advance(minutes(1));
+    const acks = w.link.events.filter((e) => e.code === EventCode.commandAck);
+    expect(acks.map((e) => e.data![3])).toEqual([AckResult.ok, AckResult.ok, AckResult.ok]);
+  }
+
+  it("issue 10: active v1, pending v2, one exception, home → reboot → still home, then a violation", () => {
+    const w = world();
+    install(w);
+    w.clock.advance(7 * 3600_000 - minutes(2)); // Monday 07:00 UTC: home by the exception only
+    expect(w.app.schedules.requirementAt(utcNow(w)).kind).toBe("home");
+    w.rebootUnit();
+    w.clock.advance(minutes(1));
+    const now = utcNow(w);
+    expect(w.app.schedules.requirementAt(now).kind).toBe("home");
+    expect(w.app.schedules.active!.version).toBe(1);
+    expect(w.app.schedules.pending!.version).toBe(2);
+    expect(w.app.schedules.exceptions.map((e) => e.id)).toEqual([7]);
+    // The subject walks out after the reboot: left_home, then the curfew violation.
+    const seen = w.link.events.length;
+    w.setRadio(false);
+    w.clock.advance(minutes(15));
+    const after = w.link.events.slice(seen);
+    expect(after.map((e) => e.code)).toContain(EventCode.leftHome);
+    expect(after.map((e) => e.code)).toContain(EventCode.curfewViolationStart);
+    w.setRadio(true);
+    // v2 takes over at its valid-from, announced once, and holds after another reboot.
+    w.clock.runUntil(() => utcNow(w) >= v2.validFrom + 60, 3 * DAY * 1000);
+    const active = w.link.events.filter(
+      (e) => e.code === EventCode.scheduleActive && e.data![1] === 2,
+    );
+    expect(active).toHaveLength(1);
+    expect(active[0].time).toBe(v2.validFrom);
+    w.rebootUnit();
+    w.clock.advance(minutes(1));
+    expect(w.app.schedules.active!.version).toBe(2);
+    expect(w.app.schedules.pending).toBeNull();
+    // Wednesday 11:00 UTC = 13:00 local: home under v2 (free under v1).
+    expect(w.app.schedules.requirementAt(v2.validFrom + 11 * 3600).kind).toBe("home");
+  });
+});

@@ -36,20 +36,22 @@ import type {
 } from "../hal/hal";
 import {
   loadAcceptorState,
+  loadExceptions,
   loadIdentity,
   loadNumber,
   loadOpenViolation,
   loadPairing,
   loadReceiverState,
-  loadScheduleValue,
+  loadSchedule,
   loadSettings,
   RecordName,
   saveAcceptorState,
+  saveExceptions,
   saveNumber,
   saveOpenViolation,
   savePairing,
   saveReceiverState,
-  saveScheduleValue,
+  saveSchedule,
   saveSettings,
   type UnitIdentity,
   type UnitSettings,
@@ -222,12 +224,21 @@ export function startBase(
   const storedAcceptor = loadAcceptorState(st);
   if (storedAcceptor !== null) presence.acceptor.importState(storedAcceptor);
 
+  // The active and pending schedules and the exceptions come back as they were (README-schedule
+  // §7). Both schedules are rewritten on every change, the active one first (see restore).
   const schedules = new ScheduleStore();
-  const storedSchedule = loadScheduleValue(st);
-  if (storedSchedule !== null) {
-    const s = decodeSchedule(storedSchedule);
-    if (s.ok) schedules.offerSchedule(s.value, utc());
+  schedules.restore(
+    loadSchedule(st, RecordName.schedule),
+    loadSchedule(st, RecordName.pendingSchedule),
+    loadExceptions(st),
+  );
+  function persistSchedules(): boolean {
+    return (
+      saveSchedule(st, RecordName.schedule, schedules.active) &&
+      saveSchedule(st, RecordName.pendingSchedule, schedules.pending)
+    );
   }
+  if (schedules.tick(utc()) > 0) persistSchedules();
   const detector = new ViolationDetector(schedules);
   const wasOpen = loadOpenViolation(st);
   if (wasOpen !== null) detector.restoreOpen(wasOpen);
@@ -321,16 +332,17 @@ export function startBase(
       const s = decodeSchedule(v);
       const r = s.ok ? schedules.offerSchedule(s.value, now) : s;
       if (!r.ok) return rejectionAck(r);
-      saveScheduleValue(st, v);
-      return AckResult.ok;
+      return persistSchedules() ? AckResult.ok : AckResult.deviceFailure;
     },
     addException: (e, now) => {
       const d = decodeException({ 1: e.id, 2: e.start, 3: e.end, 4: e.kind, 5: e.approved });
-      if (!d.ok) return AckResult.badArguments;
-      return schedules.addException(d.value, now).ok ? AckResult.ok : AckResult.badArguments;
+      if (!d.ok || !schedules.addException(d.value, now).ok) return AckResult.badArguments;
+      return saveExceptions(st, schedules.exceptions) ? AckResult.ok : AckResult.deviceFailure;
     },
-    removeException: (exId: number) =>
-      schedules.removeException(exId) ? AckResult.ok : AckResult.badArguments,
+    removeException: (exId: number) => {
+      if (!schedules.removeException(exId)) return AckResult.badArguments;
+      return saveExceptions(st, schedules.exceptions) ? AckResult.ok : AckResult.deviceFailure;
+    },
     setRangePreset: (p: number) => {
       if (!presence.setRangePreset(p)) return AckResult.badArguments;
       settings.rangePreset = p;
@@ -540,8 +552,10 @@ export function startBase(
     commands.tick(ms, now);
     clockKeeper.tick(ms);
     const promoted = schedules.tick(now);
-    if (promoted > 0)
+    if (promoted > 0) {
+      persistSchedules();
       sink({ code: EventCode.scheduleActive, time: now, tagId: 0, data: { 1: promoted } });
+    }
     if (ms >= batteryDue) {
       batteryDue = ms + BATTERY_EVERY_MS;
       health.battery(hal.battery.readMv(), now);

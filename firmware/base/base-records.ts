@@ -12,6 +12,8 @@ import {
 } from "../../protocol/src/core/cbor";
 import type { ReceiverState } from "../../protocol/src/core/counters";
 import type { Storage } from "../hal/hal";
+import { decodeException, encodeException, type ScheduleException } from "./schedule/exception";
+import { decodeSchedule, encodeSchedule, type Schedule } from "./schedule/schedule";
 import type { OpenViolation } from "./schedule/violation-detector";
 
 export const RecordName = {
@@ -20,6 +22,8 @@ export const RecordName = {
   uplinkCounter: "em.upc",
   downlinkCounter: "em.dnc",
   schedule: "em.sched",
+  pendingSchedule: "em.spend",
+  exceptions: "em.exc",
   settings: "em.cfg",
   acceptor: "em.bcn",
   network: "em.net",
@@ -225,15 +229,39 @@ export function saveNumber(st: Storage, name: string, v: number): boolean {
   return st.write(name, b);
 }
 
-export function loadScheduleValue(st: Storage): CborValue | null {
-  const raw = st.read(RecordName.schedule);
-  if (raw === null) return null;
-  const d = decodeCbor(copyBytes(raw));
-  return d.ok ? d.value : null;
+/** A schedule record (SPEC §11 map): the active one (em.sched) or the pending one (em.spend). */
+export function loadSchedule(st: Storage, name: string): Schedule | null {
+  const m = readMap(st, name);
+  const d = m === null ? null : decodeSchedule(m);
+  return d !== null && d.ok ? d.value : null;
 }
 
-export function saveScheduleValue(st: Storage, v: CborValue): boolean {
-  return st.write(RecordName.schedule, encodeCbor(v));
+/** null erases the record. */
+export function saveSchedule(st: Storage, name: string, s: Schedule | null): boolean {
+  if (s === null) {
+    st.erase(name);
+    return true;
+  }
+  return st.write(name, encodeCbor(encodeSchedule(s)));
+}
+
+/** The exceptions (em.exc): an array of add_exception maps, ≤ 16 (≤ 369 B). */
+export function loadExceptions(st: Storage): ScheduleException[] {
+  const out: ScheduleException[] = [];
+  const raw = st.read(RecordName.exceptions);
+  const d = raw === null ? null : decodeCbor(copyBytes(raw));
+  const list = d !== null && d.ok && Array.isArray(d.value) ? d.value : [];
+  for (let i = 0; i < list.length; i++) {
+    const e = decodeException(list[i]);
+    if (e.ok) out.push(e.value);
+  }
+  return out;
+}
+
+export function saveExceptions(st: Storage, list: ScheduleException[]): boolean {
+  const a: CborValue[] = [];
+  for (let i = 0; i < list.length; i++) a.push(encodeException(list[i]));
+  return st.write(RecordName.exceptions, encodeCbor(a));
 }
 
 /** The beacon acceptor's counter state (see presence/beacon-acceptor.ts). */

@@ -106,6 +106,19 @@ export class ScheduleStore {
     return n;
   }
 
+  /**
+   * Puts back what the app saved (each was validated when accepted); `tick` then promotes a
+   * pending one that fell due while the unit was off. The app saves the active schedule before
+   * it erases the pending one, so a write cut short between them leaves a pending schedule not
+   * newer than the active one: a leftover, dropped here.
+   */
+  restore(a: Schedule | null, p: Schedule | null, exceptions: ScheduleException[]): void {
+    this.active = a;
+    this.pending = p !== null && (a === null || p.version > a.version) ? p : null;
+    this.exceptions = exceptions;
+    this.revision++;
+  }
+
   /** requirementAt with the schedule in force at t, cut at a pending hand-over. */
   requirementAt(t: number): Requirement {
     const r = requirementAt(this.scheduleAt(t), this.exceptions, t);
