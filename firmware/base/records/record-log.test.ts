@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeCbor } from "../../../protocol/src/core/cbor";
 import type { Storage } from "../../hal/hal";
 import { VirtualFlash } from "../../testing/virtual-flash";
-import { loadScheduleValue, RecordName, saveScheduleValue } from "../base-records";
+import { loadSchedule, RecordName, saveSchedule } from "../base-records";
 import { RamSegmentStore } from "../queue/ram-segment-store";
 import type { SegmentStore } from "../queue/segment-store";
 import { decodeSchedule, MAX_WINDOWS, type ScheduleWindow } from "../schedule/schedule";
@@ -280,14 +280,15 @@ describe("record log on raw flash pages", () => {
       6: windows.map((w) => [w.weekday, w.start, w.length, w.kind]),
     };
     const d = decodeSchedule(v);
-    expect(d.ok && new ScheduleStore().offerSchedule(d.value, now).ok).toBe(true);
+    if (!d.ok) throw new Error("not decoded");
+    expect(new ScheduleStore().offerSchedule(d.value, now).ok).toBe(true);
     const log = recordLog(new RamSegmentStore(8, 4096), null);
-    expect(saveScheduleValue(log, v)).toBe(true);
+    expect(saveSchedule(log, RecordName.schedule, d.value)).toBe(true);
     for (let i = 0; i < 200; i++) {
       expect(log.write(RecordName.acceptor, new Uint8Array(82).fill(i))).toBe(true);
       expect(log.write(RecordName.downlinkCounter, new Uint8Array(36).fill(i))).toBe(true);
     }
-    expect(loadScheduleValue(log)).toEqual(v);
+    expect(loadSchedule(log, RecordName.schedule)).toEqual(d.value);
   });
 });
 

@@ -4,7 +4,6 @@
 
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../../protocol/src/core/bytes";
-import type { CborValue } from "../../../protocol/src/core/cbor";
 import type { Storage } from "../../hal/hal";
 import { VirtualFlash } from "../../testing/virtual-flash";
 import {
@@ -15,7 +14,7 @@ import {
   loadOpenViolation,
   loadPairing,
   loadReceiverState,
-  loadScheduleValue,
+  loadSchedule,
   loadSettings,
   RecordName,
   saveAcceptorState,
@@ -23,10 +22,11 @@ import {
   saveOpenViolation,
   savePairing,
   saveReceiverState,
-  saveScheduleValue,
+  saveSchedule,
   saveSettings,
 } from "../base-records";
 import { RamSegmentStore } from "../queue/ram-segment-store";
+import type { Schedule, ScheduleWindow } from "../schedule/schedule";
 import { recordLog } from "./record-log";
 
 /** Jolt.js-class Storage. */
@@ -74,10 +74,18 @@ function provision(st: Storage): void {
 }
 
 /** A weekly curfew schedule of `n` windows (the command path accepts up to 64). */
-function schedule(version: number, n: number): CborValue {
-  const ws: CborValue[] = [];
-  for (let i = 0; i < n; i++) ws.push([i % 7, 300 + Math.floor(i / 7) * 120, 100, 1]);
-  return { 1: version, 2: T0 + version * 7 * DAY_S, 3: T0 + 800 * DAY_S, 4: 1, 5: 300, 6: ws };
+function schedule(version: number, n: number): Schedule {
+  const ws: ScheduleWindow[] = [];
+  for (let i = 0; i < n; i++)
+    ws.push({ weekday: i % 7, start: 300 + Math.floor(i / 7) * 120, length: 100, kind: 1 });
+  return {
+    version: version,
+    validFrom: T0 + version * 7 * DAY_S,
+    validTo: T0 + 800 * DAY_S,
+    timeZone: 1,
+    grace: 300,
+    windows: ws,
+  };
 }
 
 /** What the unit last wrote, to check after every reboot. */
@@ -129,7 +137,9 @@ function day(st: Storage, d: number, w: Written): void {
   }
   if (d % 7 === 0) {
     w.scheduleVersion++;
-    saveScheduleValue(st, schedule(w.scheduleVersion, 64));
+    // As base-app.ts: the active schedule, then the pending one (none here).
+    saveSchedule(st, RecordName.schedule, schedule(w.scheduleVersion, 64));
+    saveSchedule(st, RecordName.pendingSchedule, null);
   }
   if (d % 30 === 0)
     saveSettings(st, { rangePreset: 1 + (d % 3), heartbeatS: 900, beaconIntervalS: 8 });
@@ -186,7 +196,7 @@ describe("home unit records over a sentence", () => {
         expect(loadNumber(log, RecordName.uplinkCounter)).toBe(w.uplink);
         expect(loadReceiverState(log)!.highest).toBe(w.downlink);
         expect(loadOpenViolation(log) !== null).toBe(w.violationOpen);
-        expect(loadScheduleValue(log)).toEqual(schedule(w.scheduleVersion, 64));
+        expect(loadSchedule(log, RecordName.schedule)).toEqual(schedule(w.scheduleVersion, 64));
         expect(loadPairing(log)!.tagId).toBe(w.pairedTag);
         expect(
           loadSettings(log, { rangePreset: 0, heartbeatS: 0, beaconIntervalS: 0 }).heartbeatS,
