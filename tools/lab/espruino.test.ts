@@ -1,0 +1,172 @@
+// The upload protocol's exact bytes, against @serialport/binding-mock: a scripted "device"
+// answers each line's acknowledgement, and the test asserts what went down the wire.
+
+import { crc32 } from "node:zlib";
+import { SerialPortMock } from "serialport";
+import { afterEach, describe, expect, it } from "vitest";
+import { LabError } from "./errors";
+import { byteLiteral, chunkExprs, commandLine, flashOver } from "./espruino";
+
+// serialport loads the binding's CommonJS build; an ESM import of @serialport/binding-mock would
+// be a second copy with its own ports, so the mock is reached through SerialPortMock.
+const MockBinding = SerialPortMock.binding;
+
+type Answer = (expr: string) => string | null;
+
+/** A mock port whose device answers every acknowledged line with answer(expr). */
+async function mockDevice(answer: Answer): Promise<{ port: SerialPortMock; sent: () => string }> {
+  MockBinding.createPort("/dev/em-mock", { echo: false, record: true });
+  const port = new SerialPortMock({ path: "/dev/em-mock", baudRate: 115200 });
+  await new Promise<void>((r) => port.on("open", () => r()));
+  const binding = port.port!;
+  let rx = "";
+  const write = binding.write.bind(binding);
+  binding.write = async (buf: Buffer) => {
+    await write(buf);
+    rx += buf.toString("latin1");
+    for (let nl = rx.indexOf("\n"); nl >= 0; nl = rx.indexOf("\n")) {
+      const line = rx.slice(0, nl);
+      rx = rx.slice(nl + 1);
+      if (line.charCodeAt(0) !== 0x10) continue;
+      const m = /^.try\{print\("<<"\+"EM (\d+) "\+\((.*)\)\+">>"\)\}catch/.exec(line);
+      if (!m) continue;
+      const reply = answer(m[2]);
+      if (reply !== null) setImmediate(() => binding.emitData(`<<EM ${m[1]} ${reply}>>\r\n`));
+    }
+  };
+  return { port, sent: () => binding.recording.toString("latin1") };
+}
+
+/** Reads back a byteLiteral() string. */
+function unliteral(lit: string): string {
+  return lit
+    .slice(1, -1)
+    .replace(/\\(x[0-9a-f]{2}|.)/g, (_, e: string) =>
+      e.length === 3 ? String.fromCharCode(Number.parseInt(e.slice(1), 16)) : e,
+    );
+}
+
+afterEach(() => MockBinding.reset());
+
+describe("the upload protocol's lines", () => {
+  it("escapes quotes, backslashes and control bytes, byte for byte", () => {
+    expect(byteLiteral('a"b\\c\n\x10\xff')).toBe('"a\\"b\\\\c\\x0a\\x10\\xff"');
+  });
+
+  it("acknowledged lines are DLE-prefixed and carry their id outside the source text", () => {
+    expect(commandLine(7, "1+2")).toBe(
+      '\x10try{print("<<"+"EM 7 "+(1+2)+">>")}catch(e){print("<<"+"EM 7 "+"!"+e+">>")}\n',
+    );
+  });
+
+  it("chunks: the first with the total size, then at their offsets", () => {
+    const data = "x".repeat(1024) + 'y"';
+    expect(chunkExprs("a~", data)).toEqual([
+      `require("Storage").write("a~","${"x".repeat(1024)}",0,1026)`,
+      `require("Storage").write("a~","y\\"",1024)`,
+    ]);
+  });
+});
+
+describe("flash over a mock port", () => {
+  const bundle = 'print("hi");\n' + "z".repeat(1100);
+  const crc = crc32(Buffer.from(bundle, "latin1")) >>> 0;
+
+  function honest(free = 40960): Answer {
+    const files = new Map<string, string>();
+    return (expr) => {
+      if (expr.startsWith("process.env.VERSION")) return `2v29 PUCKJS ${free}`;
+      if (expr === 'require("Storage").getFree()') return String(free);
+      let m = /^require\("Storage"\)\.erase\("([^"]+)"\)$/.exec(expr);
+      if (m) {
+        files.delete(m[1]);
+        return "undefined";
+      }
+      m = /^require\("Storage"\)\.write\("([^"]+)",("(?:[^"\\]|\\.)*"),(\d+)(?:,\d+)?\)$/.exec(
+        expr,
+      );
+      if (m) {
+        const text = unliteral(m[2]);
+        files.set(m[1], (files.get(m[1]) ?? "").slice(0, Number(m[3])) + text);
+        return "true";
+      }
+      m = /^require\("Storage"\)\.write\("([^"]+)",require\("Storage"\)\.read\("([^"]+)"\)\)$/.exec(
+        expr,
+      );
+      if (m) {
+        files.set(m[1], files.get(m[2]) ?? "");
+        return "true";
+      }
+      m = /read\("([^"]+)"\)\)$/.exec(expr);
+      if (m) {
+        const f = files.get(m[1]);
+        return f === undefined ? "none" : `${f.length} ${crc32(Buffer.from(f, "latin1")) >>> 0}`;
+      }
+      return "!unexpected " + expr;
+    };
+  }
+
+  it("sends exactly: Ctrl-C, echo(0), identify, erase temp, free, 2 chunks, verify, commit", async () => {
+    const { port, sent } = await mockDevice(honest());
+    const r = await flashOver(port, bundle, { name: "app.js", baudRate: 10_000_000 });
+    expect(r).toMatchObject({ name: "app.js", bytes: bundle.length, crc, chunks: 2 });
+    expect(r.device).toEqual({ version: "2v29", board: "PUCKJS", storageFree: 40960 });
+    const S = 'require("Storage")';
+    const lines = [
+      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()',
+      `${S}.erase("app.js~")`,
+      `${S}.getFree()`,
+      `${S}.write("app.js~",${byteLiteral(bundle.slice(0, 1024))},0,${bundle.length})`,
+      `${S}.write("app.js~",${byteLiteral(bundle.slice(1024))},1024)`,
+      `(function(f){return f===undefined?"none":f.length+" "+(E.CRC32(f)>>>0)})(${S}.read("app.js~"))`,
+      `${S}.erase("app.js")`,
+      `${S}.write("app.js",${S}.read("app.js~"))`,
+      `(function(f){return f===undefined?"none":f.length+" "+(E.CRC32(f)>>>0)})(${S}.read("app.js"))`,
+      `${S}.erase("app.js~")`,
+    ];
+    expect(sent()).toBe("\x03\x10echo(0)\n" + lines.map((l, i) => commandLine(i + 1, l)).join(""));
+    expect(sent()).toContain('print(\\"hi\\");\\x0az');
+  });
+
+  it("a temporary file that reads back wrong is verify-failed, and the target is never touched", async () => {
+    const base = honest();
+    const { port, sent } = await mockDevice((e) =>
+      /read\("app.js~"\)\)$/.test(e) ? "1124 1" : base(e),
+    );
+    const err = await flashOver(port, bundle, { name: "app.js", baudRate: 10_000_000 }).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).code).toBe("verify-failed");
+    expect(sent()).not.toContain('erase(\\"app.js\\")');
+    expect(sent()).not.toMatch(/erase\("app\.js"\)/);
+  });
+
+  it("too little Storage (after a compact) is out-of-storage before anything is written", async () => {
+    const base = honest(1000);
+    const { port, sent } = await mockDevice((e) =>
+      e.endsWith(".compact()") ? "undefined" : base(e),
+    );
+    const err = await flashOver(port, bundle, { baudRate: 10_000_000 }).catch((e) => e);
+    expect((err as LabError).code).toBe("out-of-storage");
+    expect(sent()).toContain('require("Storage").compact()');
+    expect(sent()).not.toContain(".write(");
+  });
+
+  it("silence is no-answer; a reply without the acknowledgement is not-espruino", async () => {
+    const quiet = await mockDevice(() => null);
+    const e1 = await flashOver(quiet.port, bundle, {
+      baudRate: 10_000_000,
+      timeouts: { hello: 300 },
+    }).catch((e) => e);
+    expect((e1 as LabError).code).toBe("no-answer");
+    MockBinding.reset();
+    const odd = await mockDevice(() => null);
+    odd.port.port!.emitData("OK\r\nERROR\r\n");
+    const e2 = await flashOver(odd.port, bundle, {
+      baudRate: 10_000_000,
+      timeouts: { hello: 300 },
+    }).catch((e) => e);
+    expect((e2 as LabError).code).toBe("not-espruino");
+  });
+});

@@ -1,0 +1,220 @@
+// Espruino's upload protocol over its serial REPL, as EspruinoTools speaks it: Ctrl-C for a
+// clean line, `echo(0)`, every line prefixed with DLE (0x10, "don't echo this line"), Storage
+// written in ~1 KB chunks with `require("Storage").write(name, chunk, offset, total)`, one line
+// at a time. Flow control is per line: each line prints a tagged acknowledgement
+// (`<<EM n result>>`, built by concatenation so an echoed line never looks like one) and the
+// next line is sent only once it arrived — with echo off there is no prompt to wait for, and
+// the ack also carries the line's result or its exception.
+//
+// Flash never leaves a half-written boot file marked good: the bundle goes to a temporary file
+// (name + "~"), whose CRC-32 (E.CRC32) must equal the host's; only then is the target erased,
+// written on the device from the verified temporary file in one Storage.write, and verified in
+// turn; then the temporary file is erased. A cut during the upload leaves the target untouched
+// (the old boot code, or none); a cut between the erase and the copy leaves no boot file and
+// the verified temporary one; a cut inside the on-device copy (milliseconds, no serial line
+// involved) leaves a target whose CRC differs, which the next flash replaces. The host reports
+// success only after the target's CRC matched.
+
+import { crc32 } from "node:zlib";
+import { LabError } from "./errors";
+import { Link, type LinkOptions, type PortLike, sleep } from "./link";
+
+export const CHUNK_BYTES = 1024;
+const DLE = "\x10";
+
+/** A JavaScript string literal that an engine without Unicode strings reads byte for byte. */
+export function byteLiteral(text: string): string {
+  let s = '"';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 255) throw new Error("byteLiteral: character " + c + " at " + i + " is not a byte");
+    if (c === 34 || c === 92) s += "\\" + text[i];
+    else if (c >= 32 && c < 127) s += text[i];
+    else s += "\\x" + (c < 16 ? "0" : "") + c.toString(16);
+  }
+  return s + '"';
+}
+
+/** One REPL line that evaluates `expr` and acknowledges it as `<<EM id value>>`. */
+export function commandLine(id: number, expr: string): string {
+  const tag = JSON.stringify("EM " + id + " ");
+  return (
+    DLE + `try{print("<<"+${tag}+(${expr})+">>")}catch(e){print("<<"+${tag}+"!"+e+">>")}` + "\n"
+  );
+}
+
+/** The Storage.write lines that upload `data` to `name`, CHUNK_BYTES of it per line. */
+export function chunkExprs(name: string, data: string, chunk = CHUNK_BYTES): string[] {
+  const out: string[] = [];
+  const n = JSON.stringify(name);
+  for (let off = 0; off < data.length || off === 0; off += chunk) {
+    const lit = byteLiteral(data.slice(off, off + chunk));
+    out.push(
+      off === 0
+        ? `require("Storage").write(${n},${lit},0,${data.length})`
+        : `require("Storage").write(${n},${lit},${off})`,
+    );
+  }
+  return out;
+}
+
+/** The expression a device answers with "length crc" of a Storage file, or "none". */
+export function fileInfoExpr(name: string): string {
+  return `(function(f){return f===undefined?"none":f.length+" "+(E.CRC32(f)>>>0)})(require("Storage").read(${JSON.stringify(name)}))`;
+}
+
+export interface DeviceInfo {
+  version: string;
+  board: string;
+  storageFree: number;
+}
+
+export interface Timeouts {
+  /** For the first answer after Ctrl-C (default 3 s). */
+  hello: number;
+  /** For each line's acknowledgement (default 5 s). */
+  line: number;
+}
+
+export class EspruinoSession {
+  private next = 1;
+  readonly link: Link;
+  readonly timeouts: Timeouts;
+
+  constructor(port: PortLike, opts: LinkOptions & { timeouts?: Partial<Timeouts> } = {}) {
+    this.link = new Link(port, opts);
+    this.timeouts = { hello: 3000, line: 5000, ...opts.timeouts };
+  }
+
+  /** Ctrl-C (one only: a second on an empty line quits the Linux build), echo off, identify. */
+  async hello(): Promise<DeviceInfo> {
+    await this.link.send("\x03");
+    await sleep(100);
+    await this.link.send(DLE + "echo(0)\n");
+    const r = await this.run(
+      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()',
+      this.timeouts.hello,
+      "the REPL's answer (is this an Espruino?)",
+      "not-espruino",
+    );
+    const m = /^(\S+) (\S+) (\d+)$/.exec(r);
+    if (!m) throw new LabError("not-espruino", "unexpected identification: " + JSON.stringify(r));
+    return { version: m[1], board: m[2], storageFree: Number(m[3]) };
+  }
+
+  /** Evaluates `expr` on the device and returns its printed value; throws on its exception. */
+  async run(
+    expr: string,
+    timeoutMs = this.timeouts.line,
+    what = "an acknowledgement",
+    onGarbage: "not-espruino" | "upload-interrupted" = "upload-interrupted",
+  ): Promise<string> {
+    const id = this.next++;
+    await this.link.send(commandLine(id, expr));
+    const m = await this.link.expect(
+      new RegExp("<<EM " + id + " ([^>]*)>>"),
+      timeoutMs,
+      what + " (line " + id + ")",
+      onGarbage,
+    );
+    if (m[1].startsWith("!"))
+      throw new LabError(
+        "failed",
+        `the device threw: ${m[1].slice(1)} (evaluating ${expr.slice(0, 80)})`,
+      );
+    return m[1];
+  }
+
+  async fileInfo(name: string): Promise<{ length: number; crc: number } | null> {
+    const r = await this.run(fileInfoExpr(name));
+    if (r === "none") return null;
+    const [len, crc] = r.split(" ").map(Number);
+    return { length: len, crc };
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}
+
+export interface FlashOptions extends LinkOptions {
+  name?: string;
+  timeouts?: Partial<Timeouts>;
+  /** Called after each chunk is acknowledged (bytes written so far, total). */
+  onProgress?: (written: number, total: number) => void;
+}
+
+export interface FlashReport {
+  device: DeviceInfo;
+  name: string;
+  bytes: number;
+  crc: number;
+  chunks: number;
+  ms: number;
+}
+
+/** Storage bytes a flash needs: the temporary file and the target, headers included. */
+export function storageNeeded(bytes: number): number {
+  return 2 * (bytes + 64);
+}
+
+export function tempName(name: string): string {
+  return (name.length >= 28 ? name.slice(0, 27) : name) + "~";
+}
+
+/** Uploads `data` (a latin1 string of the bundle's bytes) and verifies it; see the header. */
+export async function flashOver(
+  port: PortLike,
+  data: string,
+  opts: FlashOptions = {},
+): Promise<FlashReport> {
+  const started = Date.now();
+  const name = opts.name ?? ".bootcde";
+  const tmp = tempName(name);
+  const want = crc32(Buffer.from(data, "latin1")) >>> 0;
+  const s = new EspruinoSession(port, opts);
+  const device = await s.hello();
+  const S = 'require("Storage")';
+  await s.run(`${S}.erase(${JSON.stringify(tmp)})`);
+  let free = Number(await s.run(`${S}.getFree()`));
+  if (free < storageNeeded(data.length)) {
+    await s.run(`${S}.compact()`, 30000, "Storage.compact()");
+    free = Number(await s.run(`${S}.getFree()`));
+  }
+  if (free < storageNeeded(data.length))
+    throw new LabError(
+      "out-of-storage",
+      `out of Storage: ${free} bytes free, ${storageNeeded(data.length)} needed (a temporary copy and ${name})`,
+    );
+  const lines = chunkExprs(tmp, data);
+  for (let i = 0; i < lines.length; i++) {
+    const ok = await s.run(lines[i], s.timeouts.line, "chunk " + (i + 1) + " of " + lines.length);
+    if (ok !== "true")
+      throw new LabError("upload-interrupted", `chunk ${i + 1} not written: ${ok}`);
+    opts.onProgress?.(Math.min((i + 1) * CHUNK_BYTES, data.length), data.length);
+  }
+  const got = await s.fileInfo(tmp);
+  if (got === null || got.length !== data.length || got.crc !== want)
+    throw new LabError(
+      "verify-failed",
+      `${tmp} reads back ${got === null ? "missing" : got.length + " bytes, CRC " + got.crc}; sent ${data.length} bytes, CRC ${want}`,
+    );
+  // Commit: the target is replaced only from a verified copy on the device.
+  await s.run(`${S}.erase(${JSON.stringify(name)})`);
+  await s.run(`${S}.write(${JSON.stringify(name)},${S}.read(${JSON.stringify(tmp)}))`, 30000);
+  const fin = await s.fileInfo(name);
+  if (fin === null || fin.length !== data.length || fin.crc !== want)
+    throw new LabError(
+      "verify-failed",
+      `${name} reads back ${fin === null ? "missing" : fin.length + " bytes, CRC " + fin.crc} after the copy; want CRC ${want}`,
+    );
+  await s.run(`${S}.erase(${JSON.stringify(tmp)})`);
+  return {
+    device,
+    name,
+    bytes: data.length,
+    crc: want,
+    chunks: lines.length,
+    ms: Date.now() - started,
+  };
+}

@@ -1,0 +1,145 @@
+// `lab flash` over a real serial line into a real Espruino: espruino-puck's console behind a
+// pseudo-terminal (socat), the shipped tag bundle uploaded with the upload protocol, verified
+// by CRC, then read back by a separate engine run on the same flash. Also: a link killed
+// mid-upload leaves no file under the final name and a retry succeeds; a pty answering
+// garbage is "not an Espruino"; a missing port is "no such port".
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enginePath, enginesMissing } from "../engines/engines";
+import { EspruinoBoard } from "../engines/espruino-board";
+import { socatMissing } from "../engines/home-unit-bench";
+import { buildShipped } from "../engines/shipped-bundles";
+import { EXIT, LabError } from "./errors";
+import { flashWithRetries, formatReport, main } from "./main";
+
+const why = enginesMissing(["espruino-puck"]) ?? socatMissing();
+if (why !== null) console.log("lab flash engine tests skipped: " + why);
+
+/** socat: a pty at <dir>/tty whose other end is `exec` (run in `dir`). */
+async function ptyTo(dir: string, exec: string): Promise<{ tty: string; child: ChildProcess }> {
+  const tty = join(dir, "tty");
+  rmSync(tty, { force: true });
+  const child = spawn("socat", [`pty,raw,echo=0,link=${tty}`, exec], {
+    cwd: dir,
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100 && !existsSync(tty); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(tty)) throw new Error("socat made no pty");
+  await new Promise((r) => setTimeout(r, 300)); // the engine's start-up
+  return { tty, child };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) return res();
+    child.once("exit", () => res());
+    child.kill("SIGTERM");
+  });
+}
+
+const engineExec = () => `EXEC:${enginePath("espruino-puck")},pty,raw,echo=0`;
+
+describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
+  let work: string;
+  let tag: string;
+  let want: number;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "em-lab-flash-"));
+    tag = readFileSync(await buildShipped("tag", work), "latin1");
+    want = crc32(Buffer.from(tag, "latin1")) | 0;
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it("flashes the shipped tag.js as .bootcde, verifies it, and Storage holds exactly it", async () => {
+    const dir = mkdtempSync(join(work, "board-"));
+    const { tty, child } = await ptyTo(dir, engineExec());
+    try {
+      const r = await flashWithRetries(tty, tag, {
+        name: ".bootcde",
+        baudRate: 115200,
+        retries: 0,
+      });
+      console.log(
+        `flash + verify of tag.js at 115,200 baud over a pty: ${formatReport(r)}; ` +
+          `the line's raw rate is 11,520 B/s`,
+      );
+      expect(r.crc | 0).toBe(want);
+      expect(r.device.board).toBe("LINUX_PUCKLIKE");
+      expect(r.device.version).toMatch(/^2v29/);
+    } finally {
+      await stop(child);
+    }
+    const board = new EspruinoBoard("espruino-puck", dir);
+    expect(board.storedCrc(".bootcde")).toBe(want);
+    expect(board.storedCrc(".bootcde~")).toBeNull();
+  });
+
+  it("a link killed mid-upload leaves nothing under the final name; a retry succeeds", async () => {
+    const dir = mkdtempSync(join(work, "board-"));
+    const first = await ptyTo(dir, engineExec());
+    let killed = false;
+    const err = await flashWithRetries(first.tty, tag, {
+      name: ".bootcde",
+      baudRate: 115200,
+      retries: 0,
+      lineTimeout: 2000,
+      onProgress: (written) => {
+        if (!killed && written >= 4096) {
+          killed = true;
+          first.child.kill("SIGKILL"); // the cable pulled: socat and the engine behind it go
+        }
+      },
+    }).catch((e) => e);
+    expect(killed).toBe(true);
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).code).toBe("upload-interrupted");
+    await stop(first.child);
+    const board = new EspruinoBoard("espruino-puck", dir);
+    expect(board.storedCrc(".bootcde")).toBeNull();
+
+    const second = await ptyTo(dir, engineExec());
+    try {
+      const r = await flashWithRetries(second.tty, tag, {
+        name: ".bootcde",
+        baudRate: 115200,
+        retries: 1,
+      });
+      expect(r.crc | 0).toBe(want);
+    } finally {
+      await stop(second.child);
+    }
+    expect(board.storedCrc(".bootcde")).toBe(want);
+    expect(board.storedCrc(".bootcde~")).toBeNull();
+  });
+
+  it('"not an Espruino" and "no such port" have their exit codes', async () => {
+    const dir = mkdtempSync(join(work, "garbage-"));
+    const { tty, child } = await ptyTo(
+      dir,
+      `SYSTEM:while IFS= read -r l; do echo "ERROR 17"; done,pty,raw,echo=0`,
+    );
+    try {
+      const code = await main([
+        "flash",
+        tty,
+        join(work, "tag.js"),
+        "--retries",
+        "0",
+        "--timeout",
+        "1000",
+      ]);
+      expect(code).toBe(EXIT["not-espruino"]);
+    } finally {
+      await stop(child);
+    }
+    expect(await main(["flash", join(dir, "no-such-tty"), join(work, "tag.js")])).toBe(
+      EXIT["no-such-port"],
+    );
+  });
+});
