@@ -104,7 +104,7 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     watchdog: board.watchdog,
     indicator: board.indicator,
     crypto: board.crypto,
-    tagLink: { send: (f) => (toTag.push(f), true) },
+    tagLink: { send: (f) => (toTag.push(f), true), heard: () => {} },
     restart: () => {
       restarts++;
     },

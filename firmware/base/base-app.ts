@@ -59,6 +59,7 @@ import {
 import { type CommandHandlers, CommandProcessor } from "./commands/command-processor";
 import { ClockKeeper } from "./health/clock-keeper";
 import { UnitHealth } from "./health/unit-health";
+import { AcceptKind } from "./presence/beacon-acceptor";
 import { HomePresence } from "./presence/home-presence";
 import type { UnitEvent } from "./presence/presence-event";
 import { Presence } from "./presence/presence-tracker";
@@ -98,6 +99,9 @@ export interface UplinkTransport {
 /** Sends a centre-signed command frame to the tag (a GATT write); false if it could not. */
 export interface TagLink {
   send(frame: Uint8Array): boolean;
+  /** A beacon of the paired tag passed its MAC and counter checks, from this BLE address: the
+   * only address a command may go to (an unverified advert could name the tag from anywhere). */
+  heard(tagId: number, address: string): void;
 }
 
 export interface BaseHal {
@@ -498,7 +502,9 @@ export function startBase(
 
   // ---- inputs and the 1-second tick ----
   hal.scanner.start(id.companyId, (a) => {
-    presence.onAdvertisement(a.companyId, a.data, a.rssi, clock.monotonic(), utc());
+    const r = presence.onAdvertisement(a.companyId, a.data, a.rssi, clock.monotonic(), utc());
+    if (r.kind === AcceptKind.accepted && r.beacon !== null)
+      hal.tagLink.heard(r.beacon.tagId, a.address);
   });
   hal.mains.watch(MAINS_DEBOUNCE_MS, (level: boolean) => {
     health.mains(level, clock.monotonic(), utc());

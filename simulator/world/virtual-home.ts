@@ -286,6 +286,7 @@ export class VirtualHome {
           this.toTag.push(frame);
           return this.radioOn && this.tag.board.commands.deliver(frame);
         },
+        heard: () => {},
       },
       restart: () => {
         this.restarts++;

@@ -45,6 +45,8 @@ const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
 const COMPANY = 0xffff;
 const TAG_ADDRESS = "c0:ff:ee:00:00:01 random";
+/** A transmitter sending a forged frame that names the tag: it must not become the rearm's target. */
+const ATTACKER_ADDRESS = "66:66:66:00:00:01 random";
 const key = (purpose: number, device: number) => deriveKey(sha256, ROOT, purpose, device, 1);
 const NET: NetworkConfig = {
   brokerHost: "mqtt.centre.example",
@@ -266,8 +268,8 @@ function scenario(): string {
     code: CommandCode.rearmTag,
     args: { 1: REARM },
   });
-  const heard = (hex: string, company = COMPANY) =>
-    `print("heard " + EspruinoFake.advertise("${TAG_ADDRESS}", -61, ${company}, "${hex}"));`;
+  const heard = (hex: string, company = COMPANY, address = TAG_ADDRESS) =>
+    `print("heard " + EspruinoFake.advertise("${address}", -61, ${company}, "${hex}"));`;
   return `
 EspruinoFake.advance(20000);
 EspruinoFake.mark("online");
@@ -277,7 +279,7 @@ EspruinoFake.advance(1000);
 ${heard(toHex(beacon(2, BeaconFlag.strapOpen | BeaconFlag.strapLatched)))}
 EspruinoFake.mark("strap");
 EspruinoFake.advance(1000);
-${heard(toHex(forged))}
+${heard(toHex(forged), COMPANY, ATTACKER_ADDRESS)}
 EspruinoFake.mark("forged");
 EspruinoFake.advance(10000);
 EspruinoFake.brokerPublish("${downlinkTopic(UNIT)}", "${toHex(rearm)}", ${DOWNLINK_ID});
@@ -489,7 +491,8 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
       expect(toHex(logPage.subarray(0, 4))).toBe("ec5201ff");
       expect(Buffer.from(logPage).includes(Buffer.from(RecordName.downlinkCounter))).toBe(true);
 
-      // The rearm went to the tag at the address its beacons came from, in two GATT writes.
+      // The rearm went to the tag at the address its verified beacons came from (not the forger's,
+      // heard last), in two GATT writes.
       expect(rep.gatt).toHaveLength(1);
       expect(rep.gatt[0].address).toBe(TAG_ADDRESS);
       expect(rep.gatt[0].writes).toEqual([

@@ -13,7 +13,6 @@
 // divider); case switch D4 to GND (closed = case shut); the subject's button D10 to GND; an
 // active buzzer on D9; the backup cell on D31 through a 1:2 divider; LED1.
 
-import { readU32BE } from "../../../protocol/src/core/bytes";
 import { sha256 } from "../../../protocol/src/core/sha256";
 import { type BaseApp, type BaseHal, bootBase, type UplinkTransport } from "../../base/base-app";
 import { loadIdentity, loadNetworkConfig } from "../../base/base-records";
@@ -21,7 +20,7 @@ import { RamSegmentStore } from "../../base/queue/ram-segment-store";
 import type { SegmentStore } from "../../base/queue/segment-store";
 import { recordLog } from "../../base/records/record-log";
 import { DEFAULT_SMS_AFTER_MS, HomeUplink } from "../../base/uplink/home-uplink";
-import type { BleScanner, Storage } from "../../hal/hal";
+import type { Storage } from "../../hal/hal";
 import { FLASH_PAGE, FlashSegmentStore, findFreeFlash } from "./flash-segment-store";
 import {
   espruinoClock,
@@ -65,20 +64,6 @@ function recordStore(flash: EspruinoFlash, at: number | null, storage: Storage):
   return storage;
 }
 
-/** The scanner, remembering where each tag's beacons come from (SPEC §4 bytes 1…4 = tag id). */
-function scannerWithAddresses(addresses: { [tagId: number]: string }): BleScanner {
-  const inner = espruinoScanner();
-  return {
-    start: (companyId, fn) =>
-      inner.start(companyId, (a) => {
-        const d = a.data;
-        if (d.length >= 5) addresses[readU32BE(d, 1)] = a.address;
-        fn(a);
-      }),
-    stop: inner.stop,
-  };
-}
-
 function main(): void {
   const clock = espruinoClock();
   const flash = require("Flash") as unknown as EspruinoFlash;
@@ -90,12 +75,11 @@ function main(): void {
   );
   const indicator = espruinoIndicator(LED1, D9);
   const crypto = espruinoCrypto(sha256);
-  const addresses: { [tagId: number]: string } = {};
   const hal: BaseHal = {
     clock: clock,
     storage: storage,
     queueFlash: queueStore(flash, queueAt),
-    scanner: scannerWithAddresses(addresses),
+    scanner: espruinoScanner(),
     mains: espruinoInput(D3, false, false),
     caseSwitch: espruinoInput(D4, true, true),
     motion: null,
@@ -103,10 +87,7 @@ function main(): void {
     watchdog: espruinoWatchdog(),
     indicator: indicator,
     crypto: crypto,
-    tagLink: espruinoTagLink((tagId) => {
-      const a = addresses[tagId];
-      return a === undefined ? null : a;
-    }),
+    tagLink: espruinoTagLink(),
     restart: espruinoRestart(),
   };
   const id = loadIdentity(storage);

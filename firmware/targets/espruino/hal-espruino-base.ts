@@ -13,17 +13,25 @@ import { COMMAND_CHARACTERISTIC, COMMAND_SERVICE } from "./hal-espruino";
 const GATT_CHUNK = 20;
 
 /**
- * Sends a command frame to the tag it names (SPEC §5 bytes 1…4), at the address its beacons
- * last came from (`addressOf`). true means the write was started: whether the tag took it shows
- * in its next beacons (a re-armed latch clears), which is what the centre watches. One write at
- * a time; a second while one is under way is refused (the command processor reports it).
+ * Sends a command frame to the tag it names (SPEC §5 bytes 1…4), at the address that tag's
+ * MAC-verified beacons last came from (`heard`, called by the app) — one address, of the paired
+ * tag only, so a flood of adverts naming random tags costs nothing, and an advert that merely
+ * names the tag cannot make the unit write a command to the sender. true means the write was
+ * started: whether the tag took it shows in its next beacons (a re-armed latch clears), which is
+ * what the centre watches. One write at a time; a second while one is under way is refused.
  */
-export function espruinoTagLink(addressOf: (tagId: number) => string | null): TagLink {
+export function espruinoTagLink(): TagLink {
   let busy = false;
+  let heardTag = -1;
+  let heardAt = "";
   return {
+    heard: (tagId, address) => {
+      heardTag = tagId;
+      heardAt = address;
+    },
     send: (frame) => {
-      const address = frame.length >= 5 ? addressOf(readU32BE(frame, 1)) : null;
-      if (busy || address === null) return false;
+      const address = frame.length >= 5 && readU32BE(frame, 1) === heardTag ? heardAt : "";
+      if (busy || address === "") return false;
       busy = true;
       let server: EspruinoGattServer | null = null;
       let chr: EspruinoGattCharacteristic | null = null;
