@@ -5,7 +5,7 @@
 // garbage is "not an Espruino"; a missing port is "no such port".
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -21,25 +21,63 @@ const why = enginesMissing(["espruino-puck"]) ?? socatMissing();
 if (why !== null) console.log("lab flash engine tests skipped: " + why);
 
 /** socat: a pty at <dir>/tty whose other end is `exec` (run in `dir`). */
-async function ptyTo(dir: string, exec: string): Promise<{ tty: string; child: ChildProcess }> {
+interface Link {
+  tty: string;
+  child: ChildProcess;
+  dir: string;
+}
+
+async function ptyTo(dir: string, exec: string): Promise<Link> {
   const tty = join(dir, "tty");
   rmSync(tty, { force: true });
+  // Its own process group: stopping it must also stop the engine socat runs, which otherwise
+  // lives on, orphaned, spinning on a closed pty.
   const child = spawn("socat", [`pty,raw,echo=0,link=${tty}`, exec], {
     cwd: dir,
     stdio: "ignore",
+    detached: true,
   });
   for (let i = 0; i < 100 && !existsSync(tty); i++) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(tty)) throw new Error("socat made no pty");
   await new Promise((r) => setTimeout(r, 300)); // the engine's start-up
-  return { tty, child };
+  return { tty, child, dir };
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((res) => {
-    if (child.exitCode !== null || child.signalCode !== null) return res();
-    child.once("exit", () => res());
-    child.kill("SIGTERM");
-  });
+/** Kills every process whose working directory is under `dir`: the engine socat started there
+ * (socat gives it a session of its own, so signalling socat's group does not reach it). */
+function killEnginesIn(dir: string): void {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cwd = "";
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (cwd.startsWith(dir))
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone already
+      }
+  }
+}
+
+/** Kills socat and the engine behind it (the whole process group); `signal` SIGKILL pulls the
+ * cable, SIGTERM ends the session. */
+function stop(link: Link, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const child = link.child;
+  return new Promise<void>((res) => {
+    const group = child.pid;
+    const done = child.exitCode !== null || child.signalCode !== null;
+    if (!done) child.once("exit", () => res());
+    try {
+      if (group !== undefined) process.kill(-group, signal);
+    } catch {
+      // the group is gone already
+    }
+    if (done) res();
+  }).then(() => killEnginesIn(link.dir));
 }
 
 const engineExec = () => `EXEC:${enginePath("espruino-puck")},pty,raw,echo=0`;
@@ -54,13 +92,16 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
     tag = readFileSync(await buildShipped("tag", work), "latin1");
     want = crc32(Buffer.from(tag, "latin1")) | 0;
   });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  afterAll(() => {
+    killEnginesIn(work);
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it("flashes the shipped tag.js as .bootcde, verifies it, and Storage holds exactly it", async () => {
     const dir = mkdtempSync(join(work, "board-"));
-    const { tty, child } = await ptyTo(dir, engineExec());
+    const link = await ptyTo(dir, engineExec());
     try {
-      const r = await flashWithRetries(tty, tag, {
+      const r = await flashWithRetries(link.tty, tag, {
         name: ".bootcde",
         baudRate: 115200,
         retries: 0,
@@ -73,7 +114,7 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
       expect(r.device.board).toBe("LINUX_PUCKLIKE");
       expect(r.device.version).toMatch(/^2v29/);
     } finally {
-      await stop(child);
+      await stop(link);
     }
     const board = new EspruinoBoard("espruino-puck", dir);
     expect(board.storedCrc(".bootcde")).toBe(want);
@@ -92,14 +133,14 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
       onProgress: (written) => {
         if (!killed && written >= 4096) {
           killed = true;
-          first.child.kill("SIGKILL"); // the cable pulled: socat and the engine behind it go
+          void stop(first, "SIGKILL"); // the cable pulled: socat and the engine behind it go
         }
       },
     }).catch((e) => e);
     expect(killed).toBe(true);
     expect(err).toBeInstanceOf(LabError);
     expect((err as LabError).code).toBe("upload-interrupted");
-    await stop(first.child);
+    await stop(first);
     const board = new EspruinoBoard("espruino-puck", dir);
     expect(board.storedCrc(".bootcde")).toBeNull();
 
@@ -112,7 +153,7 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
       });
       expect(r.crc | 0).toBe(want);
     } finally {
-      await stop(second.child);
+      await stop(second);
     }
     expect(board.storedCrc(".bootcde")).toBe(want);
     expect(board.storedCrc(".bootcde~")).toBeNull();
@@ -120,10 +161,11 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
 
   it('"not an Espruino" and "no such port" have their exit codes', async () => {
     const dir = mkdtempSync(join(work, "garbage-"));
-    const { tty, child } = await ptyTo(
+    const link = await ptyTo(
       dir,
       `SYSTEM:while IFS= read -r l; do echo "ERROR 17"; done,pty,raw,echo=0`,
     );
+    const tty = link.tty;
     try {
       const code = await main([
         "flash",
@@ -136,7 +178,7 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
       ]);
       expect(code).toBe(EXIT["not-espruino"]);
     } finally {
-      await stop(child);
+      await stop(link);
     }
     expect(await main(["flash", join(dir, "no-such-tty"), join(work, "tag.js")])).toBe(
       EXIT["no-such-port"],
