@@ -12,9 +12,18 @@
 // messages for the centre while it is away, and MQTT.js resubscribes after reconnecting anyway.
 // Duplicates that persistence causes (redelivery of unacknowledged messages) are exactly what
 // the counter window and the seq dedupe absorb.
+//
+// Circumvention defences (issue 11, item 6; SPEC §3, §13): an envelope is filed only under the
+// unit of the topic it came on (a unit's key proves the sender, the topic must agree); counters
+// are windowed per (unit, key version) and a lower key version than the highest seen is refused;
+// a unit silent for more than 2 heartbeat intervals raises a `unit_silent` alert; and the
+// downlink counter can be persisted (write-ahead) so a restart continues above the last used.
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 
 import mqtt, { type MqttClient } from "mqtt";
 import type { CborMap } from "../../protocol/src/core/cbor";
+import { CommandCode } from "../../protocol/src/core/commands";
 import { ErrorCode } from "../../protocol/src/core/errors";
 import { EventCode } from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
@@ -27,6 +36,17 @@ import type { FleetKeyring } from "../../protocol/src/host/keyring";
 export const UPLINK_TOPICS = ["em/v1/unit/+/up", "em/v1/unit/+/status", SMS_IN_TOPIC];
 /** SPEC §3 default gap bound for uplinks. */
 const UPLINK_GAP = 1000000;
+/** SPEC §13 liveness: the heartbeat interval (s) until the centre sets another (firmware default). */
+export const DEFAULT_HEARTBEAT_S = 900;
+/** SPEC §13 liveness rule: silent for more than this many heartbeat intervals. */
+export const SILENT_AFTER_HEARTBEATS = 2;
+/** Rejection codes of the centre (beside the protocol's §14 codes). */
+export const CentreReject = {
+  /** The verified unit id differs from the unit id in the MQTT topic. */
+  topicMismatch: "topic_mismatch",
+  /** A key version below the highest this unit has used. */
+  keyDowngrade: "key_downgrade",
+} as const;
 
 export type ArrivalPath = "mqtt" | "sms";
 
@@ -59,6 +79,48 @@ export interface UnitTally {
   tooFarAhead: number;
 }
 
+/** A centre alert (SPEC §13 liveness rule). */
+export interface CentreAlert {
+  kind: "unit_silent";
+  unitId: number;
+  /** Centre clock when the unit was last heard (a fresh, verified envelope). */
+  lastHeardMs: number;
+  /** Centre clock when the alert was raised. */
+  atMs: number;
+  /** Centre clock when the unit was heard again; null while it is silent. */
+  clearedAtMs: number | null;
+}
+
+/** Where the centre keeps its next downlink counter per unit across restarts. */
+export interface DownCounterStore {
+  /** The next counter to use for a unit, undefined if none stored. */
+  get(unitId: number): number | undefined;
+  /** Stores the next counter; must be durable before it returns (write-ahead). */
+  set(unitId: number, next: number): void;
+}
+
+/** A DownCounterStore in one small JSON file `{ "<unitId>": next }`, replaced atomically. */
+export class JsonFileDownCounterStore implements DownCounterStore {
+  private readonly next: Record<string, number>;
+
+  constructor(private readonly path: string) {
+    this.next = existsSync(path)
+      ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, number>)
+      : {};
+  }
+
+  get(unitId: number): number | undefined {
+    return this.next[String(unitId)];
+  }
+
+  set(unitId: number, next: number): void {
+    this.next[String(unitId)] = next;
+    const tmp = this.path + ".tmp";
+    writeFileSync(tmp, JSON.stringify(this.next));
+    renameSync(tmp, this.path);
+  }
+}
+
 export interface UnitStatus {
   status: string;
   hostMs: number;
@@ -83,10 +145,25 @@ export interface ReceiverOptions {
   keyVersion?: number;
   /** MQTT reconnect period (ms). Default 200. */
   reconnectMs?: number;
+  /** Persist downlink counters in this JSON file (see JsonFileDownCounterStore). */
+  downCounterFile?: string;
+  /** Or in this store (wins over downCounterFile). Default: memory only (restarts at 1). */
+  downCounterStore?: DownCounterStore;
+  /** Check liveness every this many ms of host time (0 or absent: only when checkLiveness is called). */
+  livenessCheckMs?: number;
 }
 
 interface UnitRecord {
-  window: WindowReceiverCounter;
+  /** One uplink window per key version (a re-keyed unit restarts its counter at 0, SPEC §3). */
+  windows: Map<number, WindowReceiverCounter>;
+  /** Highest key version of a verified envelope; lower ones are refused (downgrade). */
+  maxKeyVersion: number;
+  /** Centre clock of the last fresh verified envelope; null before any. */
+  lastHeardMs: number | null;
+  /** Heartbeat interval (s) the centre last set, or the default. */
+  heartbeatS: number;
+  /** The open unit_silent alert, if any. */
+  silent: CentreAlert | null;
   events: Map<number, ReceivedEvent>;
   tally: UnitTally;
   nextDownCounter: number;
@@ -97,11 +174,16 @@ export class ReferenceReceiver {
   readonly rejected: Record<string, number> = {};
   /** SMS on the gateway topic that were not EM1 text or not JSON. */
   badSms = 0;
+  /** Every alert raised, oldest first (cleared ones keep clearedAtMs). */
+  readonly alerts: CentreAlert[] = [];
   private readonly units = new Map<number, UnitRecord>();
   private readonly statuses = new Map<number, UnitStatus>();
   private readonly listeners: ((e: ReceivedEvent) => void)[] = [];
   private readonly clock: () => number;
   private readonly keyVersion: number;
+  private readonly downStore: DownCounterStore | null;
+  private readonly alertListeners: ((a: CentreAlert) => void)[] = [];
+  private livenessTimer: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
     private readonly client: MqttClient,
@@ -110,6 +192,13 @@ export class ReferenceReceiver {
   ) {
     this.clock = o.clock ?? Date.now;
     this.keyVersion = o.keyVersion ?? 1;
+    this.downStore =
+      o.downCounterStore ??
+      (o.downCounterFile !== undefined ? new JsonFileDownCounterStore(o.downCounterFile) : null);
+    if (o.livenessCheckMs) {
+      this.livenessTimer = setInterval(() => this.checkLiveness(), o.livenessCheckMs);
+      this.livenessTimer.unref?.();
+    }
     client.on("message", (topic, payload) => this.onMessage(topic, payload));
   }
 
@@ -130,6 +219,7 @@ export class ReferenceReceiver {
   }
 
   async stop(): Promise<void> {
+    if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
     await this.client.endAsync();
   }
 
@@ -138,25 +228,58 @@ export class ReferenceReceiver {
     this.listeners.push(fn);
   }
 
-  /** Verifies and processes one uplink envelope (what the MQTT and SMS paths both call). */
-  receiveEnvelope(bytes: Uint8Array, path: ArrivalPath): void {
+  /** Called with every alert when it is raised. */
+  onAlert(fn: (a: CentreAlert) => void): void {
+    this.alertListeners.push(fn);
+  }
+
+  /**
+   * Verifies and processes one uplink envelope (what the MQTT and SMS paths both call).
+   * `topicUnitId`: the unit id of the MQTT topic it came on (SMS carry none); an envelope
+   * verified for another unit is rejected as `topic_mismatch`.
+   */
+  receiveEnvelope(bytes: Uint8Array, path: ArrivalPath, topicUnitId?: number): void {
     const o = openUplinkHost(bytes, this.keyring.lookup);
     if (!o.ok) {
-      this.rejected[o.code] = (this.rejected[o.code] ?? 0) + 1;
+      this.reject(o.code);
       return;
     }
     const up = o.value.uplink;
+    if (topicUnitId !== undefined && topicUnitId !== up.unitId) {
+      this.reject(CentreReject.topicMismatch);
+      return;
+    }
     const u = this.unit(up.unitId);
-    const c = u.window.check(up.counter);
+    const kv = o.value.keyVersion;
+    if (kv < u.maxKeyVersion) {
+      this.reject(CentreReject.keyDowngrade);
+      return;
+    }
+    let w = u.windows.get(kv);
+    if (w === undefined) {
+      w = new WindowReceiverCounter(UPLINK_GAP);
+      u.windows.set(kv, w);
+    }
+    const c = w.check(up.counter);
     if (!c.ok) {
       if (c.code === ErrorCode.duplicate) u.tally.duplicateFrames++;
       else if (c.code === ErrorCode.replay) u.tally.replays++;
       else u.tally.tooFarAhead++;
       return;
     }
+    if (kv > u.maxKeyVersion) {
+      // Rotated: the older versions' windows are of no further use.
+      u.maxKeyVersion = kv;
+      for (const v of Array.from(u.windows.keys())) if (v < kv) u.windows.delete(v);
+    }
     u.tally.envelopes[path]++;
     const hostMs = Date.now();
     const atMs = this.clock();
+    u.lastHeardMs = atMs;
+    if (u.silent !== null) {
+      u.silent.clearedAtMs = atMs;
+      u.silent = null;
+    }
     for (const e of up.events) {
       if (u.events.has(e.seq)) {
         u.tally.duplicateEvents++;
@@ -177,6 +300,34 @@ export class ReferenceReceiver {
       u.events.set(e.seq, r);
       for (const fn of this.listeners) fn(r);
     }
+  }
+
+  /**
+   * SPEC §13 liveness rule: every unit heard at least once and silent (no fresh verified
+   * envelope) for more than 2 of its heartbeat intervals gets one `unit_silent` alert per
+   * silence. Call it periodically (or set livenessCheckMs); tests call it in virtual time.
+   */
+  checkLiveness(): void {
+    const now = this.clock();
+    for (const [unitId, u] of this.units) {
+      if (u.lastHeardMs === null || u.silent !== null) continue;
+      if (now - u.lastHeardMs <= SILENT_AFTER_HEARTBEATS * u.heartbeatS * 1000) continue;
+      const a: CentreAlert = {
+        kind: "unit_silent",
+        unitId: unitId,
+        lastHeardMs: u.lastHeardMs,
+        atMs: now,
+        clearedAtMs: null,
+      };
+      u.silent = a;
+      this.alerts.push(a);
+      for (const fn of this.alertListeners) fn(a);
+    }
+  }
+
+  /** Alerts not cleared yet. */
+  openAlerts(): CentreAlert[] {
+    return this.alerts.filter((a) => a.clearedAtMs === null);
   }
 
   /** Frames whose MAC did not verify or that named a key or unit they are not signed with. */
@@ -243,7 +394,12 @@ export class ReferenceReceiver {
   signCommand(unitId: number, code: number, args: CborMap | null, ttlS = 3600): SignedCommand {
     const key = this.keyring.key(KeyPurpose.unitDownlink, unitId, this.keyVersion);
     if (key === null) throw new Error("no downlink key for version " + this.keyVersion);
-    const counter = this.unit(unitId).nextDownCounter++;
+    const u = this.unit(unitId);
+    const counter = u.nextDownCounter++;
+    // Write-ahead: the next counter is durable before this one leaves the centre.
+    this.downStore?.set(unitId, u.nextDownCounter);
+    if (code === CommandCode.setIntervals && args !== null && typeof args[1] === "number")
+      u.heartbeatS = args[1];
     const now = Math.floor(this.clock() / 1000);
     const envelope = sealDownlinkHost(key, this.keyVersion, {
       unitId: unitId,
@@ -275,7 +431,11 @@ export class ReferenceReceiver {
     let u = this.units.get(unitId);
     if (u === undefined) {
       u = {
-        window: new WindowReceiverCounter(UPLINK_GAP),
+        windows: new Map(),
+        maxKeyVersion: 0,
+        lastHeardMs: null,
+        heartbeatS: DEFAULT_HEARTBEAT_S,
+        silent: null,
         events: new Map(),
         tally: {
           envelopes: { mqtt: 0, sms: 0 },
@@ -284,7 +444,7 @@ export class ReferenceReceiver {
           replays: 0,
           tooFarAhead: 0,
         },
-        nextDownCounter: 1,
+        nextDownCounter: this.downStore?.get(unitId) ?? 1,
       };
       this.units.set(unitId, u);
     }
@@ -301,8 +461,12 @@ export class ReferenceReceiver {
     // em/v1/unit/{8 hex}/{up|status}
     if (parts.length !== 5 || !/^[0-9a-f]{8}$/.test(parts[3])) return;
     const unitId = parseInt(parts[3], 16);
-    if (parts[4] === "up") this.receiveEnvelope(bytes, "mqtt");
+    if (parts[4] === "up") this.receiveEnvelope(bytes, "mqtt", unitId);
     else if (parts[4] === "status") this.onStatus(unitId, payload.toString("latin1"));
+  }
+
+  private reject(code: string): void {
+    this.rejected[code] = (this.rejected[code] ?? 0) + 1;
   }
 
   private onSms(json: string): void {

@@ -1,0 +1,148 @@
+// Issue 11, item 6 (centre side): attacks on the reference receiver, each run against the real
+// embedded broker. Each test failed before its fix.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { fromHex } from "../../protocol/src/core/bytes";
+import { CommandCode } from "../../protocol/src/core/commands";
+import { EventCode } from "../../protocol/src/core/events";
+import { KeyPurpose } from "../../protocol/src/core/keys";
+import { uplinkTopic } from "../../protocol/src/core/topics";
+import { openDownlinkHost, sealUplinkHost } from "../../protocol/src/host/envelope";
+import { FleetKeyring } from "../../protocol/src/host/keyring";
+import type { RunningBroker } from "../broker/broker";
+import { startEmbeddedBroker } from "../broker/embedded-broker";
+import { ReferenceReceiver } from "./reference-receiver";
+
+const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
+const A = 0x0a0a;
+const B = 0x0b0b;
+const keyring = FleetKeyring.fromRoot(ROOT, [1, 2]);
+
+let broker: RunningBroker;
+let dev: MqttClient;
+let tmp: string;
+
+beforeAll(async () => {
+  broker = await startEmbeddedBroker();
+  dev = await mqtt.connectAsync(broker.url, { clientId: "attacker" });
+  tmp = mkdtempSync(join(tmpdir(), "em-centre-"));
+});
+
+afterAll(async () => {
+  await dev.endAsync();
+  await broker.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function until(what: string, pred: () => boolean): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error("timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function env(
+  unit: number,
+  counter: number,
+  seqs: number[],
+  kv = 1,
+  code: number = EventCode.mainsLost,
+) {
+  const key = keyring.key(KeyPurpose.unitUplink, unit, kv)!;
+  return sealUplinkHost(key, kv, {
+    unitId: unit,
+    counter: counter,
+    sentAt: 1_800_000_000,
+    events: seqs.map((s) => ({ seq: s, time: 1_800_000_000, code, tagId: null, data: null })),
+  });
+}
+
+it("a: unit A's envelope published on unit B's topic is rejected, not filed under A", async () => {
+  const rx = await ReferenceReceiver.start({ url: broker.url, keyring, clientId: "centre-a" });
+  try {
+    await dev.publishAsync(uplinkTopic(B), Buffer.from(env(A, 1, [0])), { qos: 1 });
+    await dev.publishAsync(uplinkTopic(A), Buffer.from(env(A, 2, [1])), { qos: 1 });
+    await until("A's own envelope", () => rx.event(A, 1) !== null);
+    expect(rx.event(A, 0)).toBeNull();
+    expect(rx.events(B)).toEqual([]);
+    expect(rx.rejected).toEqual({ topic_mismatch: 1 });
+  } finally {
+    await rx.stop();
+  }
+});
+
+it("b: a unit silent past 2 heartbeats raises unit_silent once, cleared when heard again", async () => {
+  let now = 1_800_000_000_000;
+  const rx = await ReferenceReceiver.start({
+    url: broker.url,
+    keyring,
+    clientId: "centre-b",
+    clock: () => now,
+  });
+  try {
+    rx.receiveEnvelope(env(A, 1, [0], 1, EventCode.heartbeat), "mqtt");
+    now += 2 * 900_000; // exactly 2 heartbeats: not yet
+    rx.checkLiveness();
+    expect(rx.alerts).toEqual([]);
+    now += 1000; // past 2 heartbeats: the jammed unit is flagged
+    rx.checkLiveness();
+    now += 3_600_000;
+    rx.checkLiveness(); // still silent: no second alert
+    expect(rx.alerts.map((a) => [a.kind, a.unitId, a.clearedAtMs])).toEqual([
+      ["unit_silent", A, null],
+    ]);
+    // A replay of an old envelope is not "heard".
+    rx.receiveEnvelope(env(A, 1, [0], 1, EventCode.heartbeat), "mqtt");
+    expect(rx.alerts[0].clearedAtMs).toBeNull();
+    rx.receiveEnvelope(env(A, 2, [1], 1, EventCode.heartbeat), "mqtt");
+    expect(rx.alerts[0].clearedAtMs).toBe(now);
+    // A set_intervals command to 60 s makes the bound 120 s for this unit.
+    rx.signCommand(A, CommandCode.setIntervals, { 1: 60 });
+    now += 121_000;
+    rx.checkLiveness();
+    expect(rx.alerts.length).toBe(2);
+  } finally {
+    await rx.stop();
+  }
+});
+
+it("c: after a key rotation the new version's counters are fresh, and the old version is refused", async () => {
+  const rx = await ReferenceReceiver.start({ url: broker.url, keyring, clientId: "centre-c" });
+  try {
+    rx.receiveEnvelope(env(A, 500, [0], 1), "mqtt");
+    rx.receiveEnvelope(env(A, 0, [1], 2), "mqtt"); // re-keyed: the counter restarts at 0
+    rx.receiveEnvelope(env(A, 1, [2], 2), "mqtt");
+    expect(rx.events(A).map((e) => e.seq)).toEqual([0, 1, 2]);
+    rx.receiveEnvelope(env(A, 501, [3], 1), "mqtt"); // downgrade to the old key
+    expect(rx.event(A, 3)).toBeNull();
+    expect(rx.rejected).toEqual({ key_downgrade: 1 });
+    expect(rx.tally(A).replays).toBe(0);
+  } finally {
+    await rx.stop();
+  }
+});
+
+it("d: the downlink counter continues above the last used across a receiver restart", async () => {
+  const file = join(tmp, "down-counters.json");
+  const opts = { url: broker.url, keyring, clientId: "centre-d", downCounterFile: file };
+  const rx1 = await ReferenceReceiver.start(opts);
+  const c1 = rx1.signCommand(A, CommandCode.requestStatus, null).counter;
+  const c2 = rx1.signCommand(A, CommandCode.requestStatus, null).counter;
+  await rx1.stop();
+  const rx2 = await ReferenceReceiver.start(opts);
+  try {
+    const c3 = rx2.signCommand(A, CommandCode.requestStatus, null);
+    expect([c1, c2]).toEqual([1, 2]);
+    expect(c3.counter).toBeGreaterThan(c2);
+    const d = openDownlinkHost(c3.envelope, A, keyring.lookup);
+    expect(d.ok && d.value.downlink.counter).toBe(c3.counter);
+    expect(rx2.signCommand(B, CommandCode.requestStatus, null).counter).toBe(1);
+  } finally {
+    await rx2.stop();
+  }
+});
