@@ -7,7 +7,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fromHex } from "../../protocol/src/core/bytes";
-import { CommandCode } from "../../protocol/src/core/commands";
+import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { EventCode } from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
 import { uplinkTopic } from "../../protocol/src/core/topics";
@@ -101,11 +101,35 @@ it("b: a unit silent past 2 heartbeats raises unit_silent once, cleared when hea
     expect(rx.alerts[0].clearedAtMs).toBeNull();
     rx.receiveEnvelope(env(A, 2, [1], 1, EventCode.heartbeat), "mqtt");
     expect(rx.alerts[0].clearedAtMs).toBe(now);
-    // A set_intervals command to 60 s makes the bound 120 s for this unit.
-    rx.signCommand(A, CommandCode.setIntervals, { 1: 60 });
+    // set_intervals to 60 s: until the unit acks it, the 900 s bound stays (no false alarm).
+    const set = rx.signCommand(A, CommandCode.setIntervals, { 1: 60 });
     now += 121_000;
     rx.checkLiveness();
-    expect(rx.alerts.length).toBe(2);
+    expect(rx.alerts.length).toBe(1);
+    rx.receiveEnvelope(
+      sealUplinkHost(keyring.key(KeyPurpose.unitUplink, A, 1)!, 1, {
+        unitId: A,
+        counter: 3,
+        sentAt: 1_800_000_000,
+        events: [
+          {
+            seq: 2,
+            time: 1_800_000_000,
+            code: EventCode.commandAck,
+            tagId: null,
+            data: { 1: set.counter, 2: CommandCode.setIntervals, 3: AckResult.ok },
+          },
+        ],
+      }),
+      "mqtt",
+    );
+    now += 121_000; // acked: the bound is now 120 s
+    rx.checkLiveness();
+    expect(rx.alerts.map((a) => [a.kind, a.unitId])).toEqual([
+      ["unit_silent", A],
+      ["unit_silent", A],
+    ]);
+    expect(rx.openAlerts().length).toBe(1);
   } finally {
     await rx.stop();
   }

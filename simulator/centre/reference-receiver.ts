@@ -23,7 +23,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 
 import mqtt, { type MqttClient } from "mqtt";
 import type { CborMap } from "../../protocol/src/core/cbor";
-import { CommandCode } from "../../protocol/src/core/commands";
+import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { ErrorCode } from "../../protocol/src/core/errors";
 import { EventCode } from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
@@ -160,8 +160,10 @@ interface UnitRecord {
   maxKeyVersion: number;
   /** Centre clock of the last fresh verified envelope; null before any. */
   lastHeardMs: number | null;
-  /** Heartbeat interval (s) the centre last set, or the default. */
+  /** Heartbeat interval (s) the unit acked last, or the default. */
   heartbeatS: number;
+  /** set_intervals heartbeats signed but not acked yet, by downlink counter. */
+  pendingHeartbeatS: Map<number, number>;
   /** The open unit_silent alert, if any. */
   silent: CentreAlert | null;
   events: Map<number, ReceivedEvent>;
@@ -298,6 +300,7 @@ export class ReferenceReceiver {
         counter: up.counter,
       };
       u.events.set(e.seq, r);
+      if (e.code === EventCode.commandAck && e.data !== null) this.onAck(u, e.data);
       for (const fn of this.listeners) fn(r);
     }
   }
@@ -311,7 +314,10 @@ export class ReferenceReceiver {
     const now = this.clock();
     for (const [unitId, u] of this.units) {
       if (u.lastHeardMs === null || u.silent !== null) continue;
-      if (now - u.lastHeardMs <= SILENT_AFTER_HEARTBEATS * u.heartbeatS * 1000) continue;
+      // A shorter interval signed but not acked yet must not raise a false alarm.
+      let hb = u.heartbeatS;
+      for (const p of u.pendingHeartbeatS.values()) if (p > hb) hb = p;
+      if (now - u.lastHeardMs <= SILENT_AFTER_HEARTBEATS * hb * 1000) continue;
       const a: CentreAlert = {
         kind: "unit_silent",
         unitId: unitId,
@@ -399,7 +405,7 @@ export class ReferenceReceiver {
     // Write-ahead: the next counter is durable before this one leaves the centre.
     this.downStore?.set(unitId, u.nextDownCounter);
     if (code === CommandCode.setIntervals && args !== null && typeof args[1] === "number")
-      u.heartbeatS = args[1];
+      u.pendingHeartbeatS.set(counter, args[1]);
     const now = Math.floor(this.clock() / 1000);
     const envelope = sealDownlinkHost(key, this.keyVersion, {
       unitId: unitId,
@@ -435,6 +441,7 @@ export class ReferenceReceiver {
         maxKeyVersion: 0,
         lastHeardMs: null,
         heartbeatS: DEFAULT_HEARTBEAT_S,
+        pendingHeartbeatS: new Map(),
         silent: null,
         events: new Map(),
         tally: {
@@ -463,6 +470,16 @@ export class ReferenceReceiver {
     const unitId = parseInt(parts[3], 16);
     if (parts[4] === "up") this.receiveEnvelope(bytes, "mqtt", unitId);
     else if (parts[4] === "status") this.onStatus(unitId, payload.toString("latin1"));
+  }
+
+  /** A set_intervals heartbeat takes effect for the liveness rule once the unit acks it ok. */
+  private onAck(u: UnitRecord, data: CborMap): void {
+    const counter = data[1];
+    if (typeof counter !== "number") return;
+    const hb = u.pendingHeartbeatS.get(counter);
+    if (hb === undefined) return;
+    u.pendingHeartbeatS.delete(counter);
+    if (data[3] === AckResult.ok) u.heartbeatS = hb;
   }
 
   private reject(code: string): void {
