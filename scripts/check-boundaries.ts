@@ -52,7 +52,7 @@ const SKIP_DIRS = new Set(["node_modules", "dist"]);
 const NODE_BUILTINS = new Set(builtinModules);
 
 /** The Espruino target binds to the board's built-in modules with `require("Storage")` etc.
- * (ARCHITECTURE.md, "The seam: the HAL"). Only there, and only through require(), are these
+ * (firmware/README.md, "The HAL"). Only there, and only through require(), are these
  * names allowed; `crypto` then means Espruino's module, not Node's. */
 const ESPRUINO_TARGET = "firmware/targets/espruino/";
 const ESPRUINO_MODULES = new Set(["Storage", "Flash", "crypto", "heatshrink"]);

@@ -563,7 +563,7 @@ describe("deterministic CBOR: fuzz", () => {
   });
 });
 
-// ---- device subset: what Espruino and JerryScript run (DEVICE-JS.md) ---------------------
+// ---- device subset: what Espruino and JerryScript run (firmware/README.md, "Rules for code in this folder") ---------------------
 
 const CORE = fileURLToPath(new URL("../src/core/", import.meta.url));
 const SOURCE = readFileSync(CORE + "cbor.ts", "utf8");

@@ -1,7 +1,7 @@
 // Mosquitto as a child process with a temporary config: one listener on 127.0.0.1 and a free
 // port, persistence on (so restart() keeps sessions and queued QoS 1 messages: SIGTERM makes it
 // save its database, as the user running us), and max_queued_messages 0 — with the default limit it drops QoS 1
-// messages to a slow subscriber (TOOLCHAIN.md). null when Mosquitto is not installed.
+// messages to a slow subscriber (measured here). null when Mosquitto is not installed.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";

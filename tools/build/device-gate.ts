@@ -1,5 +1,5 @@
 // The device-subset gate: finds, in the final bundle text, what Espruino or JerryScript cannot
-// run or run differently from Node (shared/DEVICE-JS.md). It checks text, not TypeScript, because
+// run or run differently from Node (firmware/README.md, "Rules for code in this folder"). It checks text, not TypeScript, because
 // helpers, the bundler and the minifier add code nobody wrote. RULES is the documentation.
 //
 // Without types the string rules see only what the text shows: `.split`, `.indexOf`, `.includes`

@@ -182,7 +182,9 @@ export function toEs5(source: string, fileName: string, stripMessages = false): 
   const bad = UNSUPPORTED_HELPERS.exec(r.outputText);
   if (bad)
     throw new Error(
-      "compiles to tslib's " + bad[1] + ", which the device build does not provide (DEVICE-JS.md)",
+      "compiles to tslib's " +
+        bad[1] +
+        ", which the device build does not provide (firmware/README.md, device subset)",
     );
   const used = Object.keys(HELPERS).filter((h) => new RegExp("\\b" + h + "\\b").test(r.outputText));
   return (

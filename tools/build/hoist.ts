@@ -1,5 +1,5 @@
 // Espruino does not hoist: a function declared below its first use is not defined yet when that
-// use runs (shared/DEVICE-JS.md). TypeScript's ES5 classes depend on hoisting —
+// use runs (firmware/README.md, "Rules for code in this folder"). TypeScript's ES5 classes depend on hoisting —
 // `__extends(Foo, _super); function Foo() {…}` — and so does ordinary code. hoistFunctions moves
 // every function declaration to the top of its scope (program or function body, after any
 // directive prologue), keeping their order, which is exactly what a hoisting engine sees.

@@ -14,22 +14,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { byteLiteral } from "../lab/espruino";
 import { type EngineName, enginePath } from "./engines";
 
 const CHUNK = 4096;
-
-/** A JavaScript string literal that an engine without Unicode strings reads byte for byte. */
-export function byteLiteral(text: string): string {
-  let s = '"';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 255) throw new Error("byteLiteral: character " + c + " at " + i + " is not a byte");
-    if (c === 34 || c === 92) s += "\\" + text[i];
-    else if (c >= 32 && c < 127) s += text[i];
-    else s += "\\x" + (c < 16 ? "0" : "") + c.toString(16);
-  }
-  return s + '"';
-}
 
 export interface EngineRun {
   stdout: string;

@@ -1,5 +1,5 @@
 // The flash the event queue lives in: a ring of equal, pre-sized segments with the semantics of
-// Espruino's Storage (DEVICE-JS.md): a segment is erased as a whole (all bytes 0xFF), and a write
+// Espruino's Storage (firmware/README.md, the HAL): a segment is erased as a whole (all bytes 0xFF), and a write
 // may only turn erased bytes into data — rewriting a written byte is refused. On Espruino each
 // segment is one pre-sized Storage file ("emq0" … "emq15"); in tests and the simulator it is RAM.
 

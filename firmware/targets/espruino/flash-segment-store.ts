@@ -1,7 +1,7 @@
 // The event queue's SegmentStore (firmware/base/queue/segment-store.ts) on raw flash pages, one
 // 4 KB nRF52 page per segment, through require("Flash"). Not Storage files: erasing a Storage
 // file leaves its bytes as garbage until a compaction, and compacting while the bundle runs
-// from Storage is what DEVICE-JS.md warns against; the queue erases a segment every ~4 KB of
+// from Storage can garble the code that runs from it; the queue erases a segment every ~4 KB of
 // events, so it lives outside Storage, in pages Espruino reports as free (Flash.getFree()).
 //
 // Flash.write takes whole 32-bit words at word addresses. A record starts and ends anywhere,

@@ -4,7 +4,7 @@
 // not in deterministic form, because a receiver must MAC exactly the bytes it got and two
 // encoders of the same value must agree to the byte.
 //
-// Device code (DEVICE-JS.md): ES5 subset, every function declared before its first use, no
+// Device code (firmware/README.md, "Rules for code in this folder"): ES5 subset, every function declared before its first use, no
 // Map/Set, no destructuring/spread, no Array.prototype reach-throughs. Decoding never throws on
 // any input and allocates only the values it returns: byte strings are `subarray` views into
 // the input (the COSE layer MACs the exact received bytes), and a length header is checked
