@@ -1,6 +1,7 @@
 // The home unit end to end under virtual time: the real tag firmware advertising into the real
-// home-unit app through a virtual radio, events leaving through a transport that verifies every
-// envelope with the protocol core, downlinks from a centre that signs them.
+// home-unit app (assembled by assembleHomeUnit, as on the device) through a virtual radio, events
+// leaving through a transport that verifies every envelope with the protocol core (the
+// assembly's seam for a unit without a modem), downlinks from a centre that signs them.
 
 import { describe, expect, it } from "vitest";
 import { fromHex } from "../../protocol/src/core/bytes";
@@ -15,13 +16,8 @@ import { createHardware, FakeBoard } from "../testing/fake-board";
 import { VirtualClock } from "../testing/virtual-clock";
 import { VirtualFlash } from "../testing/virtual-flash";
 import { identityFromRoot, VirtualTag } from "../testing/virtual-tag";
-import {
-  type BaseApp,
-  type BaseHal,
-  bootBase,
-  SMS_MAX_ENVELOPE,
-  type UplinkTransport,
-} from "./base-app";
+import { assembleHomeUnit } from "./assemble-home-unit";
+import { type BaseApp, type BaseHal, SMS_MAX_ENVELOPE, type UplinkTransport } from "./base-app";
 import { encodeIdentity, RecordName, savePairing } from "./base-records";
 import { wrapKey } from "./commands/command-processor";
 import { RamSegmentStore } from "./queue/ram-segment-store";
@@ -126,7 +122,7 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     keyVersion: 1,
     beaconKey: key(KeyPurpose.tagBeacon, TAG),
   });
-  let app = bootBase(hal(), link, BootReason.powerOn, () => {})!;
+  let app = assembleHomeUnit(hal(), null, link, BootReason.powerOn, () => {}).app!;
   tag.start();
   bridge();
   let downCounter = 1;
@@ -166,7 +162,7 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     rebootUnit: () => {
       app.stop();
       board = board.reboot();
-      app = bootBase(hal(), link, BootReason.watchdog, () => {})!;
+      app = assembleHomeUnit(hal(), null, link, BootReason.watchdog, () => {}).app!;
     },
     restarts: () => restarts,
   };

@@ -1,19 +1,26 @@
 // One monitored home, all real firmware on virtual hardware: the tag (VirtualTag running the real
-// TagApp) advertising through a virtual radio into the home unit's scanner; the real home-unit
-// app (bootBase) on a FakeBoard; its uplink (HomeUplink: the real SIM800 driver and MQTT client)
-// on a VirtualModem's UART, the modem on the simulated cellular Network and opening real TCP to a
-// real broker. Provisioned from the fleet root exactly as the centre derives keys (SPEC §2), as
-// firmware/base/base-app.test.ts provisions its unit.
+// TagApp) advertising through a virtual radio into the home unit's scanner; the home unit
+// assembled as the device assembles it (assembleHomeUnit: the app and its uplink — the real
+// SIM800 driver and MQTT client — from the provisioned records) on a FakeBoard, the modem's UART
+// a VirtualModem's, the modem on the simulated cellular Network and opening real TCP to a real
+// broker. Provisioned (em.unit, em.pair, em.net) from the fleet root exactly as the centre
+// derives keys (SPEC §2), as firmware/base/base-app.test.ts provisions its unit.
 //
 // Clocks: everything runs on one VirtualClock (the world). Each unit boot has its own FakeClock
 // (its timers die with the boot); the modem and the network have their own, so the modem stays
 // powered across a unit reboot until the unit's driver power-cycles it through the reset line.
 
-import { type BaseApp, type BaseHal, bootBase } from "../../firmware/base/base-app";
-import { encodeIdentity, RecordName, savePairing } from "../../firmware/base/base-records";
+import { assembleHomeUnit } from "../../firmware/base/assemble-home-unit";
+import type { BaseApp, BaseHal } from "../../firmware/base/base-app";
+import {
+  encodeIdentity,
+  encodeNetworkConfig,
+  RecordName,
+  savePairing,
+} from "../../firmware/base/base-records";
 import { RamSegmentStore } from "../../firmware/base/queue/ram-segment-store";
 import { recordLog } from "../../firmware/base/records/record-log";
-import { DEFAULT_SMS_AFTER_MS, HomeUplink } from "../../firmware/base/uplink/home-uplink";
+import type { HomeUplink, UplinkHardware } from "../../firmware/base/uplink/home-uplink";
 import { defaultTagConfig } from "../../firmware/tag/tag-config";
 import {
   createHardware,
@@ -52,8 +59,6 @@ export interface HomeOptions {
   /** The centre's SMS numbers (alarms go to the first). */
   centreNumbers: string[];
   officerNumbers?: string[];
-  smsAfterMs?: number;
-  keepAliveS?: number;
   latency?: Partial<ModemLatency>;
   seed?: number;
   /** Flash queue geometry. Default 64 × 4064 bytes (~8,000 small events). */
@@ -140,6 +145,18 @@ export class VirtualHome {
       keyVersion: 1,
       beaconKey: key(KeyPurpose.tagBeacon, o.tagId),
     });
+    this.board.storage.write(
+      RecordName.network,
+      encodeNetworkConfig({
+        brokerHost: o.brokerHost,
+        brokerPort: o.brokerPort,
+        apn: "em.example",
+        apnUser: "",
+        apnPass: "",
+        centreNumbers: o.centreNumbers,
+        officerNumbers: o.officerNumbers ?? [],
+      }),
+    );
 
     this.modemClock = new FakeClock(o.world);
     this.modem = new VirtualModem({
@@ -236,38 +253,24 @@ export class VirtualHome {
     const board = this.board;
     const modem = this.modem;
     this.button.attach(board.clock);
-    const uplink = new HomeUplink(
-      {
-        uart: modem.uart,
-        clock: board.clock,
-        random: () => board.crypto.next32() / 4294967296,
-        resetModem: (done) => {
-          if (o.modemResetLine === false) {
-            done();
-            return;
-          }
-          modem.powerOff();
-          board.clock.setTimeout(() => {
-            modem.powerOn();
-            done();
-          }, MODEM_RESET_MS);
-        },
-        indicator: board.indicator,
-        button: this.button,
+    const modemWiring = (): UplinkHardware => ({
+      uart: modem.uart,
+      clock: board.clock,
+      random: () => board.crypto.next32() / 4294967296,
+      resetModem: (done) => {
+        if (o.modemResetLine === false) {
+          done();
+          return;
+        }
+        modem.powerOff();
+        board.clock.setTimeout(() => {
+          modem.powerOn();
+          done();
+        }, MODEM_RESET_MS);
       },
-      o.unitId,
-      {
-        brokerHost: o.brokerHost,
-        brokerPort: o.brokerPort,
-        apn: "em.example",
-        apnUser: "",
-        apnPass: "",
-        centreNumbers: o.centreNumbers,
-        officerNumbers: o.officerNumbers ?? [],
-        smsAfterMs: o.smsAfterMs ?? DEFAULT_SMS_AFTER_MS,
-        keepAliveS: o.keepAliveS ?? 60,
-      },
-    );
+      indicator: board.indicator,
+      button: this.button,
+    });
     const hal: BaseHal = {
       clock: board.clock,
       // Rewritten records in the log on raw pages; provisioned ones read from Storage.
@@ -294,10 +297,9 @@ export class VirtualHome {
         board.clock.setTimeout(() => this.rebootUnit(BootReason.commanded), 0);
       },
     };
-    const app = bootBase(hal, uplink.transport, reason, () => {});
-    if (app === null) throw new Error("unit " + o.unitId + " not provisioned");
-    uplink.attach(app);
-    uplink.start();
-    return { app: app, uplink: uplink };
+    const unit = assembleHomeUnit(hal, modemWiring, null, reason, () => {});
+    if (unit.app === null || unit.uplink === null)
+      throw new Error("unit " + o.unitId + " not provisioned");
+    return { app: unit.app, uplink: unit.uplink };
   }
 }
