@@ -57,7 +57,7 @@ import {
   type UnitSettings,
 } from "./base-records";
 import { type CommandHandlers, CommandProcessor } from "./commands/command-processor";
-import { ClockKeeper } from "./health/clock-keeper";
+import { ClockKeeper, EARLIEST_VALID_UTC } from "./health/clock-keeper";
 import { UnitHealth } from "./health/unit-health";
 import { AcceptKind } from "./presence/beacon-acceptor";
 import { HomePresence } from "./presence/home-presence";
@@ -217,16 +217,24 @@ export function startBase(
       sha256: sha,
       sink: sink,
       preset: settings.rangePreset,
+      beaconIntervalMs: settings.beaconIntervalS * 1000,
       lastKnownPresence: Presence.unknown,
     },
     clock.monotonic(),
   );
 
   // Beacon counters survive a unit reboot, so old recorded beacons cannot be replayed to it.
-  // Saved every ACCEPTOR_SAVE_EVERY accepted beacons: after an unplanned reboot at most that many
-  // old frames could be accepted once (and only older than the newest genuine one).
+  // Saved every ACCEPTOR_SAVE_EVERY accepted beacons with the time of the last (the pace anchor):
+  // the frames accepted after the save fall behind that anchor's pace within about 50 s of being
+  // first heard, so after an unplanned reboot none is accepted twice later than that (SPEC §4).
   const storedAcceptor = loadAcceptorState(st);
-  if (storedAcceptor !== null) presence.acceptor.importState(storedAcceptor);
+  if (storedAcceptor !== null)
+    presence.acceptor.importState(
+      storedAcceptor,
+      clock.monotonic(),
+      utc(),
+      utc() >= EARLIEST_VALID_UTC,
+    );
 
   // The active and pending schedules and the exceptions come back as they were (README-schedule
   // §7). Both schedules are rewritten on every change, the active one first (see restore).
@@ -356,7 +364,10 @@ export function startBase(
       // The beacon interval is the tag's: the unit only records what to expect (the tag itself
       // takes a centre-signed tag command, forwarded with rearm_tag-style frames).
       if (hb !== null) settings.heartbeatS = hb;
-      if (bi !== null) settings.beaconIntervalS = bi;
+      if (bi !== null) {
+        settings.beaconIntervalS = bi;
+        presence.acceptor.setBeaconInterval(bi * 1000);
+      }
       heartbeatDue = clock.monotonic() + settings.heartbeatS * 1000;
       return saveSettings(st, settings) ? AckResult.ok : AckResult.deviceFailure;
     },
@@ -552,11 +563,12 @@ export function startBase(
     }
     presence.tick(ms, now);
     if (presence.acceptor.changesSinceExport() >= ACCEPTOR_SAVE_EVERY) {
-      const a = presence.acceptor.exportState();
+      const a = presence.acceptor.exportState(ms, now, clockKeeper.valid());
       if (a !== null) saveAcceptorState(st, a);
     }
     commands.tick(ms, now);
     clockKeeper.tick(ms);
+    if (clockKeeper.valid()) presence.acceptor.clockValid(ms, now);
     const promoted = schedules.tick(now);
     if (promoted > 0) {
       persistSchedules();

@@ -270,6 +270,8 @@ export interface StoredAcceptorState {
   keyVersion: number;
   highest: number;
   mac: string;
+  /** UTC seconds of the pace anchor, 0 if unknown (records before it have none). */
+  atS: number;
 }
 
 export function loadAcceptorState(st: Storage): StoredAcceptorState | null {
@@ -277,12 +279,19 @@ export function loadAcceptorState(st: Storage): StoredAcceptorState | null {
   if (m === null) return null;
   if (typeof m[1] !== "number" || typeof m[2] !== "number" || typeof m[3] !== "number") return null;
   if (typeof m[4] !== "string") return null;
-  return { tagId: m[1], keyVersion: m[2], highest: m[3], mac: m[4] };
+  const at = m[5];
+  return {
+    tagId: m[1],
+    keyVersion: m[2],
+    highest: m[3],
+    mac: m[4],
+    atS: typeof at === "number" && at > 0 ? at : 0,
+  };
 }
 
 export function saveAcceptorState(st: Storage, s: StoredAcceptorState): boolean {
   return st.write(
     RecordName.acceptor,
-    encodeCbor({ 1: s.tagId, 2: s.keyVersion, 3: s.highest, 4: s.mac }),
+    encodeCbor({ 1: s.tagId, 2: s.keyVersion, 3: s.highest, 4: s.mac, 5: s.atS }),
   );
 }

@@ -247,14 +247,14 @@ describe("beacon acceptor", () => {
     s.accept(recorded, 0);
     s.accept(s.tag.frame(501), 8000);
     expect(s.acceptor.changesSinceExport()).toBe(2);
-    const state = s.acceptor.exportState()!;
+    const state = s.acceptor.exportState(8000, utc(8000), true)!;
     expect(s.acceptor.changesSinceExport()).toBe(0);
     expect(state).toMatchObject({ tagId: OUR, keyVersion: 1, highest: 501 });
     expect(state.mac).toMatch(/^[0-9a-f]{16}$/);
     const json = JSON.parse(JSON.stringify(state));
 
     const rebooted = setup();
-    expect(rebooted.acceptor.importState(json)).toBe(true);
+    expect(rebooted.acceptor.importState(json, 0, utc(8000), true)).toBe(true);
     expect(rebooted.accept(recorded, 0).kind).toBe(AcceptKind.replay);
     expect(rebooted.accept(s.tag.frame(501), 1).kind).toBe(AcceptKind.duplicate);
     expect(rebooted.accept(s.tag.frame(502), 2).kind).toBe(AcceptKind.accepted);
@@ -266,15 +266,15 @@ describe("beacon acceptor", () => {
 
   it("refuses state for another tag or garbage", () => {
     const s = setup();
-    expect(s.acceptor.exportState()).toBeNull();
-    const ok = { tagId: OUR, keyVersion: 1, highest: 5, mac: "0011223344556677" };
-    expect(s.acceptor.importState({ ...ok, tagId: NEIGHBOUR })).toBe(false);
-    expect(s.acceptor.importState({ ...ok, highest: -1 })).toBe(false);
-    expect(s.acceptor.importState({ ...ok, highest: 2 ** 32 })).toBe(false);
-    expect(s.acceptor.importState({ ...ok, keyVersion: 256 })).toBe(false);
-    expect(s.acceptor.importState({ ...ok, mac: "zz" })).toBe(false);
-    expect(s.acceptor.importState({ ...ok, mac: "0011" })).toBe(false);
-    expect(s.acceptor.importState(ok)).toBe(true);
+    expect(s.acceptor.exportState(0, T0, true)).toBeNull();
+    const ok = { tagId: OUR, keyVersion: 1, highest: 5, mac: "0011223344556677", atS: T0 };
+    expect(s.acceptor.importState({ ...ok, tagId: NEIGHBOUR }, 0, T0, true)).toBe(false);
+    expect(s.acceptor.importState({ ...ok, highest: -1 }, 0, T0, true)).toBe(false);
+    expect(s.acceptor.importState({ ...ok, highest: 2 ** 32 }, 0, T0, true)).toBe(false);
+    expect(s.acceptor.importState({ ...ok, keyVersion: 256 }, 0, T0, true)).toBe(false);
+    expect(s.acceptor.importState({ ...ok, mac: "zz" }, 0, T0, true)).toBe(false);
+    expect(s.acceptor.importState({ ...ok, mac: "0011" }, 0, T0, true)).toBe(false);
+    expect(s.acceptor.importState(ok, 0, T0, true)).toBe(true);
     expect(s.accept(s.tag.frame(5), 0).kind).toBe(AcceptKind.replay);
   });
 

@@ -17,12 +17,19 @@
 // | 7    | MAC verifies                                    | forged → forged_frame_seen           |
 // | 8    | fields in range (reserved bits, battery code)   | malformed (authentic; counted)       |
 // | 9    | key version not older than the accepted one     | replay → replayed_frame_seen         |
-// | 10   | counter fresh (ReceiverCounter, gap bound G)    | duplicate / replay / too_far_ahead   |
+// | 10   | a new counter keeps pace with time (CounterPace) | stale → replayed_frame_seen          |
+// | 11   | counter fresh (ReceiverCounter, gap bound G)    | duplicate / replay / too_far_ahead   |
 //
 // Key versions: a tag re-keyed to a new version restarts its counter at 0 (SPEC §3), so the
 // counter state belongs to one key version. A MAC-valid beacon of a newer version than the one
 // accepted so far starts a new counter epoch; one of an older version is a replay (a genuine tag
 // never goes back). Only a holder of the newer key can open a new epoch.
+//
+// stale: authentic, above every counter accepted, yet further behind the unit's clock than a
+// genuine tag can fall (counter-pace.ts) — recorded while the unit was not listening and played
+// back now. Reported as a replay: it is one. The pace anchor is persisted with the counter, so a
+// reboot does not reopen the window; when the unit boots without a valid clock the check waits
+// for the first valid time and then judges what was accepted meanwhile (`clockValid`).
 //
 // too_far_ahead (a MAC-valid counter more than G above the last) is reported as
 // frame_too_far_ahead, not as a replay (no old frame was repeated) nor as forged (the MAC is
@@ -45,11 +52,14 @@ import { ErrorCode } from "../../../protocol/src/core/errors";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { hmacSha256 } from "../../../protocol/src/core/hmac";
 import type { Sha256 } from "../../../protocol/src/core/sha256";
+import { CounterPace } from "./counter-pace";
 import type { EventSink } from "./presence-event";
 import { DEFAULT_REPORT_PERIOD_MS, ReportLimiter } from "./report-limiter";
 
 /** SPEC §3 default gap bound for beacons. */
 export const DEFAULT_BEACON_GAP = 1000000;
+/** The tag's default beacon interval (SPEC §4). */
+export const DEFAULT_BEACON_INTERVAL_MS = 8000;
 
 export const AcceptKind = {
   ignored: "ignored",
@@ -58,6 +68,7 @@ export const AcceptKind = {
   forged: "forged",
   replay: "replay",
   tooFarAhead: "too_far_ahead",
+  stale: "stale",
   unknownKeyVersion: "unknown_key_version",
   malformed: "malformed",
 } as const;
@@ -103,6 +114,8 @@ export interface AcceptorState {
   highest: number;
   /** MAC of that beacon, hex (16 digits). */
   mac: string;
+  /** UTC seconds when that beacon was accepted (the pace anchor); 0 if unknown. */
+  atS: number;
 }
 
 /** Running totals since construction (for heartbeats and diagnostics). */
@@ -114,6 +127,8 @@ export interface AcceptCounts {
   forged: number;
   replayed: number;
   tooFarAhead: number;
+  /** Authentic frames behind the counter's pace (recorded earlier); also counted in replayed. */
+  stale: number;
   unknownKeyVersion: number;
   malformed: number;
   otherTag: number;
@@ -130,6 +145,8 @@ export interface BeaconAcceptorOptions {
   gap: number;
   /** Rate-limit period of forged/replayed reports; DEFAULT_REPORT_PERIOD_MS. */
   reportPeriodMs: number;
+  /** The tag's beacon interval as last set by the centre; DEFAULT_BEACON_INTERVAL_MS. */
+  beaconIntervalMs: number;
   sink: EventSink;
 }
 
@@ -147,6 +164,7 @@ export function defaultAcceptorOptions(
     sha256: sha256,
     gap: DEFAULT_BEACON_GAP,
     reportPeriodMs: DEFAULT_REPORT_PERIOD_MS,
+    beaconIntervalMs: DEFAULT_BEACON_INTERVAL_MS,
     sink: sink,
   };
 }
@@ -159,6 +177,7 @@ function zeroCounts(): AcceptCounts {
     forged: 0,
     replayed: 0,
     tooFarAhead: 0,
+    stale: 0,
     unknownKeyVersion: 0,
     malformed: 0,
     otherTag: 0,
@@ -177,6 +196,10 @@ export class BeaconAcceptor {
   /** Key version of the counter epoch; -1 before the first accepted beacon. */
   private keyVersion: number;
   private counter: ReceiverCounter;
+  private pace: CounterPace;
+  /** A persisted anchor waiting for a valid clock: its counter (−1: none) and UTC seconds. */
+  private pendingCounter: number;
+  private pendingAtS: number;
   /** Bytes of the last accepted beacon, for the HMAC-free duplicate check. */
   private readonly last: Uint8Array;
   private hasLast: boolean;
@@ -211,6 +234,9 @@ export class BeaconAcceptor {
     this.tagId = o.tagId;
     this.keyVersion = -1;
     this.counter = new ReceiverCounter(o.gap);
+    this.pace = new CounterPace(o.beaconIntervalMs);
+    this.pendingCounter = -1;
+    this.pendingAtS = 0;
     this.last = new Uint8Array(BEACON_LENGTH);
     this.hasLast = false;
     this.macIn = new Uint8Array(2 + 12);
@@ -221,14 +247,26 @@ export class BeaconAcceptor {
   private resetCounter(): void {
     this.keyVersion = -1;
     this.counter = new ReceiverCounter(this.gap);
+    this.pace.forget();
+    this.pendingCounter = -1;
     this.hasLast = false;
     this.changes++;
   }
 
+  /** set_intervals key 2: the pace a genuine tag keeps from now (see counter-pace.ts). */
+  setBeaconInterval(ms: number): void {
+    this.pace.setInterval(ms);
+  }
+
   /** Pairs with a tag (the `pair_tag` command). Re-pairing the same tag keeps its counter state,
-   * so a re-pair never reopens a replay window; a different tag starts from nothing. */
+   * so a re-pair never reopens a replay window, but drops the pace anchor: the centre's way back
+   * for a tag whose clock stopped and fell behind; a different tag starts from nothing. */
   pair(tagId: number): void {
-    if (tagId === this.tagId) return;
+    if (tagId === this.tagId) {
+      this.pace.forget();
+      this.pendingCounter = -1;
+      return;
+    }
     this.tagId = tagId;
     this.resetCounter();
   }
@@ -312,10 +350,19 @@ export class BeaconAcceptor {
     if (kv !== this.keyVersion) {
       // First beacon, or the tag moved to a newer key version: a new counter epoch.
       this.counter = new ReceiverCounter(this.gap);
+      this.pace.forget();
+      this.pendingCounter = -1;
       this.keyVersion = kv;
+    }
+    if (b.counter > this.counter.state().highest && this.pace.behind(b.counter, nowMs) > 0) {
+      this.counts.stale++;
+      this.counts.replayed++;
+      this.reportReplay(nowMs, utcS);
+      return result(AcceptKind.stale, b, rssi);
     }
     const c = this.counter.check(b.counter, b.mac);
     if (c.ok) {
+      this.pace.accepted(b.counter, nowMs);
       this.last.set(payload);
       this.hasLast = true;
       this.changes++;
@@ -344,21 +391,48 @@ export class BeaconAcceptor {
     this.ahead.tick(nowMs, utcS);
   }
 
-  /** Counter state to persist; null before the first accepted beacon of the paired tag. */
-  exportState(): AcceptorState | null {
+  /** Counter state to persist; null before the first accepted beacon of the paired tag.
+   * `utcS` is taken as valid only when `clockValid` says so; else the anchor time is 0. */
+  exportState(nowMs: number, utcS: number, clockValid: boolean): AcceptorState | null {
     const s = this.counter.state();
     if (this.tagId === 0 || this.keyVersion < 0 || s.highest < 0) return null;
     this.changes = 0;
+    const at = this.pace.anchorMs();
     return {
       tagId: this.tagId,
       keyVersion: this.keyVersion,
       highest: s.highest,
       mac: s.mac === null ? "" : toHex(s.mac),
+      atS: clockValid && at >= 0 ? utcS - Math.round((nowMs - at) / 1000) : 0,
     };
   }
 
-  /** Restores persisted counter state. Refused (false) when it is for another tag or invalid. */
-  importState(s: AcceptorState): boolean {
+  /** The unit's clock is valid now (call every tick once it is): a persisted pace anchor that
+   * waited for it takes effect, and beacons accepted meanwhile are judged against it — if they
+   * were behind its pace they were replayed: reported, and the anchor goes back to the persisted
+   * one so the rest of the recording is refused too. */
+  clockValid(nowMs: number, utcS: number): void {
+    if (this.pendingCounter < 0) return;
+    const ago = utcS > this.pendingAtS ? (utcS - this.pendingAtS) * 1000 : 0;
+    const saved = new CounterPace(0);
+    saved.anchorAt(this.pendingCounter, nowMs, ago);
+    this.pendingCounter = -1;
+    const at = this.pace.anchorMs();
+    if (at < 0) {
+      this.pace.anchorAt(this.counter.state().highest, nowMs, ago);
+      return;
+    }
+    saved.setInterval(this.pace.interval());
+    if (saved.behind(this.counter.state().highest, at) === 0) return;
+    this.counts.stale++;
+    this.counts.replayed++;
+    this.reportReplay(nowMs, utcS);
+    this.pace = saved;
+  }
+
+  /** Restores persisted counter state. Refused (false) when it is for another tag or invalid.
+   * The pace anchor is restored at once when the clock is valid now, else on `clockValid`. */
+  importState(s: AcceptorState, nowMs: number, utcS: number, clockValid: boolean): boolean {
     if (s.tagId !== this.tagId || this.tagId === 0) return false;
     if (!(s.keyVersion >= 0 && s.keyVersion <= 255 && Math.floor(s.keyVersion) === s.keyVersion))
       return false;
@@ -369,6 +443,14 @@ export class BeaconAcceptor {
     if (s.mac !== "" && mac === null) return false;
     this.keyVersion = s.keyVersion;
     this.counter = new ReceiverCounter(this.gap, { highest: s.highest, mac: mac });
+    this.pace.forget();
+    this.pendingCounter = -1;
+    if (s.atS > 0 && clockValid)
+      this.pace.anchorAt(s.highest, nowMs, utcS > s.atS ? (utcS - s.atS) * 1000 : 0);
+    else if (s.atS > 0) {
+      this.pendingCounter = s.highest;
+      this.pendingAtS = s.atS;
+    }
     this.hasLast = false;
     this.changes = 0;
     return true;

@@ -28,6 +28,7 @@ function setup(preset = 2, lastKnown: number = Presence.unknown) {
       sha256,
       sink: (e) => events.push(e),
       preset,
+      beaconIntervalMs: 8000,
       lastKnownPresence: lastKnown,
     },
     0,

@@ -26,6 +26,8 @@ export interface HomePresenceOptions {
   sink: EventSink;
   /** Range preset 1…3. */
   preset: number;
+  /** The tag's beacon interval as last set by the centre, ms. */
+  beaconIntervalMs: number;
   /** Presence the centre last heard (persisted by the app), Presence.unknown if none. */
   lastKnownPresence: number;
 }
@@ -38,9 +40,9 @@ export class HomePresence {
   private preset: number;
 
   constructor(o: HomePresenceOptions, nowMs: number) {
-    this.acceptor = new BeaconAcceptor(
-      defaultAcceptorOptions(o.companyId, o.tagId, o.keys, o.sha256, o.sink),
-    );
+    const a = defaultAcceptorOptions(o.companyId, o.tagId, o.keys, o.sha256, o.sink);
+    a.beaconIntervalMs = o.beaconIntervalMs;
+    this.acceptor = new BeaconAcceptor(a);
     this.preset = isRangePreset(o.preset) ? o.preset : DEFAULT_RANGE_PRESET;
     this.tracker = new PresenceTracker(
       o.tagId,
@@ -78,8 +80,9 @@ export class HomePresence {
 
   /** `pair_tag`: a different tag restarts everything; the same tag keeps its state. */
   pair(tagId: number, nowMs: number): void {
-    if (tagId === this.acceptor.pairedTagId()) return;
+    const same = tagId === this.acceptor.pairedTagId();
     this.acceptor.pair(tagId);
+    if (same) return;
     this.tracker.pair(tagId, nowMs);
     this.tag.pair(tagId, nowMs);
   }

@@ -85,6 +85,7 @@ function simulateAtHome(c: AtHome): Outcome {
       sha256,
       sink: (e) => events.push(e),
       preset: c.preset,
+      beaconIntervalMs: 8000,
       lastKnownPresence: Presence.unknown,
     },
     0,

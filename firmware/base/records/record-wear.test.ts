@@ -116,6 +116,7 @@ function day(st: Storage, d: number, w: Written): void {
         keyVersion: 1,
         highest: w.acceptor,
         mac: toHex(bytes32(w.acceptor)),
+        atS: t,
       });
     }
     if (t % UPLINK_SAVE_EVERY_S === 0) {
