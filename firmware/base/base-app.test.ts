@@ -170,19 +170,23 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
 
 const minutes = (n: number) => n * 60_000;
 
-/** Home all day, every day (the strictest curfew), sent by the centre and applied. */
-function setHomeAllDay(w: ReturnType<typeof world>, grace = 300): void {
+/** A schedule of one home window a day (EU Eastern), valid 30 days from EPOCH. */
+function daily(start: number, length: number, grace = 300): Schedule {
   const now = Math.floor(EPOCH_MS / 1000);
-  const schedule: Schedule = {
+  return {
     version: 1,
     validFrom: now,
     validTo: now + 30 * 86400,
     timeZone: 1,
     grace,
-    windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start: 0, length: 1440, kind: 1 })),
+    windows: [0, 1, 2, 3, 4, 5, 6].map((d) => ({ weekday: d, start, length, kind: 1 })),
   };
+}
+
+/** Home all day, every day (the strictest curfew), sent by the centre and applied. */
+function setHomeAllDay(w: ReturnType<typeof world>, grace = 300): void {
   w.clock.advance(minutes(1));
-  w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(schedule) });
+  w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(daily(0, 1440, grace)) });
   w.clock.advance(minutes(2));
 }
 
@@ -737,5 +741,51 @@ describe("home unit app: the schedule, the pending one and the exceptions surviv
       // which restore makes up for) gives the new state; every other cut the old one.
       expect(seen, what).toBe(what.startsWith("set_schedule") ? sizes[sizes.length - 1] : 0);
     }
+  });
+});
+
+describe("home unit app: a fake base station's network time (issue 11, attack 1)", () => {
+  // Nights at home, 22:00–06:00 local (EU Eastern, UTC+2 in November).
+  function nightly(w: ReturnType<typeof world>): void {
+    w.clock.advance(minutes(1));
+    w.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(daily(22 * 60, 480)) });
+  }
+  const utcS = (w: ReturnType<typeof world>) => Math.floor((EPOCH_MS + w.clock.time) / 1000);
+
+  it("at 21:50 the network says 06:05 tomorrow: refused as an alarm, and the night's absence is a violation", () => {
+    const w = world();
+    nightly(w);
+    // EPOCH is 02:00 local; advance to 21:50 local.
+    w.clock.advance(minutes(19 * 60 + 50) - w.clock.time);
+    w.app.onNetworkTime(utcS(w) + 8 * 3600 + 15 * 60);
+    w.clock.advance(minutes(10)); // 22:00: he leaves
+    w.setRadio(false);
+    w.clock.advance(minutes(8 * 60 + 10)); // 06:10: back
+    w.setRadio(true);
+    w.clock.advance(minutes(5));
+    const codes = w.link.codes();
+    expect(codes).toContain(EventCode.networkTimeRefused);
+    expect(codes).toContain(EventCode.curfewViolationStart);
+    expect(codes).toContain(EventCode.curfewViolationEnd);
+    expect(w.link.events.filter((e) => e.code === EventCode.clockSet)).toHaveLength(0);
+    const refused = w.link.events.filter((e) => e.code === EventCode.networkTimeRefused);
+    expect(refused).toHaveLength(1);
+  });
+
+  it("the network's daily drift corrections are taken without an alarm; the centre's set_time moves it at will", () => {
+    const w = world();
+    for (let day = 0; day < 10; day++) {
+      w.clock.advance(minutes(24 * 60));
+      // The unit's RTC runs 3 s/day slow: the network is 3 s ahead of it each day.
+      w.app.onNetworkTime(utcS(w) + 3 * (day + 1));
+    }
+    w.clock.advance(minutes(1));
+    expect(w.link.codes()).not.toContain(EventCode.networkTimeRefused);
+    expect(w.link.events.filter((e) => e.code === EventCode.clockSet)).toHaveLength(10);
+    const before = utcS(w);
+    w.centre.send(CommandCode.setTime, { 1: before + 7200 });
+    w.clock.advance(minutes(1));
+    const set = w.link.events.filter((e) => e.code === EventCode.clockSet).pop()!;
+    expect(set.data).toMatchObject({ 2: before + 7200, 3: 1 });
   });
 });

@@ -170,3 +170,32 @@ it("d: the downlink counter continues above the last used across a receiver rest
     await rx2.stop();
   }
 });
+
+it("a unit whose clock a fake network moved is counted: sentAt far from the centre's clock", async () => {
+  const now = 1_800_000_000_000;
+  const rx = await ReferenceReceiver.start({
+    url: broker.url,
+    keyring,
+    clientId: "centre-skew",
+    clock: () => now,
+  });
+  try {
+    rx.receiveEnvelope(env(A, 1, [0]), "mqtt"); // sentAt = the centre's clock
+    const key = keyring.key(KeyPurpose.unitUplink, A, 1)!;
+    const at = (sentAt: number, counter: number) =>
+      sealUplinkHost(key, 1, {
+        unitId: A,
+        counter,
+        sentAt,
+        events: [
+          { seq: counter, time: sentAt, code: EventCode.heartbeat, tagId: null, data: null },
+        ],
+      });
+    rx.receiveEnvelope(at(1_800_000_000 + 60, 2), "mqtt"); // a minute off: drift, not counted
+    rx.receiveEnvelope(at(1_800_000_000 + 8 * 3600, 3), "mqtt"); // 8 h ahead
+    rx.receiveEnvelope(at(1_800_000_000 - 3600, 4), "sms"); // an hour behind
+    expect(rx.tally(A).clockSkewed).toBe(2);
+  } finally {
+    await rx.stop();
+  }
+});

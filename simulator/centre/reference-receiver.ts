@@ -40,6 +40,9 @@ const UPLINK_GAP = 1000000;
 export const DEFAULT_HEARTBEAT_S = 900;
 /** SPEC §13 liveness rule: silent for more than this many heartbeat intervals. */
 export const SILENT_AFTER_HEARTBEATS = 2;
+/** An envelope whose sentAt differs from the centre's clock by more than this is counted in
+ * `clockSkewed` (SPEC §9 "Network time is bounded": a unit's clock a fake network moved). */
+export const CLOCK_SKEW_S = 300;
 /** Rejection codes of the centre (beside the protocol's §14 codes). */
 export const CentreReject = {
   /** The verified unit id differs from the unit id in the MQTT topic. */
@@ -77,6 +80,8 @@ export interface UnitTally {
   /** Counters below the window, or beyond the gap bound. */
   replays: number;
   tooFarAhead: number;
+  /** Fresh envelopes whose sentAt was more than CLOCK_SKEW_S from the centre's clock. */
+  clockSkewed: number;
 }
 
 /** A centre alert (SPEC §13 liveness rule). */
@@ -277,6 +282,7 @@ export class ReferenceReceiver {
     u.tally.envelopes[path]++;
     const hostMs = Date.now();
     const atMs = this.clock();
+    if (Math.abs(up.sentAt - atMs / 1000) > CLOCK_SKEW_S) u.tally.clockSkewed++;
     u.lastHeardMs = atMs;
     if (u.silent !== null) {
       u.silent.clearedAtMs = atMs;
@@ -450,6 +456,7 @@ export class ReferenceReceiver {
           duplicateEvents: 0,
           replays: 0,
           tooFarAhead: 0,
+          clockSkewed: 0,
         },
         nextDownCounter: this.downStore?.get(unitId) ?? 1,
       };

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ClockSource, EventCode, UnitTamperKind } from "../../../protocol/src/core/events";
 import type { UnitEvent } from "../presence/presence-event";
-import { ClockKeeper, EARLIEST_VALID_UTC, UNSYNCED_AFTER_S } from "./clock-keeper";
+import {
+  ClockKeeper,
+  EARLIEST_VALID_UTC,
+  NETWORK_ALLOWANCE_CAP_S,
+  NETWORK_ALLOWANCE_START_S,
+  NETWORK_SLEW_S_PER_DAY,
+  UNSYNCED_AFTER_S,
+} from "./clock-keeper";
 import { UnitHealth } from "./unit-health";
 
 const T = 1795000000;
@@ -98,6 +105,39 @@ describe("clock keeper", () => {
     expect(r.ev.map((e) => e.code)).toEqual([EventCode.clockUnsynchronised]);
     r.k.sync(EARLIEST_VALID_UTC + 10, ClockSource.network, 3000);
     expect(r.k.valid()).toBe(true);
+  });
+
+  it("network time moves a valid clock only within its allowance; beyond it, one alarm per episode", () => {
+    const r = rig(T);
+    const DAY = 86_400_000;
+    // At boot the allowance is NETWORK_ALLOWANCE_START_S.
+    expect(r.k.sync(T + NETWORK_ALLOWANCE_START_S + 1, ClockSource.network, 0)).toBe(false);
+    expect(r.now()).toBe(T);
+    expect(r.k.sync(T + 8 * 3600, ClockSource.network, 1000)).toBe(false);
+    expect(r.ev.map((e) => e.code)).toEqual([EventCode.networkTimeRefused]);
+    expect(r.ev[0].data).toEqual({ 1: T + NETWORK_ALLOWANCE_START_S + 1, 2: T });
+    // Within it: taken, and spent.
+    expect(r.k.sync(T + 50, ClockSource.network, 2000)).toBe(true);
+    expect(r.k.sync(T + 50 + 20, ClockSource.network, 3000)).toBe(false);
+    // It grows by NETWORK_SLEW_S_PER_DAY a day, up to the cap.
+    expect(r.k.sync(T + 50 + 70, ClockSource.network, 3000 + DAY)).toBe(true);
+    expect(r.now()).toBe(T + 120);
+    const later = 3000 + 30 * DAY;
+    expect(r.k.sync(T + 120 + NETWORK_ALLOWANCE_CAP_S + 5, ClockSource.network, later)).toBe(false);
+    expect(r.k.sync(T + 120 + NETWORK_ALLOWANCE_CAP_S, ClockSource.network, later)).toBe(true);
+    // Refusals in a row are one episode; one after time was taken starts a new one: the refusals
+    // at 0 (and 1000), 3000, `later` and `later + 1` (after the taken correction) make four.
+    expect(r.k.sync(T - 86400, ClockSource.network, later + 1)).toBe(false);
+    expect(r.k.sync(T - 86400, ClockSource.network, later + 2)).toBe(false);
+    expect(r.ev.filter((e) => e.code === EventCode.networkTimeRefused)).toHaveLength(4);
+    expect(NETWORK_SLEW_S_PER_DAY).toBe(60);
+  });
+
+  it("a never-set clock takes network time as it comes; the centre's time is never bounded", () => {
+    const r = rig(0);
+    expect(r.k.sync(T, ClockSource.network, 0)).toBe(true);
+    expect(r.k.sync(T + 86400, ClockSource.command, 1000)).toBe(true);
+    expect(r.ev.filter((e) => e.code === EventCode.networkTimeRefused)).toHaveLength(0);
   });
 
   it("reports once when no time source was heard for a week", () => {

@@ -35,6 +35,7 @@ export const EventCode = {
   subjectAcknowledged: 0x2f,
   queueRefused: 0x30,
   frameTooFarAhead: 0x31,
+  networkTimeRefused: 0x32,
 } as const;
 
 /** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
@@ -52,6 +53,7 @@ export function eventClass(code: number): number {
     case EventCode.unitTamper:
     case EventCode.queueRefused:
     case EventCode.frameTooFarAhead:
+    case EventCode.networkTimeRefused:
       return EventClass.alarm;
     case EventCode.leftHome:
     case EventCode.returnedHome:
