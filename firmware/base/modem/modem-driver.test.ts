@@ -376,6 +376,26 @@ describe("ModemDriver network events", () => {
     expect(h.uart.errors).toEqual([]);
   });
 
+  it("reads the modem's clock again once a day, so network time does not go stale (issue 10, item 8)", () => {
+    const t = testTimings();
+    t.signalPollMs = 3600000;
+    const h = harness(15, t);
+    expect(bringUp(h)).toBe(true);
+    const before = h.rec.times.length;
+    const clockReads: string[] = [];
+    h.uart.responder = (line) => {
+      if (line === "AT+CSQ") h.uart.feed("\r\n+CSQ: 20,0\r\n" + OK);
+      else if (line === "AT+CCLK?") {
+        clockReads.push(line);
+        h.uart.feed('\r\n+CCLK: "26/11/24,10:00:00+08"\r\n' + OK);
+      } else h.uart.feed(OK);
+    };
+    h.world.advance(3 * 24 * 3600000 + 60000);
+    expect(clockReads).toHaveLength(3);
+    expect(h.rec.times.length - before).toBe(3);
+    expect(h.uart.errors).toEqual([]);
+  });
+
   it("sets the clock from NITZ and rejects malformed or unset times", () => {
     const h = harness(14, testTimings());
     expect(bringUp(h)).toBe(true);

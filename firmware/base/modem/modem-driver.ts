@@ -72,6 +72,9 @@ export interface ModemTimings {
   ringGapMs: number;
 }
 
+/** How often the modem's clock is read again while registered. */
+export const CLOCK_REFRESH_MS = 86400000;
+
 export const DEFAULT_MODEM_TIMINGS: ModemTimings = {
   syncProbeMs: 500,
   simRetryMs: 2000,
@@ -539,6 +542,11 @@ export class ModemDriver {
 
   private pollSignal(): void {
     this.stats.signalPolls++;
+    // Once a day the modem's clock is read again: NITZ keeps it (on each re-registration, where
+    // the network sends it) while the unit's own clock drifts, and without a refresh the clock
+    // keeper would call a week-old time unsynchronised. What it may move is bounded there.
+    if (this.stats.signalPolls % Math.round(CLOCK_REFRESH_MS / this.t.signalPollMs) === 0)
+      this.queryClock();
     const cmd = fillStep(this.d.signalQuery, [], []);
     cmd.done = (r: AtResult) => {
       for (let i = 0; i < r.lines.length; i++) {
