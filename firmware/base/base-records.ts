@@ -2,7 +2,14 @@
 // whole when it changes (rarely: provisioning, pairing, a command), CBOR-encoded. Names are
 // short (Espruino Storage allows 28 characters).
 
-import { copyBytes, readU32BE, sliceBytes, writeU32BE } from "../../protocol/src/core/bytes";
+import {
+  copyBytes,
+  readU16BE,
+  readU32BE,
+  sliceBytes,
+  writeU16BE,
+  writeU32BE,
+} from "../../protocol/src/core/bytes";
 import {
   type CborMap,
   type CborValue,
@@ -10,8 +17,8 @@ import {
   encodeCbor,
   isCborMap,
 } from "../../protocol/src/core/cbor";
-import type { ReceiverState } from "../../protocol/src/core/counters";
 import type { Storage } from "../hal/hal";
+import type { DownlinkWindowState } from "./commands/downlink-window";
 import { decodeException, encodeException, type ScheduleException } from "./schedule/exception";
 import { decodeSchedule, encodeSchedule, type Schedule } from "./schedule/schedule";
 import type { OpenViolation } from "./schedule/violation-detector";
@@ -181,17 +188,24 @@ export function saveSettings(st: Storage, s: UnitSettings): boolean {
   );
 }
 
-export function loadReceiverState(st: Storage): ReceiverState | null {
+/** highest (4) ‖ its MAC (32) ‖ the window's seen mask (2). A 36-byte record of the strict rule
+ * has no mask: every counter below its highest counts as seen (nothing reopens). */
+export function loadReceiverState(st: Storage): DownlinkWindowState | null {
   const raw = st.read(RecordName.downlinkCounter);
-  if (raw === null || raw.length !== 36) return null;
-  return { highest: readU32BE(raw, 0), mac: sliceBytes(raw, 4, 36) };
+  if (raw === null || (raw.length !== 36 && raw.length !== 38)) return null;
+  return {
+    highest: readU32BE(raw, 0),
+    mac: sliceBytes(raw, 4, 36),
+    seen: raw.length === 38 ? readU16BE(raw, 36) : 0xffff,
+  };
 }
 
-export function saveReceiverState(st: Storage, s: ReceiverState): boolean {
+export function saveReceiverState(st: Storage, s: DownlinkWindowState): boolean {
   if (s.highest < 0 || s.mac === null) return true;
-  const b = new Uint8Array(36);
+  const b = new Uint8Array(38);
   writeU32BE(b, 0, s.highest);
   b.set(s.mac.subarray(0, 32), 4);
+  writeU16BE(b, 36, s.seen);
   return st.write(RecordName.downlinkCounter, b);
 }
 

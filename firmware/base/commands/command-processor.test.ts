@@ -3,7 +3,6 @@ import { fromHex } from "../../../protocol/src/core/bytes";
 import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
 import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../../protocol/src/core/cose";
-import type { ReceiverState } from "../../../protocol/src/core/counters";
 import { type Downlink, encodeDownlink } from "../../../protocol/src/core/downlink";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
@@ -11,6 +10,7 @@ import { sha256 } from "../../../protocol/src/core/sha256";
 import { encodeTagCommand, TagCommandCode } from "../../../protocol/src/core/tag-command";
 import type { UnitEvent } from "../presence/presence-event";
 import { type CommandHandlers, CommandProcessor, wrapKey } from "./command-processor";
+import { DOWNLINK_WINDOW, type DownlinkWindowState } from "./downlink-window";
 
 const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const UNIT = 0xa11c;
@@ -19,10 +19,10 @@ const key = (p: number, dev: number, v: number) => deriveKey(sha256, ROOT, p, de
 const keys = (kid: KeyIdFields) =>
   kid.keyVersion === 1 ? key(kid.purpose, kid.deviceId, 1) : null;
 
-function rig(initial: ReceiverState | null = null) {
+function rig(initial: DownlinkWindowState | null = null) {
   const events: UnitEvent[] = [];
   const calls: [string, unknown[]][] = [];
-  let saved: ReceiverState | null = initial;
+  let saved: DownlinkWindowState | null = initial;
   const record =
     (name: string) =>
     (...args: unknown[]) => {
@@ -132,16 +132,33 @@ describe("downlink command processor", () => {
 
   it("a replayed command changes nothing and raises replayed_frame_seen; an MQTT redelivery is silent", () => {
     const r = rig();
-    const first = downlink(CommandCode.setTime, { 1: NOW });
+    const old = downlink(CommandCode.setTime, { 1: NOW });
+    counter += DOWNLINK_WINDOW;
     const second = downlink(CommandCode.setTime, { 1: NOW + 5 });
     expect(r.p.handle(second, NOW, 0)).toBe("acked");
     expect(r.p.handle(second, NOW, 1)).toBe("ignored");
-    expect(r.p.handle(first, NOW, 2)).toBe("replayed");
+    expect(r.p.handle(old, NOW, 2)).toBe("replayed"); // below the window
     expect(r.calls.length).toBe(1);
     expect(r.events.map((e) => e.code)).toEqual([
       EventCode.commandAck,
       EventCode.replayedFrameSeen,
     ]);
+  });
+
+  it("issue 11, attack 8: a command late on MQTT after a newer one by SMS is executed, once", () => {
+    const r = rig();
+    const viaMqtt = downlink(CommandCode.setRangePreset, { 1: 2 });
+    const viaSms = downlink(CommandCode.setTime, { 1: NOW });
+    expect(r.p.handleSms(viaSms, NOW, 0)).toBe("acked");
+    expect(r.p.handle(viaMqtt, NOW, 1)).toBe("acked"); // the strict rule called this a replay
+    expect(r.calls.map((c) => c[0])).toEqual(["setTime", "setRangePreset"]);
+    // Each only once, across a reboot too: the window is persisted with the counter.
+    expect(r.p.handle(viaMqtt, NOW, 2)).toBe("ignored");
+    const after = rig(r.saved());
+    expect(after.p.handle(viaMqtt, NOW, 3)).toBe("ignored");
+    expect(after.p.handleSms(viaSms, NOW, 4)).toBe("ignored");
+    expect(after.calls).toEqual([]);
+    expect(r.events.filter((e) => e.code === EventCode.replayedFrameSeen)).toEqual([]);
   });
 
   it("a replay after a reboot is still caught (the counter is persisted before the effect)", () => {

@@ -7,7 +7,6 @@ import { copyBytes, isU32, writeU32BE } from "../../../protocol/src/core/bytes";
 import { type CborMap, type CborValue, isCborMap } from "../../../protocol/src/core/cbor";
 import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyLookup } from "../../../protocol/src/core/cose";
-import { ReceiverCounter, type ReceiverState } from "../../../protocol/src/core/counters";
 import { checkExpiry, type Downlink, openDownlink } from "../../../protocol/src/core/downlink";
 import { ErrorCode } from "../../../protocol/src/core/errors";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
@@ -17,6 +16,7 @@ import { parseTagCommand } from "../../../protocol/src/core/tag-command";
 import type { EventSink } from "../presence/presence-event";
 import { unitEvent } from "../presence/presence-event";
 import { ReportLimiter } from "../presence/report-limiter";
+import { DownlinkWindow, type DownlinkWindowState } from "./downlink-window";
 
 /** Without a supervisor's approval an exception lasts at most 2 hours (REQUIREMENTS: §11). */
 export const MAX_UNAPPROVED_EXCEPTION_S = 7200;
@@ -60,11 +60,11 @@ export interface CommandProcessorOptions {
   keys: KeyLookup;
   /** The unit key-wrap key for a key version, to unwrap pair_tag (SPEC §10); null if not held. */
   wrapKey: (keyVersion: number) => Uint8Array | null;
-  counterState: ReceiverState | null;
+  counterState: DownlinkWindowState | null;
   handlers: CommandHandlers;
   sink: EventSink;
   /** Persist the receiver counter before the command takes effect (a replay after reboot must fail). */
-  saveCounter: (s: ReceiverState) => void;
+  saveCounter: (s: DownlinkWindowState) => void;
   reportPeriodMs: number;
 }
 
@@ -85,7 +85,7 @@ export type CommandOutcome = "acked" | "ignored" | "forged" | "replayed";
 
 export class CommandProcessor {
   private readonly o: CommandProcessorOptions;
-  private readonly counter: ReceiverCounter;
+  private readonly counter: DownlinkWindow;
   private readonly forged: ReportLimiter;
   private readonly replayed: ReportLimiter;
   /** SMS commands are counted apart: the report names the path (SPEC §9, source 3). */
@@ -94,10 +94,7 @@ export class CommandProcessor {
 
   constructor(o: CommandProcessorOptions) {
     this.o = o;
-    this.counter = new ReceiverCounter(
-      DOWNLINK_GAP,
-      o.counterState === null ? undefined : o.counterState,
-    );
+    this.counter = new DownlinkWindow(DOWNLINK_GAP, o.counterState);
     this.forged = new ReportLimiter(
       EventCode.forgedFrameSeen,
       FrameSource.downlink,

@@ -125,7 +125,7 @@ function day(st: Storage, d: number, w: Written): void {
     }
     if (t % DOWNLINK_EVERY_S === 0) {
       w.downlink++;
-      saveReceiverState(st, { highest: w.downlink, mac: bytes32(w.downlink) });
+      saveReceiverState(st, { highest: w.downlink, mac: bytes32(w.downlink), seen: 1 });
     }
     if (s === 22 * 3600) {
       saveOpenViolation(st, { start: t, version: w.scheduleVersion, stretchStart: t });
