@@ -250,4 +250,23 @@ describe("downlink command processor", () => {
     expect(r.calls[0][1][0]).toBe(tagId);
     expect(Buffer.from(r.calls[0][1][2] as Uint8Array).equals(Buffer.from(beaconKey))).toBe(true);
   });
+
+  it("issue 11, 9: a tag at key version 3 pairs with a unit at key version 1", () => {
+    const r = rig();
+    const tagId = 0xc0ffee;
+    const beaconKey = key(KeyPurpose.tagBeacon, tagId, 3);
+    const wrapped = wrapKey(
+      sha256,
+      key(KeyPurpose.unitKeyWrap, UNIT, 1),
+      counter,
+      tagId,
+      beaconKey,
+    );
+    const args = { 1: tagId, 2: 3, 3: wrapped } as Record<number, CborValue>;
+    r.p.handle(downlink(CommandCode.pairTag, args), NOW, 0);
+    // Before: the wrap key was looked up by the tag's version (3), which the unit does not hold.
+    expect(r.calls.map((c) => c[0])).toEqual(["pairTag"]);
+    expect(r.calls[0][1][1]).toBe(3);
+    expect(Buffer.from(r.calls[0][1][2] as Uint8Array).equals(Buffer.from(beaconKey))).toBe(true);
+  });
 });

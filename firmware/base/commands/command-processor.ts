@@ -154,7 +154,9 @@ export class CommandProcessor {
     }
     o.saveCounter(this.counter.state());
     const d = opened.value.downlink;
-    const r = checkExpiry(d, now).ok ? this.dispatch(d, now) : AckResult.expired;
+    const r = checkExpiry(d, now).ok
+      ? this.dispatch(d, now, opened.value.keyVersion)
+      : AckResult.expired;
     const data: AckData = typeof r === "number" ? { 3: r } : r;
     data[1] = d.counter;
     data[2] = d.code;
@@ -170,7 +172,7 @@ export class CommandProcessor {
     this.replayedSms.tick(nowMs, now);
   }
 
-  private dispatch(d: Downlink, now: number): number | AckData {
+  private dispatch(d: Downlink, now: number, kv: number): number | AckData {
     const h = this.o.handlers;
     const a = d.args;
     switch (d.code) {
@@ -228,7 +230,7 @@ export class CommandProcessor {
         return h.notifySubject(p as number, s as number, d.counter);
       }
       case CommandCode.pairTag:
-        return this.pair(d);
+        return this.pair(d, kv);
       case CommandCode.decommission:
         return h.decommission();
       case CommandCode.reboot:
@@ -244,13 +246,16 @@ export class CommandProcessor {
     }
   }
 
-  private pair(d: Downlink): number {
+  /** The key is wrapped under the unit's key-wrap key of the same version as the downlink key
+   * that signed the command (the unit's own key version), whatever the tag's key version is:
+   * a tag re-keyed to version 3 can be paired with a unit still at version 1. */
+  private pair(d: Downlink, unitKv: number): number {
     const tagId = num(d.args, 1);
     const kv = num(d.args, 2);
     const wrapped = d.args === null ? null : d.args[3];
     if (!isU32(tagId) || tagId === 0 || !inRange(kv, 0, 255)) return AckResult.badArguments;
     if (!(wrapped instanceof Uint8Array) || wrapped.length !== 32) return AckResult.badArguments;
-    const wk = this.o.wrapKey(kv as number);
+    const wk = this.o.wrapKey(unitKv);
     if (wk === null) return AckResult.deviceFailure;
     return this.o.handlers.pairTag(
       tagId,
