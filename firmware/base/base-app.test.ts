@@ -10,6 +10,7 @@ import { encodeDownlink } from "../../protocol/src/core/downlink";
 import { BootReason, EventCode } from "../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
+import { encodeTagCommand, RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
 import { openUplink, type UplinkEvent } from "../../protocol/src/core/uplink";
 import { defaultTagConfig } from "../tag/tag-config";
 import { createHardware, FakeBoard } from "../testing/fake-board";
@@ -20,6 +21,7 @@ import { assembleHomeUnit } from "./assemble-home-unit";
 import { type BaseApp, type BaseHal, SMS_MAX_ENVELOPE, type UplinkTransport } from "./base-app";
 import { encodeIdentity, RecordName, savePairing } from "./base-records";
 import { wrapKey } from "./commands/command-processor";
+import { TagCommandResult } from "./commands/tag-outbox";
 import { RamSegmentStore } from "./queue/ram-segment-store";
 import { recordLog } from "./records/record-log";
 import { encodeSchedule, type Schedule } from "./schedule/schedule";
@@ -100,7 +102,14 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     watchdog: board.watchdog,
     indicator: board.indicator,
     crypto: board.crypto,
-    tagLink: { send: (f) => (toTag.push(f), true), heard: () => {} },
+    // The BLE write reaches the tag while the subject is in range.
+    tagLink: {
+      send: (f) => {
+        toTag.push(f);
+        return radioOn && tag.board.commands.deliver(f);
+      },
+      heard: () => {},
+    },
     restart: () => {
       restarts++;
     },
@@ -127,14 +136,14 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
   bridge();
   let downCounter = 1;
   const centre = {
-    send(code: number, args: Record<number, unknown> | null) {
+    send(code: number, args: Record<number, unknown> | null, validS = 3600) {
       const now = Math.floor((EPOCH_MS + clock.time) / 1000);
       app.onDownlink(
         encodeDownlink(sha256, key(KeyPurpose.unitDownlink, UNIT), 1, {
           unitId: UNIT,
           counter: downCounter++,
           issuedAt: now,
-          expiresAt: now + 3600,
+          expiresAt: now + validS,
           code,
           args: args as never,
         }),
@@ -787,5 +796,65 @@ describe("home unit app: a fake base station's network time (issue 11, attack 1)
     w.clock.advance(minutes(1));
     const set = w.link.events.filter((e) => e.code === EventCode.clockSet).pop()!;
     expect(set.data).toMatchObject({ 2: before + 7200, 3: 1 });
+  });
+});
+
+describe("home unit app: tag commands wait for the tag (issue 10, item 5; issue 11, attack 4)", () => {
+  let tagCounter = 1;
+  const rearm = () =>
+    encodeTagCommand(sha256, key(KeyPurpose.tagCommand, TAG), {
+      tagId: TAG,
+      counter: tagCounter++,
+      keyVersion: 1,
+      code: TagCommandCode.rearm,
+      arg: RearmMask.strap,
+    });
+  const results = (w: ReturnType<typeof world>) =>
+    w.link.events.filter((e) => e.code === EventCode.tagCommandResult).map((e) => e.data);
+
+  it("a re-arm sent while the subject is at work is delivered when he is back, and said so", () => {
+    const w = world();
+    w.clock.advance(minutes(2));
+    w.tag.hw.strap.set(false);
+    w.clock.advance(minutes(1));
+    w.tag.hw.strap.set(true); // the officer refitted the strap
+    w.setRadio(false); // at work
+    w.clock.advance(minutes(10));
+    w.centre.send(CommandCode.rearmTag, { 1: rearm() }, 8 * 3600);
+    w.clock.advance(minutes(60));
+    const ack = w.link.events.filter((e) => e.code === EventCode.commandAck).pop()!;
+    expect(ack.data![3]).toBe(AckResult.ok); // held, not "device failure"
+    expect(w.toTag).toHaveLength(0); // nothing written while the tag is not heard
+    expect(results(w)).toEqual([]);
+    w.setRadio(true);
+    w.clock.advance(minutes(2));
+    expect(w.toTag).toHaveLength(1);
+    expect(w.link.codes()).toContain(EventCode.tagTamperRearmed);
+    expect(results(w)).toEqual([{ 1: ack.data![1], 2: TagCommandResult.delivered }]);
+  });
+
+  it("a re-arm whose tag never came back expires, and is never written", () => {
+    const w = world();
+    w.clock.advance(minutes(2));
+    w.tag.hw.strap.set(false);
+    w.clock.advance(minutes(1));
+    w.setRadio(false);
+    w.centre.send(CommandCode.rearmTag, { 1: rearm() }, 600);
+    w.clock.advance(minutes(15));
+    w.setRadio(true);
+    w.clock.advance(minutes(2));
+    expect(w.toTag).toHaveLength(0);
+    expect(results(w).map((d) => d![2])).toEqual([TagCommandResult.expired]);
+  });
+
+  it("a write the tag did not act on is not 'delivered': the latch stays, the write is retried", () => {
+    const w = world();
+    w.clock.advance(minutes(2));
+    w.tag.hw.strap.set(false); // cut, and still open: the tag refuses to re-arm an open strap
+    w.clock.advance(minutes(1));
+    w.centre.send(CommandCode.rearmTag, { 1: rearm() }, 3600);
+    w.clock.advance(minutes(5));
+    expect(w.toTag.length).toBeGreaterThan(1);
+    expect(results(w)).toEqual([]);
   });
 });

@@ -57,6 +57,7 @@ import {
   type UnitSettings,
 } from "./base-records";
 import { type CommandHandlers, CommandProcessor } from "./commands/command-processor";
+import { TagOutbox } from "./commands/tag-outbox";
 import { ClockKeeper, EARLIEST_VALID_UTC } from "./health/clock-keeper";
 import { UnitHealth } from "./health/unit-health";
 import { AcceptKind } from "./presence/beacon-acceptor";
@@ -223,6 +224,9 @@ export function startBase(
     clock.monotonic(),
   );
 
+  // Tag commands wait for the tag and are delivered when its beacons show the effect.
+  const outbox = new TagOutbox((f: Uint8Array) => hal.tagLink.send(f), sink);
+
   // Beacon counters survive a unit reboot, so old recorded beacons cannot be replayed to it.
   // Saved every ACCEPTOR_SAVE_EVERY accepted beacons with the time of the last (the pace anchor):
   // the frames accepted after the save fall behind that anchor's pace within about 50 s of being
@@ -371,9 +375,10 @@ export function startBase(
       heartbeatDue = clock.monotonic() + settings.heartbeatS * 1000;
       return saveSettings(st, settings) ? AckResult.ok : AckResult.deviceFailure;
     },
-    forwardTagCommand: (frame: Uint8Array) => {
+    forwardTagCommand: (frame, code, arg, counter, expiresAt) => {
       if (!pairing) return AckResult.notPaired;
-      return hal.tagLink.send(frame) ? AckResult.ok : AckResult.deviceFailure;
+      outbox.hold(frame, code, arg, counter, expiresAt, utc());
+      return AckResult.ok;
     },
     setTime: (t: number) => {
       clockKeeper.sync(t, ClockSource.command, clock.monotonic());
@@ -513,9 +518,12 @@ export function startBase(
 
   // ---- inputs and the 1-second tick ----
   hal.scanner.start(id.companyId, (a) => {
-    const r = presence.onAdvertisement(a.companyId, a.data, a.rssi, clock.monotonic(), utc());
-    if (r.kind === AcceptKind.accepted && r.beacon !== null)
+    const ms = clock.monotonic();
+    const r = presence.onAdvertisement(a.companyId, a.data, a.rssi, ms, utc());
+    if (r.kind === AcceptKind.accepted && r.beacon !== null) {
       hal.tagLink.heard(r.beacon.tagId, a.address);
+      outbox.beacon(r.beacon, ms, utc());
+    }
   });
   hal.mains.watch(MAINS_DEBOUNCE_MS, (level: boolean) => {
     health.mains(level, clock.monotonic(), utc());
@@ -567,6 +575,7 @@ export function startBase(
       if (a !== null) saveAcceptorState(st, a);
     }
     commands.tick(ms, now);
+    outbox.tick(now);
     clockKeeper.tick(ms);
     if (clockKeeper.valid()) presence.acceptor.clockValid(ms, now);
     const promoted = schedules.tick(now);

@@ -255,7 +255,8 @@ const COMMAND_CHARACTERISTIC = "e4ee0002-c280-401d-a57b-5794cfcfba70";
 /**
  * 20 s to come up and go online; a genuine beacon, one with the strap latched, a forged one
  * (each followed by a snapshot of the queue's flash before the next tick can send it); a rearm
- * command from the centre over MQTT; then 30 s more.
+ * command from the centre over MQTT, written to the tag when its next beacon is heard, and a
+ * beacon with the latch clear (the re-arm delivered); then 30 s more.
  */
 function scenario(): string {
   const forged = beacon(3, 0);
@@ -283,6 +284,10 @@ ${heard(toHex(forged), COMPANY, ATTACKER_ADDRESS)}
 EspruinoFake.mark("forged");
 EspruinoFake.advance(10000);
 EspruinoFake.brokerPublish("${downlinkTopic(UNIT)}", "${toHex(rearm)}", ${DOWNLINK_ID});
+EspruinoFake.advance(2000);
+${heard(toHex(beacon(3, BeaconFlag.strapLatched)))}
+EspruinoFake.advance(8000);
+${heard(toHex(beacon(4, 0)))}
 EspruinoFake.advance(30000);
 `;
 }
@@ -455,7 +460,14 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
       expect(acks[0].data![3]).toBe(AckResult.ok);
 
       // Scanning: the other company's advert never reached the app; the tag's did.
-      expect(printed).toEqual(["heard true", "heard false", "heard true", "heard true"]);
+      expect(printed).toEqual([
+        "heard true",
+        "heard false",
+        "heard true",
+        "heard true",
+        "heard true",
+        "heard true",
+      ]);
 
       // The queue in NOR flash: records in the event-queue format, the boot among the first,
       // the tamper and the forgery pending in flash the moment they happened …
@@ -510,6 +522,9 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
         },
       ]);
       expect(rep.gatt[0].disconnected).toBe(true);
+      // Delivered only once a beacon showed the latch clear.
+      const result = delivered.filter((d) => d.code === EventCode.tagCommandResult);
+      expect(result.map((d) => d.data)).toEqual([{ 1: 1, 2: 1 }]);
     });
   }
 

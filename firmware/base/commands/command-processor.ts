@@ -43,7 +43,15 @@ export interface CommandHandlers {
   setRangePreset(preset: number): number;
   /** null: leave that interval as it is. */
   setIntervals(heartbeatS: number | null, beaconS: number | null): number;
-  forwardTagCommand(frame: Uint8Array): number;
+  /** A verified tag command (`code`, `arg` parsed from `frame`) to deliver before `expiresAt`;
+   * `counter` is the downlink's, named again in the outcome (tag_command_result). */
+  forwardTagCommand(
+    frame: Uint8Array,
+    code: number,
+    arg: number,
+    counter: number,
+    expiresAt: number,
+  ): number;
   setTime(utcS: number): number;
   notifySubject(pattern: number, durationS: number, counter: number): number;
   pairTag(tagId: number, keyVersion: number, beaconKey: Uint8Array): number;
@@ -215,9 +223,15 @@ export class CommandProcessor {
       }
       case CommandCode.rearmTag: {
         const frame = a === null ? null : a[1];
-        if (!(frame instanceof Uint8Array) || !parseTagCommand(frame).ok)
-          return AckResult.badArguments;
-        return h.forwardTagCommand(copyBytes(frame));
+        const tc = frame instanceof Uint8Array ? parseTagCommand(frame) : null;
+        if (!(frame instanceof Uint8Array) || tc === null || !tc.ok) return AckResult.badArguments;
+        return h.forwardTagCommand(
+          copyBytes(frame),
+          tc.value.code,
+          tc.value.arg,
+          d.counter,
+          d.expiresAt,
+        );
       }
       case CommandCode.setTime: {
         const t = num(a, 1);

@@ -36,6 +36,7 @@ export const EventCode = {
   queueRefused: 0x30,
   frameTooFarAhead: 0x31,
   networkTimeRefused: 0x32,
+  tagCommandResult: 0x33,
 } as const;
 
 /** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
