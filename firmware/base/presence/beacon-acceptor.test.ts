@@ -5,7 +5,13 @@ import { fromHex } from "../../../protocol/src/core/bytes";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { hmacSha256 } from "../../../protocol/src/core/hmac";
 import { sha256 } from "../../../protocol/src/core/sha256";
-import { AcceptKind, BeaconAcceptor, defaultAcceptorOptions } from "./beacon-acceptor";
+import {
+  AcceptKind,
+  BeaconAcceptor,
+  defaultAcceptorOptions,
+  MAC_BURST,
+  MAC_REFILL_MS,
+} from "./beacon-acceptor";
 import type { UnitEvent } from "./presence-event";
 import { VirtualTag } from "./presence-testkit";
 
@@ -136,37 +142,77 @@ describe("beacon acceptor", () => {
     ]);
   });
 
-  it("rate-limits forged reports: 1,000 in 10 minutes → 1 event, then one with the count", () => {
+  it("rate-limits forged reports: 600 in 10 minutes → 1 event, then one with the count", () => {
     const s = setup();
-    for (let i = 0; i < 1000; i++) s.accept(forge(s.tag, 1000 + i, i), i * 599);
-    // everything inside the first period: only the immediate first report
+    // one a second: within the MAC budget, so every one is verified and proven forged
+    for (let i = 0; i < 600; i++) s.accept(forge(s.tag, 1000 + i, i), i * MAC_REFILL_MS);
     for (let ms = 0; ms < 600000; ms += 1000) s.acceptor.tick(ms, utc(ms));
     expect(s.events.length).toBe(1);
     expect(s.events[0].data).toEqual({ 1: 1, 2: 1 });
-    expect(s.acceptor.unreported()).toBe(999);
+    expect(s.acceptor.unreported()).toBe(599);
     s.acceptor.tick(600000, utc(600000));
     expect(s.events.length).toBe(2);
     expect(s.events[1]).toEqual({
       code: EventCode.forgedFrameSeen,
       time: T0 + 600,
       tagId: OUR,
-      data: { 1: 999, 2: 1 },
+      data: { 1: 599, 2: 1 },
     });
-    // quiet afterwards: nothing more
     for (let ms = 600000; ms < 3600000; ms += 1000) s.acceptor.tick(ms, utc(ms));
     expect(s.events.length).toBe(2);
-    // a flood that never stops still costs one event per period
+    expect(s.acceptor.counts.forged).toBe(600);
+    expect(s.acceptor.counts.unchecked).toBe(0);
+  });
+
+  it("bounds the MAC checks a flood costs: 10 frames/s for an hour → at most one check a second, one report per period of each kind", () => {
+    const s = setup();
+    const start = 3600000;
+    const before = s.shaCalls();
     for (let i = 0; i < 36000; i++) {
-      const ms = 3600000 + i * 100;
+      const ms = start + i * 100;
       s.accept(forge(s.tag, 5000 + i, i), ms);
       if (i % 10 === 0) s.acceptor.tick(ms, utc(ms));
     }
-    const flood = s.events.slice(2);
-    expect(flood.length).toBe(6); // 3,600 s / 600 s
-    let total = 0;
-    for (const e of flood) total += e.data![1] as number;
-    expect(total + s.acceptor.unreported()).toBe(36000);
-    expect(s.acceptor.counts.forged).toBe(37000);
+    // after one more period every count has been reported
+    s.acceptor.tick(start + 4200000, utc(start + 4200000));
+    const c = s.acceptor.counts;
+    expect(c.forged + c.unchecked).toBe(36000);
+    // a burst, then one per refill period: 3,600 s → ≤ 3,600 + MAC_BURST verified
+    expect(c.forged).toBeLessThanOrEqual(3600 + MAC_BURST);
+    expect(c.forged).toBeGreaterThanOrEqual(3600);
+    // one HMAC is 4 SHA-256 runs here; without the budget the flood cost 36,000 HMACs
+    expect(s.shaCalls() - before).toBeLessThanOrEqual((3600 + MAC_BURST) * 4);
+    const floods = s.events.filter((e) => e.code === EventCode.beaconFlood);
+    const forged = s.events.filter((e) => e.code === EventCode.forgedFrameSeen);
+    expect(floods.length).toBe(7); // at once, then every 600 s, the rest a period later
+    expect(forged.length).toBe(7);
+    let unchecked = 0;
+    for (const e of floods) {
+      expect(e.tagId).toBe(OUR);
+      expect(e.data![2]).toBe(FrameSource.beacon);
+      unchecked += e.data![1] as number;
+    }
+    expect(unchecked + s.acceptor.unreported()).toBe(c.unchecked);
+    expect(s.acceptor.unreported()).toBe(0);
+  });
+
+  it("a genuine tag at the shortest interval never meets the budget, its channel repeats cost no check", () => {
+    const s = setup();
+    for (let i = 0; i < 1800; i++) {
+      const f = s.tag.frame(100 + i);
+      const ms = i * 2000;
+      for (let ch = 0; ch < 3; ch++)
+        expect(s.accept(f, ms + ch * 10).kind).not.toBe(AcceptKind.unchecked);
+    }
+    expect(s.acceptor.counts.accepted).toBe(1800);
+    expect(s.acceptor.counts.unchecked).toBe(0);
+  });
+
+  it("after a flood the genuine tag is heard again within one beacon interval", () => {
+    const s = setup();
+    for (let i = 0; i < 600; i++) s.accept(forge(s.tag, 9000 + i, i), i * 10); // 6 s at 100/s
+    expect(s.acceptor.counts.unchecked).toBeGreaterThan(590);
+    expect(s.accept(s.tag.frame(10), 6000 + 8000).kind).toBe(AcceptKind.accepted);
   });
 
   it("ignores a bad MAC under another tag's id (not ours to report)", () => {

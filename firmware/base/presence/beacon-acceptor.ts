@@ -14,6 +14,7 @@
 // | 4    | tag id is the paired tag                        | ignored (other_tag) — never reported |
 // | 5    | bytes identical to the last accepted beacon     | duplicate (no HMAC needed)           |
 // | 6    | a key is held for the key version               | unknown_key_version (counted)        |
+// | 6a   | the MAC budget has a check left (below)         | unchecked → beacon_flood             |
 // | 7    | MAC verifies                                    | forged → forged_frame_seen           |
 // | 8    | fields in range (reserved bits, battery code)   | malformed (authentic; counted)       |
 // | 9    | key version not older than the accepted one     | replay → replayed_frame_seen         |
@@ -35,6 +36,14 @@
 // frame_too_far_ahead, not as a replay (no old frame was repeated) nor as forged (the MAC is
 // right): only a holder of the tag's key makes it — a leaked key, or a tag whose counter jumped —
 // and the remedy differs (re-key the tag), while the genuine tag stays unheard until then.
+// MAC budget: an HMAC in pure JS is the most expensive thing the unit does per frame, and a
+// transmitter naming the paired tag can send ~150 frames/s. At most MAC_BURST checks, refilled
+// one per MAC_REFILL_MS, are spent; a frame over the budget is dropped unverified (unchecked)
+// and reported as beacon_flood. A genuine tag needs one check per beacon interval (≥ 2 s; its
+// channel repeats are duplicates), so the budget never binds without a flood. During one the
+// genuine beacons compete with the forged ones and may go unheard: the flood can cost
+// presence (tag_not_heard, a false alarm the flood report explains), never create it.
+//
 // unknown_key_version and malformed frames cannot be proven forged (no key /
 // authentic but not v1-conformant) and are only counted (see `counts`).
 
@@ -58,6 +67,9 @@ import { DEFAULT_REPORT_PERIOD_MS, ReportLimiter } from "./report-limiter";
 
 /** SPEC §3 default gap bound for beacons. */
 export const DEFAULT_BEACON_GAP = 1000000;
+/** MAC checks the unit spends in a burst, and the refill period of one (see above). */
+export const MAC_BURST = 4;
+export const MAC_REFILL_MS = 1000;
 /** The tag's default beacon interval (SPEC §4). */
 export const DEFAULT_BEACON_INTERVAL_MS = 8000;
 
@@ -66,6 +78,7 @@ export const AcceptKind = {
   accepted: "accepted",
   duplicate: "duplicate",
   forged: "forged",
+  unchecked: "unchecked",
   replay: "replay",
   tooFarAhead: "too_far_ahead",
   stale: "stale",
@@ -125,6 +138,8 @@ export interface AcceptCounts {
   rssiSum: number;
   duplicates: number;
   forged: number;
+  /** Frames naming the paired tag dropped unverified over the MAC budget. */
+  unchecked: number;
   replayed: number;
   tooFarAhead: number;
   /** Authentic frames behind the counter's pace (recorded earlier); also counted in replayed. */
@@ -175,6 +190,7 @@ function zeroCounts(): AcceptCounts {
     rssiSum: 0,
     duplicates: 0,
     forged: 0,
+    unchecked: 0,
     replayed: 0,
     tooFarAhead: 0,
     stale: 0,
@@ -190,6 +206,7 @@ export class BeaconAcceptor {
   private readonly sha: Sha256;
   private readonly gap: number;
   private readonly forged: ReportLimiter;
+  private readonly flood: ReportLimiter;
   private readonly replayed: ReportLimiter;
   private readonly ahead: ReportLimiter;
   private tagId: number;
@@ -206,6 +223,9 @@ export class BeaconAcceptor {
   /** Reused MAC input: company id (LE) ‖ payload bytes 0…11 (SPEC §4). */
   private readonly macIn: Uint8Array;
   private changes: number;
+  /** MAC checks left in the budget, and when the last refill was counted (−1: never). */
+  private macTokens: number;
+  private macAtMs: number;
   readonly counts: AcceptCounts;
 
   constructor(o: BeaconAcceptorOptions) {
@@ -215,6 +235,12 @@ export class BeaconAcceptor {
     this.gap = o.gap;
     this.forged = new ReportLimiter(
       EventCode.forgedFrameSeen,
+      FrameSource.beacon,
+      o.reportPeriodMs,
+      o.sink,
+    );
+    this.flood = new ReportLimiter(
+      EventCode.beaconFlood,
       FrameSource.beacon,
       o.reportPeriodMs,
       o.sink,
@@ -241,7 +267,23 @@ export class BeaconAcceptor {
     this.hasLast = false;
     this.macIn = new Uint8Array(2 + 12);
     this.changes = 0;
+    this.macTokens = MAC_BURST;
+    this.macAtMs = -1;
     this.counts = zeroCounts();
+  }
+
+  /** Takes one MAC check from the budget; false when it is spent. */
+  private macAllowed(nowMs: number): boolean {
+    if (this.macAtMs < 0) this.macAtMs = nowMs;
+    const refill = Math.floor((nowMs - this.macAtMs) / MAC_REFILL_MS);
+    if (refill > 0) {
+      this.macTokens = Math.min(MAC_BURST, this.macTokens + refill);
+      this.macAtMs += refill * MAC_REFILL_MS;
+    }
+    if (this.macTokens === MAC_BURST) this.macAtMs = nowMs;
+    if (this.macTokens === 0) return false;
+    this.macTokens--;
+    return true;
   }
 
   private resetCounter(): void {
@@ -331,6 +373,11 @@ export class BeaconAcceptor {
       this.counts.unknownKeyVersion++;
       return result(AcceptKind.unknownKeyVersion, null, rssi);
     }
+    if (!this.macAllowed(nowMs)) {
+      this.counts.unchecked++;
+      this.flood.record(nowMs, utcS, this.tagId);
+      return result(AcceptKind.unchecked, null, rssi);
+    }
     if (!this.macValid(key, companyId, payload)) {
       this.counts.forged++;
       this.forged.record(nowMs, utcS, this.tagId);
@@ -387,6 +434,7 @@ export class BeaconAcceptor {
   /** Sends rate-limited reports whose period has passed. Call about once a second. */
   tick(nowMs: number, utcS: number): void {
     this.forged.tick(nowMs, utcS);
+    this.flood.tick(nowMs, utcS);
     this.replayed.tick(nowMs, utcS);
     this.ahead.tick(nowMs, utcS);
   }
@@ -462,8 +510,13 @@ export class BeaconAcceptor {
     return this.changes;
   }
 
-  /** Forged / replayed / too-far-ahead frames counted but not yet reported. */
+  /** Forged / unchecked / replayed / too-far-ahead frames counted but not yet reported. */
   unreported(): number {
-    return this.forged.unreported() + this.replayed.unreported() + this.ahead.unreported();
+    return (
+      this.forged.unreported() +
+      this.flood.unreported() +
+      this.replayed.unreported() +
+      this.ahead.unreported()
+    );
   }
 }

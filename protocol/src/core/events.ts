@@ -37,6 +37,7 @@ export const EventCode = {
   frameTooFarAhead: 0x31,
   networkTimeRefused: 0x32,
   tagCommandResult: 0x33,
+  beaconFlood: 0x34,
 } as const;
 
 /** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
@@ -55,6 +56,7 @@ export function eventClass(code: number): number {
     case EventCode.queueRefused:
     case EventCode.frameTooFarAhead:
     case EventCode.networkTimeRefused:
+    case EventCode.beaconFlood:
       return EventClass.alarm;
     case EventCode.leftHome:
     case EventCode.returnedHome:
