@@ -1,4 +1,4 @@
-// Golden vectors: the JSON on disk, the device core, the host face and SPEC.md §15 must agree.
+// Golden vectors: the JSON on disk, the device core, the host face and SPEC.md §16 must agree.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -48,7 +48,7 @@ describe("golden vectors", () => {
     }
   });
 
-  it("SPEC.md §15 shows exactly these vectors", () => {
+  it("SPEC.md §16 shows exactly these vectors", () => {
     const spec = readFileSync(join(dir, "..", "SPEC.md"), "utf8");
     expect(spec).toBe(specWithExamples(spec, built));
   });
