@@ -60,6 +60,7 @@ export function assembleHomeUnit(
         officerNumbers: net.officerNumbers,
         smsAfterMs: DEFAULT_SMS_AFTER_MS,
         keepAliveS: KEEP_ALIVE_S,
+        brokerPassword: net.brokerPassword ? net.brokerPassword : "",
       });
       link = uplink.transport;
     }

@@ -50,8 +50,9 @@ export interface UnitIdentity {
 /**
  * How the unit reaches the centre, written by provisioning (tools/) next to the identity:
  * {1 broker host, 2 broker port, 3 APN, 4 APN user, 5 APN password, 6 [centre numbers],
- * 7 [officer numbers]}. Numbers are international ("+371…"); the first centre number receives
- * alarm SMS, and only centre numbers may send commands by SMS.
+ * 7 [officer numbers], 8 broker password (optional)}. Numbers are international ("+371…"); the
+ * first centre number receives alarm SMS, and only centre numbers may send commands by SMS. With
+ * a broker password the unit logs in as its unit id (SPEC §13, "Broker accounts").
  */
 export interface NetworkConfig {
   brokerHost: string;
@@ -61,10 +62,12 @@ export interface NetworkConfig {
   apnPass: string;
   centreNumbers: string[];
   officerNumbers: string[];
+  /** The unit's own broker password; absent or "" = connect without credentials. */
+  brokerPassword?: string;
 }
 
 export function encodeNetworkConfig(c: NetworkConfig): Uint8Array {
-  return encodeCbor({
+  const m: CborMap = {
     1: c.brokerHost,
     2: c.brokerPort,
     3: c.apn,
@@ -72,7 +75,9 @@ export function encodeNetworkConfig(c: NetworkConfig): Uint8Array {
     5: c.apnPass,
     6: c.centreNumbers,
     7: c.officerNumbers,
-  });
+  };
+  if (c.brokerPassword) m[8] = c.brokerPassword;
+  return encodeCbor(m);
 }
 
 function strings(v: CborValue | undefined): string[] | null {
@@ -96,6 +101,8 @@ export function loadNetworkConfig(st: Storage): NetworkConfig | null {
   if (typeof m[1] !== "string" || typeof port !== "number" || port < 1 || port > 65535) return null;
   if (typeof m[3] !== "string" || typeof m[4] !== "string" || typeof m[5] !== "string") return null;
   if (centre === null || officers === null) return null;
+  const password = m[8] === undefined ? "" : m[8];
+  if (typeof password !== "string") return null;
   return {
     brokerHost: m[1],
     brokerPort: port,
@@ -104,6 +111,7 @@ export function loadNetworkConfig(st: Storage): NetworkConfig | null {
     apnPass: m[5],
     centreNumbers: centre,
     officerNumbers: officers,
+    brokerPassword: password,
   };
 }
 

@@ -1,13 +1,16 @@
 // Mosquitto as a child process with a temporary config: one listener on 127.0.0.1 and a free
 // port, persistence on (so restart() keeps sessions and queued QoS 1 messages: SIGTERM makes it
 // save its database, as the user running us), and max_queued_messages 0 — with the default limit it drops QoS 1
-// messages to a slow subscriber (measured here). null when Mosquitto is not installed.
+// messages to a slow subscriber (measured here). null when Mosquitto is not installed. With
+// `accounts` (broker-accounts.ts): no anonymous clients, a password file hashed by
+// mosquitto_passwd, client id = user name, and an ACL file giving each unit its own topics.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { establishedTo, freePort, LOOPBACK, type RunningBroker, waitForListener } from "./broker";
+import type { BrokerAccounts } from "./broker-accounts";
 
 /** /usr/sbin/mosquitto (Debian's place, not on a user's PATH), else the first on PATH. */
 export function mosquittoPath(): string | null {
@@ -30,7 +33,36 @@ export function sayMosquittoSkipped(what: string): void {
   );
 }
 
-export async function startMosquitto(): Promise<RunningBroker | null> {
+/** The config lines that make Mosquitto enforce `a` (files written into `dir`). */
+function accountLines(a: BrokerAccounts, dir: string): string[] {
+  const passwd = join(dir, "passwd");
+  const lines: string[] = [];
+  for (const [user, pass] of [...a.units, ...a.centre]) lines.push(user + ":" + pass);
+  writeFileSync(passwd, lines.join("\n") + "\n", { mode: 0o600 });
+  const hashed = spawnSync("mosquitto_passwd", ["-U", passwd], { encoding: "utf8" });
+  if (hashed.status !== 0)
+    throw new Error("mosquitto_passwd -U failed: " + (hashed.stderr || hashed.error?.message));
+  const acl = join(dir, "acl");
+  const rules: string[] = [];
+  for (const user of a.centre.keys()) rules.push("user " + user, "topic readwrite #", "");
+  // Patterns apply to every user; %u is the unit's user name, which is its id in the topics.
+  // A centre user matches no unit's topics by name, and has its own rules above.
+  rules.push(
+    "pattern write em/v1/unit/%u/up",
+    "pattern write em/v1/unit/%u/status",
+    "pattern read em/v1/unit/%u/down",
+    "",
+  );
+  writeFileSync(acl, rules.join("\n"), { mode: 0o600 });
+  return [
+    "allow_anonymous false",
+    "password_file " + passwd,
+    "acl_file " + acl,
+    "use_username_as_clientid true",
+  ];
+}
+
+export async function startMosquitto(accounts?: BrokerAccounts): Promise<RunningBroker | null> {
   const bin = mosquittoPath();
   if (bin === null) return null;
   const port = await freePort();
@@ -40,7 +72,7 @@ export async function startMosquitto(): Promise<RunningBroker | null> {
     conf,
     [
       "listener " + port + " " + LOOPBACK,
-      "allow_anonymous true",
+      ...(accounts === undefined ? ["allow_anonymous true"] : accountLines(accounts, dir)),
       "persistence true",
       "persistence_location " + dir + "/",
       "max_queued_messages 0",

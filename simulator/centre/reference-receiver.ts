@@ -144,6 +144,9 @@ export interface ReceiverOptions {
   keyring: FleetKeyring;
   /** MQTT client id of the centre; one persistent session per id. */
   clientId: string;
+  /** Broker password of the centre's account, whose user name is the client id; none by
+   * default (SPEC §13, "Broker accounts"). */
+  password?: string;
   /** The centre's clock, UTC ms (downlink issued-at, arrival stamps). Default Date.now. */
   clock?: () => number;
   /** Key version for downlinks. Default 1. */
@@ -213,6 +216,8 @@ export class ReferenceReceiver {
   static async start(o: ReceiverOptions): Promise<ReferenceReceiver> {
     const client = mqtt.connect(o.url, {
       clientId: o.clientId,
+      username: o.password === undefined ? undefined : o.clientId,
+      password: o.password,
       clean: false,
       protocolVersion: 4,
       reconnectPeriod: o.reconnectMs ?? 200,

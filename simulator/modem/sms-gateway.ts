@@ -16,6 +16,8 @@ export interface SmsGatewayOptions {
   /** Default SMS_IN_TOPIC. */
   topic?: string;
   clientId?: string;
+  /** The gateway's broker password (its user name is its client id); none by default. */
+  password?: string;
 }
 
 export interface GatewaySms {
@@ -31,6 +33,7 @@ export class SmsGateway implements NetworkEndpoint {
   private readonly network: Network;
   private readonly brokerUrl: string;
   private readonly clientId: string;
+  private readonly password: string | undefined;
   private client: MqttClient | null = null;
 
   constructor(o: SmsGatewayOptions) {
@@ -39,6 +42,7 @@ export class SmsGateway implements NetworkEndpoint {
     this.topic = o.topic ?? SMS_IN_TOPIC;
     this.brokerUrl = o.brokerUrl ?? "";
     this.clientId = o.clientId ?? "sms-gateway-" + o.number.replace(/[^0-9]/g, "");
+    this.password = o.password;
     o.network.attach(this, null);
   }
 
@@ -47,6 +51,8 @@ export class SmsGateway implements NetworkEndpoint {
     if (this.brokerUrl === "" || this.client !== null) return;
     this.client = await mqtt.connectAsync(this.brokerUrl, {
       clientId: this.clientId,
+      username: this.password === undefined ? undefined : this.clientId,
+      password: this.password,
       reconnectPeriod: 1000,
     });
     for (let i = 0; i < this.received.length; i++) this.publish(this.received[i]);

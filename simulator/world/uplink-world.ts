@@ -14,6 +14,7 @@ import { FakeClock } from "../../firmware/testing/fake-board";
 import { VirtualClock } from "../../firmware/testing/virtual-clock";
 import { FleetKeyring } from "../../protocol/src/host/keyring";
 import type { RunningBroker } from "../broker/broker";
+import { unitBrokerPassword } from "../broker/broker-accounts";
 import { ReferenceReceiver } from "../centre/reference-receiver";
 import { Network } from "../modem/network";
 import { SmsGateway } from "../modem/sms-gateway";
@@ -30,11 +31,20 @@ export interface UplinkWorldOptions {
   speed?: number;
   /** The centre's SMS number. Default "+37129000000". */
   centreNumber?: string;
+  /** The broker enforces accounts (broker-accounts.ts): units log in with passwords derived
+   * from `brokerSecret`, the receiver and the SMS gateway as CENTRE_ACCOUNTS. */
+  brokerSecret?: Uint8Array;
 }
+
+/** The centre's broker accounts in a world whose broker enforces accounts. */
+export const CENTRE_ACCOUNTS = {
+  receiver: { username: "em-centre", password: "centre-password-for-tests" },
+  gateway: { username: "em-sms-gateway", password: "gateway-password-for-tests" },
+};
 
 export type HomeSpec = Omit<
   HomeOptions,
-  "world" | "network" | "root" | "brokerHost" | "brokerPort" | "centreNumbers"
+  "world" | "network" | "root" | "brokerHost" | "brokerPort" | "brokerPassword" | "centreNumbers"
 >;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -46,6 +56,7 @@ export class UplinkWorld {
   readonly keyring: FleetKeyring;
   readonly homes: VirtualHome[] = [];
   readonly centreNumber: string;
+  private brokerSecret: Uint8Array | null = null;
   private constructor(
     readonly broker: RunningBroker,
     readonly gateway: SmsGateway,
@@ -69,16 +80,25 @@ export class UplinkWorld {
       network: network,
       number: o.centreNumber ?? "+37129000000",
       brokerUrl: o.broker.url,
-      clientId: "em-sms-gateway-" + randomBytes(4).toString("hex"),
+      clientId:
+        o.brokerSecret === undefined
+          ? "em-sms-gateway-" + randomBytes(4).toString("hex")
+          : CENTRE_ACCOUNTS.gateway.username,
+      password: o.brokerSecret === undefined ? undefined : CENTRE_ACCOUNTS.gateway.password,
     });
     await gateway.start();
     const receiver = await ReferenceReceiver.start({
       url: o.broker.url,
       keyring: FleetKeyring.fromRoot(o.root, [1]),
-      clientId: "em-centre-" + randomBytes(4).toString("hex"),
+      clientId:
+        o.brokerSecret === undefined
+          ? "em-centre-" + randomBytes(4).toString("hex")
+          : CENTRE_ACCOUNTS.receiver.username,
+      password: o.brokerSecret === undefined ? undefined : CENTRE_ACCOUNTS.receiver.password,
       clock: () => clock.epochMs + clock.time,
     });
     const w = new UplinkWorld(o.broker, gateway, receiver, o.root, clock, network, o.speed ?? 20);
+    w.brokerSecret = o.brokerSecret ?? null;
     w.pump.start();
     return w;
   }
@@ -91,6 +111,10 @@ export class UplinkWorld {
         root: this.root,
         brokerHost: this.broker.host,
         brokerPort: this.broker.port,
+        brokerPassword:
+          this.brokerSecret === null
+            ? undefined
+            : unitBrokerPassword(this.brokerSecret, spec.unitId),
         centreNumbers: [this.centreNumber],
       }),
     );

@@ -56,6 +56,8 @@ export interface HomeOptions {
   number: string;
   brokerHost: string;
   brokerPort: number;
+  /** The unit's broker password (em.net key 8); none by default. */
+  brokerPassword?: string;
   /** The centre's SMS numbers (alarms go to the first). */
   centreNumbers: string[];
   officerNumbers?: string[];
@@ -155,6 +157,7 @@ export class VirtualHome {
         apnPass: "",
         centreNumbers: o.centreNumbers,
         officerNumbers: o.officerNumbers ?? [],
+        brokerPassword: o.brokerPassword,
       }),
     );
 

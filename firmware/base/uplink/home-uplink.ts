@@ -9,6 +9,8 @@
 //
 // Device code (DEVICE-JS subset).
 
+import { utf8Encode } from "../../../protocol/src/core/bytes";
+import { unitIdText } from "../../../protocol/src/core/topics";
 import type { Clock, DigitalInput, Indicator, Uart } from "../../hal/hal";
 import type { BaseApp } from "../base-app";
 import { SIM800 } from "../modem/dialect-sim800";
@@ -30,6 +32,8 @@ export interface UplinkConfig {
   /** Broker out of reach this long with an alarm waiting → the alarm also goes by SMS. */
   smsAfterMs: number;
   keepAliveS: number;
+  /** The unit's broker password; "" = none (SPEC §13, "Broker accounts"). */
+  brokerPassword: string;
 }
 
 /** 2 minutes: well inside NIJ's 3 minutes to the centre, past a routine MQTT reconnect. */
@@ -103,6 +107,8 @@ export class HomeUplink {
       port: cfg.brokerPort,
       unitId: unitId,
       keepAliveS: cfg.keepAliveS,
+      username: cfg.brokerPassword === "" ? undefined : unitIdText(unitId),
+      password: cfg.brokerPassword === "" ? undefined : utf8Encode(cfg.brokerPassword),
     });
     this.transport = new MqttUplink(this.mqtt, unitId, this.modem);
     this.mqtt.onDownlink((payload) => {
