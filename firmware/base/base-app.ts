@@ -62,7 +62,7 @@ import { ClockKeeper, EARLIEST_VALID_UTC } from "./health/clock-keeper";
 import { UnitHealth } from "./health/unit-health";
 import { AcceptKind } from "./presence/beacon-acceptor";
 import { HomePresence } from "./presence/home-presence";
-import type { UnitEvent } from "./presence/presence-event";
+import { type UnitEvent, unitEvent } from "./presence/presence-event";
 import { Presence } from "./presence/presence-tracker";
 import { EventQueue, type QueuedEvent } from "./queue/event-queue";
 import type { SegmentStore } from "./queue/segment-store";
@@ -331,12 +331,7 @@ export function startBase(
     if (tagMv !== null) data[2] = tagMv;
     if (accepted > 0) data[6] = Math.round(rssiSum / accepted);
     if (presence.tag.lastFlags() >= 0) data[10] = presence.tag.lastFlags();
-    sink({
-      code: EventCode.heartbeat,
-      time: utc(),
-      tagId: pairing ? pairing.tagId : 0,
-      data: data as UnitEvent["data"],
-    });
+    sink(unitEvent(EventCode.heartbeat, utc(), pairing ? pairing.tagId : 0, data));
   }
 
   /** The notification showing now (downlink counter), and until when (monotonic ms). */
@@ -405,7 +400,7 @@ export function startBase(
     decommission: () => {
       decommissioned = true;
       hal.scanner.stop();
-      sink({ code: EventCode.decommissioned, time: utc(), tagId: 0, data: null });
+      sink(unitEvent(EventCode.decommissioned, utc(), 0, null));
       return AckResult.ok;
     },
     reboot: () => {
@@ -540,15 +535,14 @@ export function startBase(
   health.battery(hal.battery.readMv(), utc());
   let batteryDue = clock.monotonic() + BATTERY_EVERY_MS;
 
-  sink({
-    code: EventCode.unitBoot,
-    time: utc(),
-    tagId: 0,
-    data: { 1: bootReason || BootReason.other, 2: FIRMWARE_VERSION },
-  });
+  sink(
+    unitEvent(EventCode.unitBoot, utc(), 0, {
+      1: bootReason || BootReason.other,
+      2: FIRMWARE_VERSION,
+    }),
+  );
   const active = schedules.active;
-  if (active !== null)
-    sink({ code: EventCode.scheduleActive, time: utc(), tagId: 0, data: { 1: active.version } });
+  if (active !== null) sink(unitEvent(EventCode.scheduleActive, utc(), 0, { 1: active.version }));
 
   hal.watchdog.start(WATCHDOG_MS);
   const ticker = clock.setInterval(() => {
@@ -581,7 +575,7 @@ export function startBase(
     const promoted = schedules.tick(now);
     if (promoted > 0) {
       persistSchedules();
-      sink({ code: EventCode.scheduleActive, time: now, tagId: 0, data: { 1: promoted } });
+      sink(unitEvent(EventCode.scheduleActive, now, 0, { 1: promoted }));
     }
     if (ms >= batteryDue) {
       batteryDue = ms + BATTERY_EVERY_MS;
@@ -600,12 +594,7 @@ export function startBase(
   return {
     buttonPressed: () => {
       if (notifyCounter < 0 || clock.monotonic() > notifyUntil) return false;
-      sink({
-        code: EventCode.subjectAcknowledged,
-        time: utc(),
-        tagId: 0,
-        data: { 1: notifyCounter },
-      });
+      sink(unitEvent(EventCode.subjectAcknowledged, utc(), 0, { 1: notifyCounter }));
       notifyCounter = -1;
       hal.indicator.off();
       drain();

@@ -9,7 +9,7 @@ import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyLookup } from "../../../protocol/src/core/cose";
 import { checkExpiry, type Downlink, openDownlink } from "../../../protocol/src/core/downlink";
 import { ErrorCode } from "../../../protocol/src/core/errors";
-import { EventCode, FrameSource } from "../../../protocol/src/core/events";
+import { type CommandAckData, EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { hmacSha256 } from "../../../protocol/src/core/hmac";
 import type { Sha256 } from "../../../protocol/src/core/sha256";
 import { parseTagCommand } from "../../../protocol/src/core/tag-command";
@@ -168,7 +168,7 @@ export class CommandProcessor {
     const data: AckData = typeof r === "number" ? { 3: r } : r;
     data[1] = d.counter;
     data[2] = d.code;
-    o.sink(unitEvent(EventCode.commandAck, now, 0, data));
+    o.sink(unitEvent(EventCode.commandAck, now, 0, data as CommandAckData));
     return "acked";
   }
 

@@ -3,6 +3,8 @@
 // every module takes it as an argument (`utcS`) next to a monotonic `nowMs` used for intervals,
 // so a clock correction (`clock_set`) never looks like minutes of silence.
 
+import type { EventDataOf } from "../../../protocol/src/core/events";
+
 export type EventData = { [key: number]: number | string };
 
 export interface UnitEvent {
@@ -17,13 +19,15 @@ export interface UnitEvent {
 /** Where a module hands its events (the app's event queue). Set once, never per beacon. */
 export type EventSink = (e: UnitEvent) => void;
 
-export function unitEvent(
-  code: number,
+/** An event whose data the catalog's type for `code` checks (EventDataOf, SPEC §9). */
+export function unitEvent<C extends number>(
+  code: C,
   time: number,
   tagId: number,
-  data: EventData | null,
+  data: EventDataOf<C>,
 ): UnitEvent {
-  return { code: code, time: time, tagId: tagId, data: data };
+  // Optional keys are absent, never undefined: the catalog's types fit EventData at run time.
+  return { code: code, time: time, tagId: tagId, data: data as EventData | null };
 }
 
 /** Whole seconds in a millisecond span (floors; never negative). */

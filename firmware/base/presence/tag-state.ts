@@ -42,7 +42,7 @@
 // schedule's curfew violation, not a second alarm at the same instant.
 
 import { type Beacon, BeaconFlag } from "../../../protocol/src/core/beacon";
-import { EventCode } from "../../../protocol/src/core/events";
+import { EventCode, type EventDataOf } from "../../../protocol/src/core/events";
 import { type EventSink, unitEvent, wholeSeconds } from "./presence-event";
 
 export const DEFAULT_NOT_HEARD_MS = 300000;
@@ -146,7 +146,7 @@ export class TagState {
     this.tick(nowMs, utcS);
   }
 
-  private emit(code: number, utcS: number, data: { [key: number]: number } | null): void {
+  private emit<C extends number>(code: C, utcS: number, data: EventDataOf<C>): void {
     this.sink(unitEvent(code, utcS, this.tagId, data));
   }
 

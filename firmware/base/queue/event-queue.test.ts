@@ -146,6 +146,16 @@ describe("flash-backed event queue", () => {
     expect(overflow.length).toBeGreaterThan(0);
     const said = overflow.reduce((s, e) => s + (e.data as Record<number, number>)[1], 0);
     expect(said).toBe(st.coalesced);
+    // key 2: when the coalesced events began — the first compaction dropped the oldest heartbeat
+    overflow.sort((a, b) => a.seq - b.seq);
+    const from = overflow.map((e) => (e.data as Record<number, number>)[2]);
+    expect(from[0]).toBe(T0 + 1);
+    const kept = new Set(all.filter((e) => e.code === EventCode.heartbeat).map((e) => e.time));
+    for (let k = 0; k < from.length; k++) {
+      expect(kept.has(from[k])).toBe(false);
+      expect(from[k]).toBeLessThanOrEqual(overflow[k].time);
+      if (k > 0) expect(from[k]).toBeGreaterThan(from[k - 1]);
+    }
   });
 
   it("a queue full of alarms refuses a new alarm with a typed error instead of dropping one", () => {

@@ -16,7 +16,12 @@ import {
   encodeCbor,
 } from "../../../protocol/src/core/cbor";
 import { ErrorCode, fail, ok, type Result } from "../../../protocol/src/core/errors";
-import { EventClass, EventCode, eventClass } from "../../../protocol/src/core/events";
+import {
+  EventClass,
+  EventCode,
+  eventClass,
+  type QueueOverflowData,
+} from "../../../protocol/src/core/events";
 import type { UplinkEvent } from "../../../protocol/src/core/uplink";
 import { CRC16_INIT, crc16 } from "./crc16";
 import type { SegmentStore } from "./segment-store";
@@ -64,6 +69,8 @@ export class EventQueue {
   private generation = 0;
   private nextSeq = 0;
   private coalescedTotal = 0;
+  /** Time of the oldest event the last compaction dropped; −1 when unreadable. */
+  private oldestDropped = -1;
   private tornTotal = 0;
   private readonly header = new Uint8Array(SEGMENT_HEADER);
 
@@ -233,8 +240,13 @@ export class EventQueue {
       const head = this.store.read(victim, p, 4);
       const len = head[1];
       if (head[3] === 0xff) {
-        if (head[2] === EventClass.informational) dropped++;
-        else {
+        if (head[2] === EventClass.informational) {
+          if (dropped === 0) {
+            const e = this.bodyAt(victim, p, len);
+            this.oldestDropped = e === null ? -1 : e.time;
+          }
+          dropped++;
+        } else {
           const rec = copyBytes(this.store.read(victim, p, len + REC_OVERHEAD));
           if (!this.store.write(spare, this.end[spare], rec)) return -1;
           this.end[spare] += rec.length;
@@ -328,7 +340,9 @@ export class EventQueue {
 
   private appendOverflow(time: number, dropped: number): void {
     const seq = this.nextSeq;
-    const body = encodeCbor([seq, time, EventCode.queueOverflow, null, { 1: dropped }]);
+    const data: QueueOverflowData = { 1: dropped };
+    if (this.oldestDropped >= 0) data[2] = this.oldestDropped;
+    const body = encodeCbor([seq, time, EventCode.queueOverflow, null, data as CborMap]);
     if (this.tryAppend(body, EventClass.technical)) this.nextSeq = seq + 1;
   }
 

@@ -126,3 +126,106 @@ export type QueueRefusedData = {
   /** Of those, lost: not kept in RAM until there was room. */
   2: number;
 };
+
+/** left_home / returned_home: the smoothed RSSI (dBm) at the last sighting / on return. */
+export type PresenceData = { 1: number };
+
+/** curfew_violation_start. */
+export type ViolationStartData = {
+  /** ViolationCause. */
+  1: number;
+  /** Window start, UTC seconds. */
+  2: number;
+  /** Schedule version. */
+  3: number;
+  /** seq of the tag_not_heard of the same absence, when one was raised. */
+  4?: number;
+};
+
+/** curfew_violation_end: duration (s), schedule version. */
+export type ViolationEndData = { 1: number; 2: number };
+
+/** One number: a battery (mV), a counter, seconds, a kind, a version — as the catalog says. */
+export type OneValueData = { 1: number };
+
+/** forged / replayed / too-far-ahead / flood reports: how many since the last, FrameSource. */
+export type FrameReportData = { 1: number; 2: number };
+
+/** unit_boot: BootReason, firmware version. */
+export type UnitBootData = { 1: number; 2: string };
+
+/** clock_set: old and new time (UTC s), ClockSource. */
+export type ClockSetData = { 1: number; 2: number; 3: number };
+
+/** command_ack: downlink counter, command code, AckResult; for a refused schedule, why
+ * (SPEC §10: the rule, and the windows or days it concerns). */
+export type CommandAckData = {
+  1: number;
+  2: number;
+  3: number;
+  4?: number;
+  5?: number;
+  6?: number;
+};
+
+/** queue_overflow: events coalesced, oldest coalesced time (UTC s; absent if unreadable). */
+export type QueueOverflowData = { 1: number; 2?: number };
+
+/** range_test_report: samples, min, median and max RSSI (2–4 absent without samples). */
+export type RangeTestData = { 1: number; 2?: number; 3?: number; 4?: number };
+
+/** comms_restored: outage duration (s), events queued meanwhile. */
+export type CommsRestoredData = { 1: number; 2: number };
+
+/** network_time_refused: the network's time, the unit's time (UTC s). */
+export type NetworkTimeRefusedData = { 1: number; 2: number };
+
+/** tag_command_result: downlink counter of the rearm_tag, TagCommandOutcome. */
+export type TagCommandResultData = { 1: number; 2: number };
+
+/** Each event's data (SPEC §9), by code; null where the catalog says "—". */
+export type EventDataByCode = {
+  /** Null when no RSSI was smoothed yet. */
+  [EventCode.leftHome]: PresenceData | null;
+  [EventCode.returnedHome]: PresenceData | null;
+  [EventCode.curfewViolationStart]: ViolationStartData;
+  [EventCode.curfewViolationEnd]: ViolationEndData;
+  [EventCode.strapTamper]: null;
+  [EventCode.strapRestored]: null;
+  [EventCode.caseTamper]: null;
+  [EventCode.caseRestored]: null;
+  /** Null when the beacon's battery code says "unknown". */
+  [EventCode.tagBatteryLow]: OneValueData | null;
+  [EventCode.tagRebooted]: OneValueData;
+  [EventCode.tagNotHeard]: OneValueData;
+  [EventCode.tagHeardAgain]: OneValueData;
+  [EventCode.forgedFrameSeen]: FrameReportData;
+  [EventCode.replayedFrameSeen]: FrameReportData;
+  [EventCode.tagTamperRearmed]: OneValueData;
+  [EventCode.mainsLost]: OneValueData;
+  [EventCode.mainsRestored]: OneValueData;
+  [EventCode.unitBatteryLow]: OneValueData;
+  [EventCode.unitTamper]: OneValueData;
+  [EventCode.unitTamperCleared]: OneValueData;
+  [EventCode.unitBoot]: UnitBootData;
+  [EventCode.clockSet]: ClockSetData;
+  [EventCode.commandAck]: CommandAckData;
+  [EventCode.scheduleActive]: OneValueData;
+  [EventCode.queueOverflow]: QueueOverflowData;
+  [EventCode.heartbeat]: HeartbeatData;
+  [EventCode.decommissioned]: null;
+  [EventCode.rangeTestReport]: RangeTestData;
+  [EventCode.clockUnsynchronised]: OneValueData;
+  [EventCode.commsRestored]: CommsRestoredData;
+  [EventCode.subjectAcknowledged]: OneValueData;
+  [EventCode.queueRefused]: QueueRefusedData;
+  [EventCode.frameTooFarAhead]: FrameReportData;
+  [EventCode.networkTimeRefused]: NetworkTimeRefusedData;
+  [EventCode.tagCommandResult]: TagCommandResultData;
+  [EventCode.beaconFlood]: FrameReportData;
+};
+
+/** The data type of event `C`; for a code known only at run time, any data map. */
+export type EventDataOf<C extends number> = C extends keyof EventDataByCode
+  ? EventDataByCode[C]
+  : { [key: number]: number | string } | null;
