@@ -299,6 +299,26 @@ describe("home unit app", () => {
     expect(ends[0].data![2]).toBe(start[0].data![3]);
   });
 
+  it("an edge the unit was down for is still reported: left while it rebooted, back while it rebooted", () => {
+    const w = world();
+    w.clock.advance(minutes(5)); // heard: present, which the heartbeat told the centre
+    // The subject walks out while the unit is down; it comes back up without hearing him.
+    w.setRadio(false);
+    w.rebootUnit();
+    w.clock.advance(minutes(5));
+    expect(w.link.codes().filter((c) => c === EventCode.leftHome)).toHaveLength(1);
+    // And back in while it reboots again: the first decision after the boot is a return.
+    w.setRadio(true);
+    w.rebootUnit();
+    w.clock.advance(minutes(2));
+    expect(w.link.codes().filter((c) => c === EventCode.returnedHome)).toHaveLength(1);
+    // A reboot that changes nothing raises nothing.
+    w.rebootUnit();
+    w.clock.advance(minutes(5));
+    expect(w.link.codes().filter((c) => c === EventCode.leftHome)).toHaveLength(1);
+    expect(w.link.codes().filter((c) => c === EventCode.returnedHome)).toHaveLength(1);
+  });
+
   it("rewrites no Storage file after provisioning: what it rewrites goes to the record log", () => {
     const w = world();
     const provisioned = { writes: w.unitFlash.writes, erases: w.unitFlash.erases };

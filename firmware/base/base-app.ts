@@ -209,6 +209,10 @@ export function startBase(
     refusedLost = 0;
   }
 
+  // What the centre last heard, so a subject who left or came back while the unit was down gets
+  // the event on its first decision (README-presence.md); saved on each decided change, i.e. a
+  // few times a day.
+  let savedPresence = loadNumber(st, RecordName.presence) || Presence.unknown;
   const presence = new HomePresence(
     {
       companyId: id.companyId,
@@ -219,7 +223,7 @@ export function startBase(
       sink: sink,
       preset: settings.rangePreset,
       beaconIntervalMs: settings.beaconIntervalS * 1000,
-      lastKnownPresence: Presence.unknown,
+      lastKnownPresence: savedPresence,
     },
     clock.monotonic(),
   );
@@ -395,6 +399,9 @@ export function startBase(
       pairing = { tagId: tagId, keyVersion: kv, beaconKey: key };
       if (!savePairing(st, pairing)) return AckResult.deviceFailure;
       presence.pair(tagId, clock.monotonic());
+      // Another tag: what the centre heard of the last one says nothing about this one.
+      if (savedPresence !== Presence.unknown && saveNumber(st, RecordName.presence, Presence.unknown))
+        savedPresence = Presence.unknown;
       return AckResult.ok;
     },
     decommission: () => {
@@ -564,6 +571,9 @@ export function startBase(
       );
     }
     presence.tick(ms, now);
+    const p = presence.tracker.state();
+    if (p !== Presence.unknown && p !== savedPresence && saveNumber(st, RecordName.presence, p))
+      savedPresence = p;
     if (presence.acceptor.changesSinceExport() >= ACCEPTOR_SAVE_EVERY) {
       const a = presence.acceptor.exportState(ms, now, clockKeeper.valid());
       if (a !== null) saveAcceptorState(st, a);

@@ -35,6 +35,8 @@ export const RecordName = {
   acceptor: "em.bcn",
   network: "em.net",
   openViolation: "em.viol",
+  /** The presence the centre last heard (Presence, 4 bytes): a reboot must not hide an edge. */
+  presence: "em.pres",
 } as const;
 
 /** Written by provisioning (tools/), read at boot. */
