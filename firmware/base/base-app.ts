@@ -400,7 +400,10 @@ export function startBase(
       if (!savePairing(st, pairing)) return AckResult.deviceFailure;
       presence.pair(tagId, clock.monotonic());
       // Another tag: what the centre heard of the last one says nothing about this one.
-      if (savedPresence !== Presence.unknown && saveNumber(st, RecordName.presence, Presence.unknown))
+      if (
+        savedPresence !== Presence.unknown &&
+        saveNumber(st, RecordName.presence, Presence.unknown)
+      )
         savedPresence = Presence.unknown;
       return AckResult.ok;
     },
