@@ -4,7 +4,6 @@
 // assembly's seam for a unit without a modem), downlinks from a centre that signs them.
 
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../../protocol/src/core/bytes";
 import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { encodeDownlink } from "../../protocol/src/core/downlink";
 import { BootReason, EventCode } from "../../protocol/src/core/events";
@@ -14,6 +13,7 @@ import { encodeTagCommand, RearmMask, TagCommandCode } from "../../protocol/src/
 import { openUplink, type UplinkEvent } from "../../protocol/src/core/uplink";
 import { defaultTagConfig } from "../tag/tag-config";
 import { createHardware, FakeBoard } from "../testing/fake-board";
+import { TEST_ROOT as ROOT } from "../testing/test-fleet";
 import { VirtualClock } from "../testing/virtual-clock";
 import { VirtualFlash } from "../testing/virtual-flash";
 import { identityFromRoot, VirtualTag } from "../testing/virtual-tag";
@@ -26,7 +26,6 @@ import { RamSegmentStore } from "./queue/ram-segment-store";
 import { recordLog } from "./records/record-log";
 import { encodeSchedule, type Schedule } from "./schedule/schedule";
 
-const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
 // Monday 2026-11-23 00:00 UTC (02:00 in Riga).

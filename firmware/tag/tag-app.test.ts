@@ -3,7 +3,6 @@
 
 import { describe, expect, it } from "vitest";
 import { BeaconFlag, DEFAULT_COMPANY_ID } from "../../protocol/src/core/beacon";
-import { fromHex } from "../../protocol/src/core/bytes";
 import { ReceiverCounter } from "../../protocol/src/core/counters";
 import { sha256 } from "../../protocol/src/core/sha256";
 import {
@@ -13,6 +12,7 @@ import {
   TagCommandCode,
 } from "../../protocol/src/core/tag-command";
 import { createHardware, FakeBoard } from "../testing/fake-board";
+import { TEST_ROOT as ROOT } from "../testing/test-fleet";
 import { VirtualClock } from "../testing/virtual-clock";
 import { VirtualFlash } from "../testing/virtual-flash";
 import { identityFromRoot, type VerifiedFrame, VirtualTag } from "../testing/virtual-tag";
@@ -27,7 +27,6 @@ import {
 } from "./tag-config";
 import { encodeIdentity, IDENTITY_RECORD, STATE_RECORDS, stateStore } from "./tag-storage";
 
-const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const EPOCH = Date.UTC(2025, 0, 6, 21, 0, 0);
 const TAG_ID = 0x00c0ffee;
 const MIN = 60 * 1000;

@@ -19,6 +19,7 @@ import {
 import { SIM800 } from "../../firmware/base/modem/dialect-sim800";
 import { fillText, stepText } from "../../firmware/base/modem/modem-dialect";
 import type { Storage } from "../../firmware/hal/hal";
+import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
 import { BeaconFlag } from "../../protocol/src/core/beacon";
 import { fromHex, readU32BE, toHex } from "../../protocol/src/core/bytes";
 import { type CborValue, decodeCbor, encodeCbor } from "../../protocol/src/core/cbor";
@@ -40,7 +41,6 @@ const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "basebundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
 const COMPANY = 0xffff;
@@ -307,8 +307,12 @@ beforeAll(async () => {
     forRam: spec.forRam,
   });
   base = readFileSync(outFile, "utf8");
-  fake = (await compileBundle(join(import.meta.dirname, "espruino-fake.ts"), "EspruinoFake"))
-    .readable;
+  fake = (
+    await compileBundle(
+      join(import.meta.dirname, "..", "..", "firmware", "testing", "espruino-fake.ts"),
+      "EspruinoFake",
+    )
+  ).readable;
 });
 
 function run(

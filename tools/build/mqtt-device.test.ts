@@ -58,7 +58,7 @@ describe("MQTT modules on a strict ES5 interpreter", () => {
         entry,
         imp("VirtualClock", "../../testing/virtual-clock") +
           imp("FakeClock", "../../testing/fake-board") +
-          imp("ScriptedLink", "./scripted-link") +
+          imp("ScriptedLink", "../../testing/scripted-link") +
           imp("MqttClient", "./mqtt-client") +
           imp("MqttUplink", "./mqtt-uplink") +
           imp("toHex, fromHex", "../../../protocol/src/core/bytes") +

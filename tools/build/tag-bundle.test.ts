@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeIdentity, stateStore, type TagStorage } from "../../firmware/tag/tag-storage";
+import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
 import { identityFromRoot } from "../../firmware/testing/virtual-tag";
 import { BeaconFlag } from "../../protocol/src/core/beacon";
 import { fromHex, toHex } from "../../protocol/src/core/bytes";
@@ -22,7 +23,6 @@ const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "tagbundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const TAG_ID = 0x00c0ffee;
 const COMPANY = 0xffff;
 const id = identityFromRoot(ROOT, TAG_ID, 1, COMPANY);
@@ -75,8 +75,12 @@ beforeAll(async () => {
     stripMessages: true,
   });
   tag = readFileSync(outFile, "utf8");
-  fake = (await compileBundle(join(import.meta.dirname, "espruino-fake.ts"), "EspruinoFake"))
-    .readable;
+  fake = (
+    await compileBundle(
+      join(import.meta.dirname, "..", "..", "firmware", "testing", "espruino-fake.ts"),
+      "EspruinoFake",
+    )
+  ).readable;
 });
 
 function run(code: string, provisioned: boolean, driver: string): Report {

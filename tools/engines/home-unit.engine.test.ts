@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
 import { BeaconFlag } from "../../protocol/src/core/beacon";
-import { fromHex } from "../../protocol/src/core/bytes";
 import { EventClass, EventCode, eventClass } from "../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
@@ -26,7 +26,6 @@ import { enginesMissing, POOL_JSVARS } from "./engines";
 import type { EngineMemory } from "./espruino-board";
 import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800, socatMissing } from "./home-unit-bench";
 
-const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
 const COMPANY = 0xffff;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../../../protocol/src/core/bytes";
 import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
 import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../../protocol/src/core/cose";
@@ -8,11 +7,11 @@ import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
 import { sha256 } from "../../../protocol/src/core/sha256";
 import { encodeTagCommand, TagCommandCode } from "../../../protocol/src/core/tag-command";
+import { TEST_ROOT as ROOT } from "../../testing/test-fleet";
 import type { UnitEvent } from "../presence/presence-event";
 import { type CommandHandlers, CommandProcessor, wrapKey } from "./command-processor";
 import { DOWNLINK_WINDOW, type DownlinkWindowState } from "./downlink-window";
 
-const ROOT = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const UNIT = 0xa11c;
 const NOW = 1795000000;
 const key = (p: number, dev: number, v: number) => deriveKey(sha256, ROOT, p, dev, v);

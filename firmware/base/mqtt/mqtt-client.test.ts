@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { toHex, utf8Encode } from "../../../protocol/src/core/bytes";
 import { FakeClock } from "../../testing/fake-board";
+import { ScriptedLink } from "../../testing/scripted-link";
 import { VirtualClock } from "../../testing/virtual-clock";
 import {
   ConnackCode,
@@ -15,7 +16,6 @@ import {
 } from "./mqtt-client";
 import { MqttParseError } from "./mqtt-parser";
 import { MqttUplink } from "./mqtt-uplink";
-import { ScriptedLink } from "./scripted-link";
 
 function hexOf(text: string): string {
   return toHex(utf8Encode(text));

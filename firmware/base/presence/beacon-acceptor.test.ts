@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { fromHex } from "../../../protocol/src/core/bytes";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { hmacSha256 } from "../../../protocol/src/core/hmac";
 import { sha256 } from "../../../protocol/src/core/sha256";
+import { TEST_ROOT as root } from "../../testing/test-fleet";
 import {
   AcceptKind,
   BeaconAcceptor,
@@ -15,7 +15,6 @@ import {
 import type { UnitEvent } from "./presence-event";
 import { VirtualTag } from "./presence-testkit";
 
-const root = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const OUR = 0x00c0ffee;
 const NEIGHBOUR = 0x00c0fff0;
 const T0 = 1760000000;

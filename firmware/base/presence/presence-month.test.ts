@@ -4,9 +4,9 @@
 
 import { describe, expect, it } from "vitest";
 import { DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { fromHex } from "../../../protocol/src/core/bytes";
 import { EventCode } from "../../../protocol/src/core/events";
 import { sha256 } from "../../../protocol/src/core/sha256";
+import { TEST_ROOT as root } from "../../testing/test-fleet";
 import { AcceptKind } from "./beacon-acceptor";
 import { HomePresence } from "./home-presence";
 import type { UnitEvent } from "./presence-event";
@@ -14,7 +14,6 @@ import { Prng, VirtualTag } from "./presence-testkit";
 import { Presence } from "./presence-tracker";
 import { enterThreshold } from "./range-presets";
 
-const root = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const OUR = 0x00c0ffee;
 const NEIGHBOUR = 0x00c0fff0;
 const T0 = 1760000000;

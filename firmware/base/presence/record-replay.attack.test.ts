@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { fromHex } from "../../../protocol/src/core/bytes";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
+import { TEST_ROOT as root } from "../../testing/test-fleet";
 import {
   AcceptKind,
   BeaconAcceptor,
@@ -19,7 +19,6 @@ import type { UnitEvent } from "./presence-event";
 import { Prng, VirtualTag } from "./presence-testkit";
 import { Presence } from "./presence-tracker";
 
-const root = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")!;
 const OUR = 0x00c0ffee;
 const T0 = 1767240000; // 2026-01-01T04:00:00Z
 const HOUR = 3600000;
