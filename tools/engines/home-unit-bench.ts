@@ -26,6 +26,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { MAC_REFILL_MS } from "../../firmware/base/presence/beacon-acceptor";
 import { readU32BE, toHex } from "../../protocol/src/core/bytes";
 import { decodeCbor } from "../../protocol/src/core/cbor";
 import type { ModemLatency } from "../../simulator/modem/latency";
@@ -331,14 +332,15 @@ export class HomeUnitBench {
   ): Promise<{ events: number; peak: EngineMemory; after: EngineMemory }> {
     const sub = this.network.subscriber(this.o.number ?? BENCH_NUMBER);
     if (sub === null) throw new Error("bench: the modem is not on the network");
-    const end = Date.now() + timeoutMs;
     const pending = () => this.queueRecords().filter((r) => !r.delivered).length;
     const before = this.queueRecords().length;
     sub.beginOutage(Outage.packet);
     await sleep(500);
+    // One new frame per MAC_REFILL_MS: faster, the unit's MAC budget drops them as a flood
+    // (beacon_flood), as it must; a genuine tag sends one per 2 s at most.
     for (const f of frames) {
       this.beacon(f);
-      await sleep(60);
+      await sleep(MAC_REFILL_MS + 10);
     }
     let last = -1;
     // Queued when the count has stopped growing for a second.
@@ -348,6 +350,7 @@ export class HomeUnitBench {
     }
     const events = this.queueRecords().length - before;
     sub.endOutage(Outage.packet);
+    const end = Date.now() + timeoutMs;
     let peak = await this.memory();
     while (pending() > 0) {
       if (Date.now() > end) throw new Error("bench: the backlog did not drain:\n" + this.tail());
