@@ -1,0 +1,65 @@
+// The reference receiver as a centre: its verified events turned into alerts, one per fact
+// (simulator/scenario/alerts.ts). A curfew violation is one alert from its start to its end; a
+// tag_not_heard that the violation names (key 4, SPEC §9) is part of it, not a second alert;
+// forged, replayed and flooded frames are one "radio_attack" alert per report.
+
+import { EventCode } from "../../protocol/src/core/events";
+import { unitIdText } from "../../protocol/src/core/topics";
+import type { Alert } from "../scenario/alerts";
+import type { ReceivedEvent } from "./reference-receiver";
+
+export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[] {
+  const subject = unitIdText(unitId);
+  const out: Alert[] = [];
+  const linked = new Set<number>();
+  for (const e of events)
+    if (
+      e.code === EventCode.curfewViolationStart &&
+      e.data !== null &&
+      typeof e.data[4] === "number"
+    )
+      linked.add(e.data[4]);
+  let mains: Alert | null = null;
+  let violation: Alert | null = null;
+  for (const e of events) {
+    const reportedAt = Math.floor(e.atMs / 1000);
+    const alert = (type: Alert["type"]): Alert => ({
+      subject,
+      type,
+      start: e.time,
+      end: null,
+      reportedAt,
+    });
+    switch (e.code) {
+      case EventCode.strapTamper:
+        out.push(alert("strap_tamper"));
+        break;
+      case EventCode.mainsLost:
+        mains = alert("mains_lost");
+        out.push(mains);
+        break;
+      case EventCode.mainsRestored:
+        if (mains !== null) mains.end = e.time;
+        mains = null;
+        break;
+      case EventCode.curfewViolationStart:
+        violation = alert("curfew_violation");
+        out.push(violation);
+        break;
+      case EventCode.curfewViolationEnd:
+        if (violation !== null) violation.end = e.time;
+        violation = null;
+        break;
+      case EventCode.tagNotHeard:
+        if (!linked.has(e.seq)) out.push(alert("tag_not_heard"));
+        break;
+      case EventCode.forgedFrameSeen:
+      case EventCode.replayedFrameSeen:
+      case EventCode.frameTooFarAhead:
+      case EventCode.beaconFlood:
+        out.push(alert("radio_attack"));
+        break;
+    }
+  }
+  return out;
+}

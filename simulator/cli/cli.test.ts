@@ -1,0 +1,103 @@
+// The simulator's command as QA uses it: a small scenario run end to end on the embedded broker
+// (the real firmware in every home) passes its check with every alert found and none false; the
+// same files checked after an edit fail with the miss named; bad input exits 2.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { parseAlerts } from "../scenario/alerts";
+import { main } from "./main";
+
+const dir = mkdtempSync(join(tmpdir(), "em-sim-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SCENARIO = {
+  name: "small",
+  seed: 7,
+  subjects: 4,
+  start: "2026-11-23T19:00:00+02:00",
+  timeZone: "Europe/Riga",
+  hours: 3,
+  grace: 300,
+  homeWindows: [{ from: "20:00", to: "07:00" }],
+  incidents: [
+    { type: "absence", subjects: [0], at: "19:40", minutes: 40 },
+    { type: "absence", subjects: [1], at: "20:30", minutes: 20 },
+    { type: "strapCut", subjects: [2], at: "20:45" },
+    { type: "mainsOutage", subjects: [3], at: "19:20", minutes: 15 },
+    { type: "cellOutage", area: "riga-east", at: "21:00", minutes: 10 },
+  ],
+};
+
+async function sim(...args: string[]): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a) => {
+    lines.push(a.join(" "));
+  });
+  const err = vi.spyOn(console, "error").mockImplementation((...a) => {
+    lines.push(a.join(" "));
+  });
+  try {
+    return { code: await main(args), out: lines.join("\n") };
+  } finally {
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe("sim", () => {
+  const file = join(dir, "small.json");
+  writeFileSync(file, JSON.stringify(SCENARIO));
+  const out = join(dir, "out");
+
+  it("run: every expected alert observed, none false, files written", async () => {
+    const r = await sim("run", file, "--out", out);
+    expect(r.out).toMatch(/PASSED/);
+    expect(r.code).toBe(0);
+    const expected = parseAlerts(readFileSync(join(out, "expected-alerts.jsonl"), "utf8"), "e");
+    const observed = parseAlerts(readFileSync(join(out, "observed-alerts.jsonl"), "utf8"), "o");
+    // two violations (late back, left in the window), one cut, one outage
+    expect(expected.map((a) => a.type).sort()).toEqual([
+      "curfew_violation",
+      "curfew_violation",
+      "mains_lost",
+      "strap_tamper",
+    ]);
+    expect(observed).toHaveLength(expected.length);
+    expect(r.out).toContain("| 4 | 4 | 4 | 100.0 % | 100.0 % |");
+  }, 120_000);
+
+  it("check: an observed file without one alert fails and names the miss", async () => {
+    const observed = readFileSync(join(out, "observed-alerts.jsonl"), "utf8").split("\n");
+    const cut = observed.findIndex((l) => l.includes("strap_tamper"));
+    observed.splice(cut, 1);
+    const edited = join(dir, "edited.jsonl");
+    writeFileSync(edited, observed.join("\n"));
+    const r = await sim(
+      "check",
+      join(out, "expected-alerts.jsonl"),
+      edited,
+      "--zone",
+      "Europe/Riga",
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/MISS {3}00010002 strap_tamper at 2026-11-23 20:45:00 \(strap cut\)/);
+  });
+
+  it("bad input exits 2 with the reason; --help everywhere exits 0", async () => {
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ ...SCENARIO, hours: -1 }));
+    const bad = await sim("validate", join(dir, "bad.json"));
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("bad.json: $.hours: expected a number from 0.5 to 744");
+    expect((await sim("run", "--frobnicate")).code).toBe(2);
+    expect((await sim("launch")).code).toBe(2);
+    expect((await sim("check", "only-one.jsonl")).code).toBe(2);
+    for (const c of ["run", "check", "validate"]) {
+      const h = await sim(c, "--help");
+      expect(h.code).toBe(0);
+      expect(h.out).toMatch(new RegExp(`^sim ${c}`));
+    }
+    expect((await sim("validate", file)).out).toMatch(/valid — 4 subjects/);
+  });
+});

@@ -1,0 +1,215 @@
+// The simulator's command: `npm run sim -- <command> …` (`npm start` is `run` on the demo
+// scenario). `--help` everywhere; usage errors exit 2, a failed check 1.
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { TEST_ROOT } from "../../firmware/testing/test-fleet";
+import type { RunningBroker } from "../broker/broker";
+import { startEmbeddedBroker } from "../broker/embedded-broker";
+import { startMosquitto } from "../broker/mosquitto-broker";
+import { checkAlerts, describeCheck } from "../check/alert-check";
+import { AlertFormatError, parseAlerts, toJsonl } from "../scenario/alerts";
+import { expectedAlerts } from "../scenario/ground-truth";
+import { parseScenario, type Scenario, ScenarioError } from "../scenario/scenario";
+import { runScenario } from "../scenario/scenario-run";
+
+class UsageError extends Error {}
+
+const USAGE = `sim <command> [options]
+
+commands:
+  run <scenario.json>     run the fleet, write expected and observed alerts, check them
+  check <expected.jsonl> <observed.jsonl>
+                          compare any backend's observed alerts with a run's expected ones
+  validate <scenario.json>
+                          check a scenario file and print what it will do
+  help                    this text
+
+"sim <command> --help" describes each. Exit codes: 0 passed, 1 the check failed,
+2 usage or a bad file, 3 the run itself failed.`;
+
+const HELP: Record<string, string> = {
+  run: `sim run <scenario.json> [--out <dir>] [--mosquitto | --broker mqtt://host:port]
+
+Runs every subject's tag and home unit (the real firmware) against a broker — the embedded one
+unless told otherwise — with the reference receiver as the centre, then writes into --out
+(default sim-out/<scenario name>): expected-alerts.jsonl (ground truth), observed-alerts.jsonl
+(what the centre raised) and check.txt, and prints the check. Exits 1 when recall or precision
+is below the scenario's thresholds.`,
+  check: `sim check <expected.jsonl> <observed.jsonl> [--zone <IANA zone>] [--recall r] [--precision p]
+
+Matches observed alerts (one JSON object per line: subject, type, start, end, reportedAt) to the
+expected ones and prints recall, precision, detection latency and every miss and false alarm,
+local times in --zone (default UTC). Exits 1 below --recall / --precision (default 1).`,
+  validate: `sim validate <scenario.json>
+
+Checks the scenario (every error names the file, the JSON path and what was expected) and
+prints its subjects, span and the alerts a correct centre will raise.`,
+};
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+function loadScenario(file: string): Scenario {
+  return parseScenario(readText(file), file);
+}
+
+function ratio(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`${name}: a number from 0 to 1`);
+  return n;
+}
+
+async function brokerFor(v: Record<string, string | boolean | undefined>): Promise<RunningBroker> {
+  if (v.mosquitto && v.broker) throw new UsageError("--mosquitto and --broker: one or the other");
+  if (v.mosquitto) {
+    const b = await startMosquitto();
+    if (b === null) throw new UsageError("--mosquitto: Mosquitto is not installed");
+    return b;
+  }
+  if (typeof v.broker === "string") {
+    let u: URL;
+    try {
+      u = new URL(v.broker);
+    } catch {
+      throw new UsageError("--broker: a URL such as mqtt://127.0.0.1:1883");
+    }
+    if (u.protocol !== "mqtt:") throw new UsageError("--broker: only mqtt:// is supported");
+    const port = Number(u.port || "1883");
+    const none = async () => {};
+    return {
+      name: "external",
+      host: u.hostname,
+      port,
+      url: `mqtt://${u.hostname}:${port}`,
+      restart: none,
+      stop: none,
+      clientsConnected: () => 0,
+    };
+  }
+  return startEmbeddedBroker();
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      out: { type: "string" },
+      mosquitto: { type: "boolean" },
+      broker: { type: "string" },
+    },
+  });
+  if (v.help) return help("run");
+  if (positionals.length !== 1) throw new UsageError("run needs one <scenario.json>");
+  const s = loadScenario(positionals[0]);
+  const out = v.out ?? join("sim-out", s.name);
+  mkdirSync(out, { recursive: true });
+  const broker = await brokerFor(v);
+  console.log(
+    `sim: ${s.name} — ${s.subjects} subjects, ${s.hours} h from ${s.start} (${s.timeZone}), broker ${broker.url}`,
+  );
+  try {
+    const r = await runScenario(s, broker, TEST_ROOT, (l) => console.log("  " + l));
+    writeFileSync(join(out, "expected-alerts.jsonl"), toJsonl(r.expected));
+    writeFileSync(join(out, "observed-alerts.jsonl"), toJsonl(r.observed));
+    const lines = describeCheck(r.check, s.timeZone);
+    writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
+    for (const l of lines) console.log(l);
+    const ok = r.check.recall >= s.thresholds.recall && r.check.precision >= s.thresholds.precision;
+    console.log(
+      `sim: ${ok ? "PASSED" : "FAILED"} — ${r.events} events at the centre, ${r.realS.toFixed(1)} s real; files in ${out}/`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await broker.stop();
+  }
+}
+
+function check(args: string[]): number {
+  const { values: v, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      zone: { type: "string", default: "UTC" },
+      recall: { type: "string" },
+      precision: { type: "string" },
+    },
+  });
+  if (v.help) return help("check");
+  if (positionals.length !== 2)
+    throw new UsageError("check needs <expected.jsonl> <observed.jsonl>");
+  const expected = parseAlerts(readText(positionals[0]), positionals[0]);
+  const observed = parseAlerts(readText(positionals[1]), positionals[1]);
+  const r = checkAlerts(expected, observed);
+  for (const l of describeCheck(r, v.zone as string)) console.log(l);
+  const ok =
+    r.recall >= ratio(v.recall, "--recall", 1) &&
+    r.precision >= ratio(v.precision, "--precision", 1);
+  console.log(`sim check: ${ok ? "PASSED" : "FAILED"}`);
+  return ok ? 0 : 1;
+}
+
+function validate(args: string[]): number {
+  const { values: v, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (v.help) return help("validate");
+  if (positionals.length !== 1) throw new UsageError("validate needs one <scenario.json>");
+  const s = loadScenario(positionals[0]);
+  const e = expectedAlerts(s);
+  const by: Record<string, number> = {};
+  for (const a of e) by[a.type] = (by[a.type] ?? 0) + 1;
+  console.log(
+    `${positionals[0]}: valid — ${s.subjects} subjects, ${s.hours} h in ${s.timeZone}, ${s.incidents.length} incidents; expected alerts: ${
+      Object.entries(by)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(", ") || "none"
+    }`,
+  );
+  return 0;
+}
+
+function help(cmd?: string): number {
+  console.log(cmd !== undefined && HELP[cmd] ? HELP[cmd] : USAGE);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h")
+      return help(rest[0]);
+    if (cmd === "run") return await run(rest);
+    if (cmd === "check") return check(rest);
+    if (cmd === "validate") return validate(rest);
+    throw new UsageError(`no such command: ${cmd}`);
+  } catch (e) {
+    if (
+      e instanceof UsageError ||
+      e instanceof ScenarioError ||
+      e instanceof AlertFormatError ||
+      (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      console.error("sim: " + (e as Error).message);
+      console.error('(see "sim help")');
+      return 2;
+    }
+    console.error("sim: the run failed: " + (e instanceof Error ? e.message : String(e)));
+    return 3;
+  }
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href)
+  main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,135 @@
+// What a correct monitoring centre must raise, computed from what the world did — the schedule
+// against where each subject was, the cuts, the outages — never from what the firmware reported.
+// The rules (simulator/README.md, "Ground truth"):
+// - strap_tamper: at the cut; a unit can know only once the subject is back in range.
+// - mains_lost: from the plug being pulled to its return.
+// - curfew_violation: home windows in the scenario's zone (by Intl, independently of the
+//   unit's POSIX rule), adjacent or overlapping windows one stretch. Absent at a stretch's start:
+//   from start + grace; leaving inside it: from the walk-out + grace; only if still absent then
+//   (back at exactly the deadline is in time) and the deadline is before the stretch's end; it
+//   ends at the return or the stretch's end, whichever is first.
+// - nothing else: no tag_not_heard (the violation is the alarm, SPEC §9), no radio attack.
+// Only facts inside the run count; stretches begin no earlier than the scenario's start (the
+// schedule is delivered during the setup before it).
+
+import { unitIdText } from "../../protocol/src/core/topics";
+import { intlOffset } from "../centre/posix-tz";
+import type { Alert } from "./alerts";
+import {
+  incidentAt,
+  localMidnight,
+  minuteOfDay,
+  type Scenario,
+  selected,
+  utcOfLocal,
+} from "./scenario";
+
+/** The unit id of subject i (the fleet's numbering). */
+export function unitIdOf(i: number): number {
+  return 0x10000 + i;
+}
+
+export function runEnd(s: Scenario): number {
+  return s.start + Math.round(s.hours * 3600);
+}
+
+/** Home stretches [from, to) in UTC seconds over the run (windows merged). */
+export function homeStretches(s: Scenario): [number, number][] {
+  const end = runEnd(s);
+  const raw: [number, number][] = [];
+  const days = Math.ceil(s.hours / 24) + 2;
+  for (let d = -1; d < days; d++) {
+    const mid = localMidnight(s, d);
+    const local = mid + intlOffset(s.timeZone, mid);
+    for (const w of s.homeWindows) {
+      const f = minuteOfDay(w.from);
+      let t = minuteOfDay(w.to);
+      if (t <= f) t += 1440;
+      const a = utcOfLocal(s.timeZone, local + f * 60);
+      const b = utcOfLocal(s.timeZone, local + t * 60);
+      const from = Math.max(a, s.start);
+      const to = Math.min(b, end);
+      if (to > from) raw.push([from, to]);
+    }
+  }
+  raw.sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const r of raw) {
+    const last = out[out.length - 1];
+    if (last !== undefined && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/** Each subject's absences [leave, return) in UTC seconds (return may lie past the run). */
+export function absences(s: Scenario): [number, number][][] {
+  const out: [number, number][][] = Array.from({ length: s.subjects }, () => []);
+  s.incidents.forEach((inc, k) => {
+    if (inc.type !== "absence") return;
+    const at = incidentAt(s, inc);
+    for (const i of selected(s, inc, k)) out[i].push([at, at + Math.round(inc.minutes * 60)]);
+  });
+  for (const a of out) a.sort((x, y) => x[0] - y[0]);
+  return out;
+}
+
+function awayAt(list: [number, number][], t: number): [number, number] | null {
+  for (const a of list) if (a[0] <= t && t < a[1]) return a;
+  return null;
+}
+
+export function expectedAlerts(s: Scenario): Alert[] {
+  const end = runEnd(s);
+  const away = absences(s);
+  const stretches = homeStretches(s);
+  const out: Alert[] = [];
+  s.incidents.forEach((inc, k) => {
+    const at = incidentAt(s, inc);
+    if (at < s.start || at >= end) return;
+    for (const i of selected(s, inc, k)) {
+      const subject = unitIdText(unitIdOf(i));
+      if (inc.type === "strapCut") {
+        const a = awayAt(away[i], at);
+        const alert: Alert = {
+          subject,
+          type: "strap_tamper",
+          start: at,
+          end: null,
+          cause: "strap cut",
+        };
+        if (a !== null) alert.detectableAt = a[1];
+        if (a === null || a[1] < end) out.push(alert);
+      } else if (inc.type === "mainsOutage") {
+        const back = at + Math.round(inc.minutes * 60);
+        out.push({
+          subject,
+          type: "mains_lost",
+          start: at,
+          end: back < end ? back : null,
+          cause: "unplugged",
+        });
+      }
+    }
+  });
+  for (let i = 0; i < s.subjects; i++) {
+    const subject = unitIdText(unitIdOf(i));
+    for (const [ws, we] of stretches)
+      for (const [leave, ret] of away[i]) {
+        if (ret <= ws || leave >= we) continue;
+        const before = leave < ws;
+        const deadline = (before ? ws : leave) + s.grace;
+        if (ret <= deadline || deadline >= we) continue;
+        const stop = Math.min(ret, we);
+        out.push({
+          subject,
+          type: "curfew_violation",
+          start: deadline,
+          end: stop < end ? stop : null,
+          cause: before ? "not back by the window's start + grace" : "left during a home window",
+        });
+      }
+  }
+  out.sort((a, b) => a.start - b.start || a.subject.localeCompare(b.subject));
+  return out;
+}

@@ -1,0 +1,230 @@
+// A fleet scenario as QA writes it: a JSON file (simulator/scenarios/*.json) naming the fleet,
+// the start and the IANA time zone, one schedule template of home windows, and incidents at
+// local times. `parseScenario` checks every field and names the file, the JSON path and what
+// was expected; nothing is guessed. The same scenario and seed run the same way.
+
+import { intlOffset } from "../centre/posix-tz";
+
+export type IncidentType = "strapCut" | "mainsOutage" | "absence" | "cellOutage";
+
+/** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
+export type Selection = "all" | number[] | { fraction: number };
+
+export interface Incident {
+  type: IncidentType;
+  subjects: Selection;
+  /** Local time "HH:MM" on `day` (0 = the start's local date). */
+  at: string;
+  day: number;
+  /** mainsOutage, cellOutage: length; absence: how long the subject is away. */
+  minutes: number;
+  /** cellOutage: the area (cell) that loses packet data. */
+  area: string;
+}
+
+export interface HomeWindow {
+  /** Local "HH:MM"; `to` before `from` runs past midnight. */
+  from: string;
+  to: string;
+}
+
+export interface Thresholds {
+  /** Least recall (0…1) the checker accepts. */
+  recall: number;
+  /** Least precision (0…1). */
+  precision: number;
+}
+
+export interface Scenario {
+  name: string;
+  seed: number;
+  subjects: number;
+  /** UTC seconds. */
+  start: number;
+  timeZone: string;
+  hours: number;
+  /** Seconds of absence tolerated before a violation (SPEC §11 grace). */
+  grace: number;
+  /** Every day of the week. */
+  homeWindows: HomeWindow[];
+  incidents: Incident[];
+  thresholds: Thresholds;
+}
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly expected: string,
+  ) {
+    super(`${file}: ${path}: expected ${expected}`);
+    this.name = "ScenarioError";
+  }
+}
+
+type Json = unknown;
+const TYPES: IncidentType[] = ["strapCut", "mainsOutage", "absence", "cellOutage"];
+export const AREAS = ["riga-centre", "riga-east"];
+const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+function isObject(v: Json): v is Record<string, Json> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Minutes after local midnight of "HH:MM". */
+export function minuteOfDay(hhmm: string): number {
+  const m = HHMM.exec(hhmm);
+  if (m === null) throw new Error("not HH:MM: " + hhmm);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+/** The UTC second at which `zone`'s civil time is `localS` (local seconds counted as UTC). A
+ * time in a spring-forward gap is moved forward by the gap (03:30 → 04:30), as calendars do; in
+ * a fall-back overlap the first of the two instants is taken. */
+export function utcOfLocal(zone: string, localS: number): number {
+  let t = localS - intlOffset(zone, localS);
+  for (let i = 0; i < 3; i++) t = localS - intlOffset(zone, t);
+  if (t + intlOffset(zone, t) !== localS) return localS - intlOffset(zone, localS - 86400);
+  const earlier = t - 3600;
+  return earlier + intlOffset(zone, earlier) === localS ? earlier : t;
+}
+
+/** Local midnight (UTC second) of the local date `day` days after the start's local date. */
+export function localMidnight(s: Scenario, day: number): number {
+  const local = s.start + intlOffset(s.timeZone, s.start);
+  const midnight = local - (((local % 86400) + 86400) % 86400) + day * 86400;
+  return utcOfLocal(s.timeZone, midnight);
+}
+
+/** When an incident happens (UTC second). */
+export function incidentAt(s: Scenario, i: Incident): number {
+  const local = s.start + intlOffset(s.timeZone, s.start);
+  const midnight = local - (((local % 86400) + 86400) % 86400);
+  return utcOfLocal(s.timeZone, midnight + i.day * 86400 + minuteOfDay(i.at) * 60);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  let doc: Json;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ScenarioError(file, "$", "JSON (" + (e as Error).message + ")");
+  }
+  const fail = (path: string, expected: string): never => {
+    throw new ScenarioError(file, path, expected);
+  };
+  if (!isObject(doc)) return fail("$", "an object");
+  const known = [
+    "name",
+    "seed",
+    "subjects",
+    "start",
+    "timeZone",
+    "hours",
+    "grace",
+    "homeWindows",
+    "incidents",
+    "thresholds",
+  ];
+  for (const k of Object.keys(doc)) if (!known.includes(k)) fail("$." + k, "no such field");
+  const int = (v: Json, path: string, lo: number, hi: number): number =>
+    typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi
+      ? v
+      : fail(path, `a whole number from ${lo} to ${hi}`);
+  const num = (v: Json, path: string, lo: number, hi: number): number =>
+    typeof v === "number" && v >= lo && v <= hi ? v : fail(path, `a number from ${lo} to ${hi}`);
+  const str = (v: Json, path: string): string =>
+    typeof v === "string" && v.length > 0 ? v : fail(path, "a non-empty string");
+  const hhmm = (v: Json, path: string): string =>
+    typeof v === "string" && HHMM.test(v) ? v : fail(path, 'a local time "HH:MM"');
+
+  const name = str(doc.name, "$.name");
+  const seed = int(doc.seed ?? 1, "$.seed", 0, 2 ** 31 - 1);
+  const subjects = int(doc.subjects, "$.subjects", 1, 10000);
+  const startText = str(doc.start, "$.start");
+  const startMs = /(Z|[+-]\d\d:\d\d)$/.test(startText) ? Date.parse(startText) : Number.NaN;
+  if (!Number.isFinite(startMs))
+    fail("$.start", 'an ISO 8601 time with a zone, e.g. "2026-11-23T18:00:00+02:00"');
+  const timeZone = str(doc.timeZone, "$.timeZone");
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: timeZone });
+  } catch {
+    fail("$.timeZone", 'an IANA time zone, e.g. "Europe/Riga"');
+  }
+  const hours = num(doc.hours, "$.hours", 0.5, 24 * 31);
+  const grace = int(doc.grace ?? 300, "$.grace", 0, 3600);
+  if (!Array.isArray(doc.homeWindows)) fail("$.homeWindows", "an array of {from, to}");
+  const homeWindows = (doc.homeWindows as Json[]).map((w, i) => {
+    const p = `$.homeWindows[${i}]`;
+    if (!isObject(w)) return fail(p, "an object {from, to}");
+    const from = hhmm(w.from, p + ".from");
+    const to = hhmm(w.to, p + ".to");
+    if (from === to) fail(p + ".to", "a time other than from");
+    return { from, to };
+  });
+  if (!Array.isArray(doc.incidents ?? [])) fail("$.incidents", "an array of incidents");
+  const incidents = ((doc.incidents ?? []) as Json[]).map((x, i): Incident => {
+    const p = `$.incidents[${i}]`;
+    if (!isObject(x)) return fail(p, "an object");
+    const type = x.type as IncidentType;
+    if (!TYPES.includes(type)) fail(p + ".type", "one of " + TYPES.join(", "));
+    let sel: Selection = "all";
+    const s = x.subjects ?? "all";
+    if (s === "all") sel = "all";
+    else if (Array.isArray(s))
+      sel = s.map((n, j) => int(n, `${p}.subjects[${j}]`, 0, subjects - 1));
+    else if (isObject(s)) sel = { fraction: num(s.fraction, p + ".subjects.fraction", 0, 1) };
+    else fail(p + ".subjects", '"all", a list of subject indices or {"fraction": 0…1}');
+    const needsMinutes = type !== "strapCut";
+    return {
+      type,
+      subjects: type === "cellOutage" ? "all" : sel,
+      at: hhmm(x.at, p + ".at"),
+      day: int(x.day ?? 0, p + ".day", 0, 31),
+      minutes: needsMinutes ? num(x.minutes, p + ".minutes", 1, 24 * 60) : 0,
+      area:
+        type === "cellOutage"
+          ? AREAS.includes(x.area as string)
+            ? (x.area as string)
+            : fail(p + ".area", "one of " + AREAS.join(", "))
+          : "",
+    };
+  });
+  const t = doc.thresholds ?? {};
+  if (!isObject(t)) fail("$.thresholds", "an object {recall, precision}");
+  const th = t as Record<string, Json>;
+  return {
+    name,
+    seed,
+    subjects,
+    start: Math.floor(startMs / 1000),
+    timeZone,
+    hours,
+    grace,
+    homeWindows,
+    incidents,
+    thresholds: {
+      recall: num(th.recall ?? 1, "$.thresholds.recall", 0, 1),
+      precision: num(th.precision ?? 1, "$.thresholds.precision", 0, 1),
+    },
+  };
+}
+
+/** The subject indices an incident concerns, the same for the same seed. */
+export function selected(s: Scenario, inc: Incident, index: number): number[] {
+  const all = Array.from({ length: s.subjects }, (_, i) => i);
+  const sel = inc.subjects;
+  if (sel === "all") return all;
+  if (Array.isArray(sel)) return sel;
+  // A seeded choice per incident: xorshift on seed and incident index.
+  let x = (s.seed * 2654435761 + index * 40503 + 1) >>> 0 || 1;
+  const rnd = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+  return all.filter(() => rnd() < sel.fraction);
+}
