@@ -4,7 +4,9 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { runConsole } from "./console";
+import { decodeFrame, describeDecoded, frameFromText, UNVERIFIED } from "./decode";
 import { EXIT, LabError } from "./errors";
 import { type FlashReport, flashOver } from "./espruino";
 import { openSerial, sleep } from "./link";
@@ -87,6 +89,73 @@ options:
       return 0;
     },
   },
+  decode: {
+    summary: "any frame (hex, base64, SMS text or a file) to its fields and a verdict",
+    usage: `lab decode <frame> | --file <path> [options]
+
+The frame: hex (spaces allowed), base64, an SMS text "EM1:…", or --file (raw bytes, or any of
+those as text). A beacon is the manufacturer data after the 2-byte company id. With the fleet
+root (--root-file, or EM_FLEET_ROOT as 64 hex digits; never printed) the MAC is checked under
+the key version the frame names; without it the fields are shown, unverified. One frame has no
+counter history: fresh or replayed is the receiver's call.
+
+options:
+  --file <path>          read the frame from a file
+  --root-file <path>     the fleet root: 32 raw bytes or 64 hex digits
+  --key-versions <list>  key versions held (default 1), e.g. 1,2
+  --company <id>         BLE company id the beacon was heard under (default 0xffff)
+  --tag <id> / --unit <id>  the receiving tag / unit (a frame for another is wrong_device)
+  --as <uplink|downlink> read an envelope as this kind whatever its key id says
+  --now <utc s>          the time for a downlink's expiry (default now)
+  --json                 one JSON object instead of lines
+
+exit codes: 0 the frame is valid (or unverified without a root), 1 it is rejected, 2 usage`,
+    options: {
+      file: { type: "string" },
+      "root-file": { type: "string" },
+      "key-versions": { type: "string", default: "1" },
+      company: { type: "string", default: "0xffff" },
+      tag: { type: "string" },
+      unit: { type: "string" },
+      as: { type: "string" },
+      now: { type: "string" },
+      json: { type: "boolean" },
+    },
+    async run([text], v) {
+      let input: Uint8Array | string | null;
+      if (v.file !== undefined) {
+        let raw: Buffer;
+        try {
+          raw = readFileSync(v.file as string);
+        } catch (e) {
+          throw usage(`cannot read ${v.file}: ${(e as Error).message}`);
+        }
+        input = frameFromText(raw.toString("latin1")) ?? new Uint8Array(raw);
+      } else if (text !== undefined) input = frameFromText(text);
+      else throw usage("decode needs <frame> or --file");
+      if (input === null) throw usage("not hex, base64 or an SMS text: " + text);
+      const as = v.as as string | undefined;
+      if (as !== undefined && as !== "uplink" && as !== "downlink")
+        throw usage("--as: uplink or downlink");
+      const d = decodeFrame(input, {
+        root: fleetRoot(v["root-file"] as string | undefined),
+        keyVersions: String(v["key-versions"])
+          .split(",")
+          .map((x) => intArg(x, "--key-versions")),
+        companyId: intArg(String(v.company), "--company"),
+        tagId: v.tag === undefined ? null : intArg(String(v.tag), "--tag"),
+        unitId: v.unit === undefined ? null : intArg(String(v.unit), "--unit"),
+        now: v.now === undefined ? Math.floor(Date.now() / 1000) : intArg(String(v.now), "--now"),
+        envelopeAs: as === undefined ? null : as,
+      });
+      process.stdout.write(
+        (v.json
+          ? JSON.stringify(d, (_k, x) => (x instanceof Uint8Array ? toHex(x) : x))
+          : describeDecoded(d).join("\n")) + "\n",
+      );
+      return d.verdict === "ok" || d.verdict === UNVERIFIED ? 0 : EXIT.failed;
+    },
+  },
 };
 
 export interface FlashRetryOptions {
@@ -147,6 +216,31 @@ function num(v: unknown, flag: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw usage(`${flag} wants a number, got ${String(v)}`);
   return n;
+}
+
+/** A whole number, decimal or 0x-hex. */
+function intArg(v: string, flag: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v, 16) : Number(v);
+  if (!Number.isInteger(n) || n < 0) throw usage(`${flag} wants a whole number, got ${v}`);
+  return n;
+}
+
+/** The fleet root from --root-file or EM_FLEET_ROOT; null when neither is given. Never echoed. */
+function fleetRoot(file: string | undefined): Uint8Array | null {
+  let raw: Buffer | null = null;
+  if (file !== undefined) {
+    try {
+      raw = readFileSync(file);
+    } catch (e) {
+      throw usage(`cannot read the root file: ${(e as Error).message}`);
+    }
+  } else if (process.env.EM_FLEET_ROOT) raw = Buffer.from(process.env.EM_FLEET_ROOT);
+  if (raw === null) return null;
+  if (raw.length === 32) return new Uint8Array(raw);
+  const hex = raw.toString("latin1").trim();
+  const b = /^[0-9a-fA-F]{64}$/.test(hex) ? fromHex(hex.toLowerCase()) : null;
+  if (b === null) throw usage("the fleet root must be 32 raw bytes or 64 hex digits");
+  return b;
 }
 
 function mainHelp(): string {

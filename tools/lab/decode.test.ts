@@ -1,0 +1,117 @@
+// `lab decode` on every golden vector: the valid ones give their fields and "ok", the invalid
+// ones the error code SPEC §14 assigns, each as received by the vectors' tag and unit; without
+// the fleet root nothing is called valid.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { fromHex } from "../../protocol/src/core/bytes";
+import { encodeSmsText } from "../../protocol/src/core/sms-text";
+import { ROOT, TAG_ID, UNIT_ID } from "../../protocol/vectors/cases";
+import { ACCEPTED_KEY_VERSIONS } from "../../protocol/vectors/invalid";
+import {
+  type DecodeContext,
+  decodeFrame,
+  describeDecoded,
+  frameFromText,
+  UNVERIFIED,
+} from "./decode";
+
+const dir = join(import.meta.dirname, "..", "..", "protocol", "vectors");
+const file = (f: string) => JSON.parse(readFileSync(join(dir, f), "utf8"));
+const ctx: DecodeContext = {
+  root: ROOT,
+  keyVersions: ACCEPTED_KEY_VERSIONS,
+  companyId: 0xffff,
+  tagId: TAG_ID,
+  unitId: UNIT_ID,
+  now: 1795000000,
+};
+
+describe("lab decode", () => {
+  it("every valid golden vector: its kind, its fields, ok", () => {
+    const kinds: [string, string, string][] = [
+      ["beacon.json", "beacon", "fields"],
+      ["tag-command.json", "tagCommand", "fields"],
+      ["uplink.json", "uplink", "uplink"],
+      ["downlink.json", "downlink", "downlink"],
+    ];
+    let n = 0;
+    for (const [f, kind, key] of kinds)
+      for (const v of file(f).vectors) {
+        const d = decodeFrame(fromHex(v.hex)!, { ...ctx, now: v.downlink?.issuedAt ?? ctx.now });
+        expect([d.kind, d.verdict], v.name).toEqual([kind, "ok"]);
+        expect(JSON.parse(JSON.stringify(d.fields)), v.name).toMatchObject(
+          JSON.parse(JSON.stringify(v[key])),
+        );
+        n++;
+      }
+    expect(n).toBeGreaterThanOrEqual(10);
+  });
+
+  it("every invalid golden vector: the code SPEC §14 assigns", () => {
+    const cases = file("invalid.json").vectors;
+    for (const c of cases) {
+      const envelopeAs = c.kind === "uplink" || c.kind === "downlink" ? c.kind : null;
+      const d = decodeFrame(fromHex(c.hex)!, { ...ctx, now: c.now ?? ctx.now, envelopeAs });
+      expect(d.verdict, c.name).toBe(c.error);
+      if (d.kind !== "unknown") expect(d.kind, c.name).toBe(c.kind);
+    }
+    expect(cases.length).toBeGreaterThan(20);
+  });
+
+  it("hex with spaces, base64 and SMS text are read; without the root nothing is called valid", () => {
+    const v = file("uplink.json").vectors[0];
+    const bytes = fromHex(v.hex)!;
+    expect(frameFromText(v.hex.replace(/(..)/g, "$1 "))).toEqual(bytes);
+    expect(frameFromText(Buffer.from(bytes).toString("base64"))).toEqual(bytes);
+    const sms = encodeSmsText(bytes);
+    expect(decodeFrame(frameFromText(sms)!, ctx).verdict).toBe("ok");
+    const blind = decodeFrame(bytes, { ...ctx, root: null });
+    expect(blind.verdict).toBe(UNVERIFIED);
+    expect(describeDecoded(blind)[0]).toBe("uplink: " + UNVERIFIED);
+    expect(frameFromText("not a frame!")).toBeNull();
+    // a frame under another fleet's root is forged to this one
+    const other = decodeFrame(bytes, { ...ctx, root: new Uint8Array(32).fill(9) });
+    expect(other.verdict).toBe("bad_mac");
+  });
+});
+
+describe("lab decode, the command", () => {
+  async function lab(env: string | undefined, ...args: string[]) {
+    const { main } = await import("./main");
+    const out: string[] = [];
+    const w = (s: string | Uint8Array) => {
+      out.push(String(s));
+      return true;
+    };
+    const so = vi.spyOn(process.stdout, "write").mockImplementation(w);
+    const se = vi.spyOn(process.stderr, "write").mockImplementation(w);
+    const saved = process.env.EM_FLEET_ROOT;
+    if (env === undefined) delete process.env.EM_FLEET_ROOT;
+    else process.env.EM_FLEET_ROOT = env;
+    try {
+      return { code: await main(args), out: out.join("") };
+    } finally {
+      so.mockRestore();
+      se.mockRestore();
+      if (saved === undefined) delete process.env.EM_FLEET_ROOT;
+      else process.env.EM_FLEET_ROOT = saved;
+    }
+  }
+  const rootHex = Buffer.from(ROOT).toString("hex");
+  const beacon = file("beacon.json").vectors[0].hex;
+
+  it("exit 0 for a valid frame, 1 for a rejected one, 2 for usage; the root is never printed", async () => {
+    const ok = await lab(rootHex, "decode", beacon);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^beacon: ok\n {2}tagId: 12648430/);
+    expect(ok.out).not.toContain(rootHex);
+    const flipped = beacon.slice(0, -1) + (beacon.endsWith("0") ? "1" : "0");
+    expect((await lab(rootHex, "decode", flipped)).code).toBe(1);
+    expect((await lab(undefined, "decode", beacon)).out).toContain(UNVERIFIED);
+    expect((await lab("abc", "decode", beacon)).code).toBe(2);
+    expect((await lab(rootHex, "decode")).code).toBe(2);
+    expect((await lab(rootHex, "decode", beacon, "--as", "sideways")).code).toBe(2);
+  });
+});

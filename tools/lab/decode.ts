@@ -1,0 +1,136 @@
+// `lab decode`: any frame of SPEC.md — a tag beacon (the bytes after the company id), a tag
+// command, an uplink or downlink envelope, or an SMS text "EM1:…" — to its fields and a verdict.
+// The kind is told by the first byte (0x11 beacon, 0x12 tag command, 0xD1 a COSE_Mac0, whose key
+// id says uplink or downlink; another version of our frames is still read as its kind). With the fleet root the MAC is checked under the key version the
+// frame names; without it the fields are shown and the MAC is not judged. A single frame has no
+// counter history: the counter is shown, fresh-or-replay is the receiver's call (SPEC §3).
+
+import { parseBeacon } from "../../protocol/src/core/beacon";
+import { fromHex, readU32BE, toHex } from "../../protocol/src/core/bytes";
+import { parseMac0 } from "../../protocol/src/core/cose";
+import { checkExpiry } from "../../protocol/src/core/downlink";
+import type { Result } from "../../protocol/src/core/errors";
+import { KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
+import { decodeSmsText, SMS_PREFIX } from "../../protocol/src/core/sms-text";
+import { parseTagCommand, verifyTagCommand } from "../../protocol/src/core/tag-command";
+import { openBeaconHost } from "../../protocol/src/host/beacon";
+import { openDownlinkHost, openUplinkHost } from "../../protocol/src/host/envelope";
+import { FleetKeyring } from "../../protocol/src/host/keyring";
+
+export type FrameKind = "beacon" | "tagCommand" | "uplink" | "downlink";
+
+export interface DecodeContext {
+  /** Fleet root; null: fields only, no MAC verdict. */
+  root: Uint8Array | null;
+  keyVersions: number[];
+  /** BLE company id the beacon was heard under. */
+  companyId: number;
+  /** Receiving tag / unit (a frame for another one is wrong_device); null: the frame's own. */
+  tagId: number | null;
+  unitId: number | null;
+  /** UTC seconds, for a downlink's expiry. */
+  now: number;
+  /** Read an envelope as this kind whatever its key id says (a receiver expecting an uplink
+   * calls a downlink-key envelope wrong_device); null: by its key id. */
+  envelopeAs?: "uplink" | "downlink" | null;
+}
+
+export interface Decoded {
+  kind: FrameKind | "unknown";
+  /** The frame's fields (as the protocol's types, JSON-ready), null when they could not be read. */
+  fields: unknown;
+  /** "ok", an error code of SPEC §14, or "not verified (no fleet root)". */
+  verdict: string;
+  detail: string;
+}
+
+export const UNVERIFIED = "not verified (no fleet root)";
+
+function verdictOf<T>(r: Result<T>): { verdict: string; detail: string } {
+  return r.ok ? { verdict: "ok", detail: "" } : { verdict: r.code, detail: r.message };
+}
+
+/** Bytes from hex (spaces allowed), base64 / base64url, or an SMS text (kept as text). */
+export function frameFromText(text: string): Uint8Array | string | null {
+  const t = text.trim();
+  if (t.startsWith(SMS_PREFIX)) return t;
+  const hex = t.replace(/\s+/g, "");
+  if (/^([0-9a-fA-F]{2})+$/.test(hex)) return fromHex(hex.toLowerCase());
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) return new Uint8Array(Buffer.from(t, "base64"));
+  return null;
+}
+
+export function decodeFrame(input: Uint8Array | string, ctx: DecodeContext): Decoded {
+  let bytes: Uint8Array;
+  if (typeof input === "string") {
+    const s = decodeSmsText(input);
+    if (!s.ok)
+      return { kind: "unknown", fields: null, verdict: s.code, detail: "SMS: " + s.message };
+    bytes = s.value;
+  } else bytes = input;
+  const keyring = ctx.root === null ? null : FleetKeyring.fromRoot(ctx.root, ctx.keyVersions);
+  // Our binary frames start with version (high nibble, 1 or 2) and type (low: 1 beacon, 2 tag
+  // command); anything else is read as CBOR, where a COSE_Mac0 starts 0xD1.
+  const first = bytes.length > 0 ? bytes[0] : 0;
+  const binary = first >> 4 === 1 || first >> 4 === 2;
+  if (binary && (first & 15) === 1) {
+    const p = parseBeacon(bytes);
+    if (!p.ok) return { kind: "beacon", fields: null, ...verdictOf(p) };
+    const fields = { ...p.value, mac: toHex(p.value.mac) };
+    if (keyring === null) return { kind: "beacon", fields, verdict: UNVERIFIED, detail: "" };
+    const want = ctx.tagId ?? p.value.tagId;
+    if (p.value.tagId !== want)
+      return { kind: "beacon", fields, verdict: "wrong_device", detail: "another tag's beacon" };
+    const r = openBeaconHost(ctx.companyId, bytes, (tag, kv) =>
+      keyring.key(KeyPurpose.tagBeacon, tag, kv),
+    );
+    return { kind: "beacon", fields, ...verdictOf(r) };
+  }
+  if (binary && (first & 15) === 2) {
+    const p = parseTagCommand(bytes);
+    if (!p.ok) return { kind: "tagCommand", fields: null, ...verdictOf(p) };
+    const fields = { ...p.value, mac: toHex(p.value.mac) };
+    if (keyring === null) return { kind: "tagCommand", fields, verdict: UNVERIFIED, detail: "" };
+    const key = keyring.key(KeyPurpose.tagCommand, readU32BE(bytes, 1), p.value.keyVersion);
+    if (key === null)
+      return { kind: "tagCommand", fields, verdict: "unknown_key_version", detail: "" };
+    const r = verifyTagCommand(sha256, key, ctx.tagId ?? p.value.tagId, bytes);
+    return { kind: "tagCommand", fields, ...verdictOf(r) };
+  }
+  const m = parseMac0(bytes);
+  if (!m.ok) return { kind: "unknown", fields: null, ...verdictOf(m) };
+  const kid = m.value.kid;
+  const kind: FrameKind =
+    ctx.envelopeAs ?? (kid.purpose === KeyPurpose.unitDownlink ? "downlink" : "uplink");
+  const header = { keyId: kid, macHex: toHex(m.value.tag) };
+  if (keyring === null)
+    return {
+      kind,
+      fields: { ...header, payloadHex: toHex(m.value.payload) },
+      verdict: UNVERIFIED,
+      detail: "",
+    };
+  if (kind === "uplink") {
+    const r = openUplinkHost(bytes, keyring.lookup);
+    if (!r.ok) return { kind, fields: header, ...verdictOf(r) };
+    return { kind, fields: { ...header, ...r.value.uplink }, verdict: "ok", detail: "" };
+  }
+  const r = openDownlinkHost(bytes, ctx.unitId ?? kid.deviceId, keyring.lookup);
+  if (!r.ok) return { kind, fields: header, ...verdictOf(r) };
+  const d = r.value.downlink;
+  return { kind, fields: { ...header, ...d }, ...verdictOf(checkExpiry(d, ctx.now)) };
+}
+
+/** People's form: the kind and verdict, then one line per field. */
+export function describeDecoded(d: Decoded): string[] {
+  const lines = [`${d.kind}: ${d.verdict}${d.detail ? ` — ${d.detail}` : ""}`];
+  if (d.fields !== null)
+    for (const [k, v] of Object.entries(d.fields as Record<string, unknown>))
+      lines.push(`  ${k}: ${typeof v === "object" ? JSON.stringify(v, bigintless) : String(v)}`);
+  return lines;
+}
+
+function bigintless(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? toHex(v) : v;
+}
