@@ -6,7 +6,14 @@ import { expect, it } from "vitest";
 import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
-import { forEachBroker, HOUR, MINUTE, onlineHome, worldPerTest } from "./uplink-testkit";
+import {
+  forEachBroker,
+  HOUR,
+  MINUTE,
+  onlineHome,
+  wentOffline,
+  worldPerTest,
+} from "./uplink-testkit";
 
 const UNIT = 0xe0e0;
 const TAG = 0x2e2e;
@@ -20,7 +27,7 @@ forEachBroker("downlink while the unit is offline", (start) => {
     const downlinksBefore = h.uplink.mqtt.stats.downlinks;
 
     w.network.scheduleOutage(h.modem.subscriber, Outage.coverage, 1000, 10 * MINUTE);
-    await w.fastForward(() => w.receiver.status(UNIT)?.status === "offline", MINUTE, "offline");
+    await wentOffline(w, h);
     const counter = await w.receiver.sendCommand(UNIT, CommandCode.requestStatus, null);
     const sentAt = w.nowMs();
     await w.runFor(MINUTE);

@@ -14,6 +14,7 @@ import {
   isOnline,
   MINUTE,
   onlineHome,
+  wentOffline,
   worldPerTest,
 } from "./uplink-testkit";
 
@@ -31,13 +32,7 @@ forEachBroker("six hours without packet data", (start) => {
     const t0 = w.clock.time;
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, 6 * HOUR);
     const stopFlicker = flickerMains(w, h, FLICKER_MS);
-    // The will is the broker's doing, in real time (Mosquitto is another process): wait with the
-    // pump running, not by skipping virtual time, which a busy machine's broker cannot keep up with.
-    await w.until(
-      () => w.receiver.status(UNIT)?.status === "offline",
-      10_000,
-      "last will at the centre",
-    );
+    await wentOffline(w, h);
     await w.runFor(t0 + 6 * HOUR - MINUTE - w.clock.time, 20_000, 10_000);
     stopFlicker();
     const queued = h.app.queue.stats().pending;

@@ -10,7 +10,15 @@ import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { EventCode, FrameSource } from "../../protocol/src/core/events";
 import { encodeSmsText } from "../../protocol/src/core/sms-text";
 import { Outage } from "../modem/network";
-import { forEachBroker, HOUR, isOnline, MINUTE, onlineHome, worldPerTest } from "./uplink-testkit";
+import {
+  forEachBroker,
+  HOUR,
+  isOnline,
+  MINUTE,
+  onlineHome,
+  wentOffline,
+  worldPerTest,
+} from "./uplink-testkit";
 
 const UNIT = 0x5e5e;
 const TAG = 0x3f3f;
@@ -28,7 +36,7 @@ forEachBroker("commands by SMS", (start) => {
 
     const outageFrom = w.nowMs() + 1000;
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, OUTAGE_MS);
-    await w.fastForward(() => w.receiver.status(UNIT)?.status === "offline", MINUTE, "offline");
+    await wentOffline(w, h);
     const cmd = w.receiver.signCommand(UNIT, CommandCode.requestStatus, null);
     const text = encodeSmsText(cmd.envelope);
     expect(w.gateway.sendTo(UNIT_NUMBER, text, w.centreNumber)).toBe(true);

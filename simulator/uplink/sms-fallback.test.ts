@@ -17,6 +17,7 @@ import {
   isOnline,
   MINUTE,
   onlineHome,
+  wentOffline,
   worldPerTest,
 } from "./uplink-testkit";
 
@@ -32,8 +33,7 @@ forEachBroker("alarm by SMS while packet data is down", (start) => {
     const h = await onlineHome(w, { unitId: UNIT, tagId: TAG, number: "+37120000004" });
 
     w.network.scheduleOutage(h.modem.subscriber, Outage.packet, 1000, OUTAGE_MS);
-    await w.fastForward(() => w.receiver.status(UNIT)?.status === "offline", MINUTE, "offline");
-    const outageAt = w.nowMs();
+    const outageAt = await wentOffline(w, h);
     await w.runFor(MINUTE);
     const cutAt = w.nowMs();
     h.cutStrap();

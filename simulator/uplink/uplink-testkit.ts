@@ -69,6 +69,20 @@ export function drained(h: VirtualHome): boolean {
   return h.app.queue.stats().pending === 0;
 }
 
+/**
+ * Waits for the unit's link to drop (virtual time, skipped) and then for the centre to see its
+ * last will. The will is the broker's doing in real time (Mosquitto is another process), so that
+ * second wait lets the pump run instead of skipping virtual time, which a busy machine's broker
+ * cannot keep up with (skipping, a minute of virtual time passed in a few real milliseconds).
+ * Returns the world's wall clock when the unit itself lost the broker.
+ */
+export async function wentOffline(w: UplinkWorld, h: VirtualHome): Promise<number> {
+  await w.fastForward(() => h.uplink.mqtt.state() !== MqttState.online, MINUTE, "link down");
+  const lostAt = w.nowMs();
+  await w.until(() => w.receiver.status(h.unitId)?.status === "offline", 20_000, "last will");
+  return lostAt;
+}
+
 /** A home added and brought online, its boot events delivered. */
 export async function onlineHome(w: UplinkWorld, spec: HomeSpec): Promise<VirtualHome> {
   const h = w.addHome(spec);

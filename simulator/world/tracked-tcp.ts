@@ -24,10 +24,11 @@ export class TrackedTcp implements TcpConnector {
     this.inner = inner ?? new NodeTcpConnector(CONNECT_TIMEOUT_MS);
   }
 
-  /** Whether real traffic may be under way (or an answer to it still coming). */
+  /** Whether real traffic may be under way (or an answer to it still coming — after a close,
+   * the broker's last will to the centre). */
   busy(quietMs: number): boolean {
     if (this.connecting > 0) return true;
-    return this.open > 0 && performance.now() - this.lastActivity < quietMs;
+    return performance.now() - this.lastActivity < quietMs;
   }
 
   connect(host: string, port: number, events: TcpEvents): TcpConnection {
