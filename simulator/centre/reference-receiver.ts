@@ -29,13 +29,11 @@ import { EventCode } from "../../protocol/src/core/events";
 import { KeyPurpose } from "../../protocol/src/core/keys";
 import { decodeSmsText } from "../../protocol/src/core/sms-text";
 import { downlinkTopic, SMS_IN_TOPIC } from "../../protocol/src/core/topics";
-import { WindowReceiverCounter } from "../../protocol/src/core/window-counter";
-import { openUplinkHost, sealDownlinkHost } from "../../protocol/src/host/envelope";
+import { sealDownlinkHost } from "../../protocol/src/host/envelope";
 import type { FleetKeyring } from "../../protocol/src/host/keyring";
+import { UplinkAcceptor } from "../../protocol/src/host/uplink-acceptor";
 
 export const UPLINK_TOPICS = ["em/v1/unit/+/up", "em/v1/unit/+/status", SMS_IN_TOPIC];
-/** SPEC §3 default gap bound for uplinks. */
-const UPLINK_GAP = 1000000;
 /** SPEC §13 liveness: the heartbeat interval (s) until the centre sets another (firmware default). */
 export const DEFAULT_HEARTBEAT_S = 900;
 /** SPEC §13 liveness rule: silent for more than this many heartbeat intervals. */
@@ -43,13 +41,14 @@ export const SILENT_AFTER_HEARTBEATS = 2;
 /** An envelope whose sentAt differs from the centre's clock by more than this is counted in
  * `clockSkewed` (SPEC §9 "Network time is bounded": a unit's clock a fake network moved). */
 export const CLOCK_SKEW_S = 300;
-/** Rejection codes of the centre (beside the protocol's §14 codes). */
-export const CentreReject = {
-  /** The verified unit id differs from the unit id in the MQTT topic. */
-  topicMismatch: "topic_mismatch",
-  /** A key version below the highest this unit has used. */
-  keyDowngrade: "key_downgrade",
-} as const;
+
+export { CentreReject } from "../../protocol/src/host/uplink-acceptor";
+
+function isCounterCode(code: string): boolean {
+  return (
+    code === ErrorCode.duplicate || code === ErrorCode.replay || code === ErrorCode.tooFarAhead
+  );
+}
 
 export type ArrivalPath = "mqtt" | "sms";
 
@@ -162,10 +161,6 @@ export interface ReceiverOptions {
 }
 
 interface UnitRecord {
-  /** One uplink window per key version (a re-keyed unit restarts its counter at 0, SPEC §3). */
-  windows: Map<number, WindowReceiverCounter>;
-  /** Highest key version of a verified envelope; lower ones are refused (downgrade). */
-  maxKeyVersion: number;
   /** Centre clock of the last fresh verified envelope; null before any. */
   lastHeardMs: number | null;
   /** Heartbeat interval (s) the unit acked last, or the default. */
@@ -194,6 +189,7 @@ export class ReferenceReceiver {
   private readonly downStore: DownCounterStore | null;
   private readonly alertListeners: ((a: CentreAlert) => void)[] = [];
   private livenessTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly acceptor: UplinkAcceptor;
 
   private constructor(
     private readonly client: MqttClient,
@@ -201,6 +197,7 @@ export class ReferenceReceiver {
     o: ReceiverOptions,
   ) {
     this.clock = o.clock ?? Date.now;
+    this.acceptor = new UplinkAcceptor(keyring.lookup);
     this.keyVersion = o.keyVersion ?? 1;
     this.downStore =
       o.downCounterStore ??
@@ -251,39 +248,18 @@ export class ReferenceReceiver {
    * verified for another unit is rejected as `topic_mismatch`.
    */
   receiveEnvelope(bytes: Uint8Array, path: ArrivalPath, topicUnitId?: number): void {
-    const o = openUplinkHost(bytes, this.keyring.lookup);
+    const o = this.acceptor.accept(bytes, topicUnitId);
     if (!o.ok) {
-      this.reject(o.code);
+      if (o.unitId !== undefined && isCounterCode(o.code)) {
+        const t = this.unit(o.unitId).tally;
+        if (o.code === ErrorCode.duplicate) t.duplicateFrames++;
+        else if (o.code === ErrorCode.replay) t.replays++;
+        else t.tooFarAhead++;
+      } else this.reject(o.code);
       return;
     }
     const up = o.value.uplink;
-    if (topicUnitId !== undefined && topicUnitId !== up.unitId) {
-      this.reject(CentreReject.topicMismatch);
-      return;
-    }
     const u = this.unit(up.unitId);
-    const kv = o.value.keyVersion;
-    if (kv < u.maxKeyVersion) {
-      this.reject(CentreReject.keyDowngrade);
-      return;
-    }
-    let w = u.windows.get(kv);
-    if (w === undefined) {
-      w = new WindowReceiverCounter(UPLINK_GAP);
-      u.windows.set(kv, w);
-    }
-    const c = w.check(up.counter);
-    if (!c.ok) {
-      if (c.code === ErrorCode.duplicate) u.tally.duplicateFrames++;
-      else if (c.code === ErrorCode.replay) u.tally.replays++;
-      else u.tally.tooFarAhead++;
-      return;
-    }
-    if (kv > u.maxKeyVersion) {
-      // Rotated: the older versions' windows are of no further use.
-      u.maxKeyVersion = kv;
-      for (const v of Array.from(u.windows.keys())) if (v < kv) u.windows.delete(v);
-    }
     u.tally.envelopes[path]++;
     const hostMs = Date.now();
     const atMs = this.clock();
@@ -448,8 +424,6 @@ export class ReferenceReceiver {
     let u = this.units.get(unitId);
     if (u === undefined) {
       u = {
-        windows: new Map(),
-        maxKeyVersion: 0,
         lastHeardMs: null,
         heartbeatS: DEFAULT_HEARTBEAT_S,
         pendingHeartbeatS: new Map(),

@@ -89,17 +89,24 @@ export function checkMac0(sha: Sha256, key: Uint8Array, m: Mac0): boolean {
 /** Looks up a key for a kid; null means this receiver holds no such key version. */
 export type KeyLookup = (kid: KeyIdFields) => Uint8Array | null;
 
-/** Parses, checks the purpose, picks the key, verifies the MAC. */
+/**
+ * Parses, checks the purpose and (when `forDevice` is not 0) the key id's device, picks the key,
+ * verifies the MAC — in SPEC §14's order, so a unit names a frame signed for another unit
+ * `wrong_device` although it holds no key to check it with.
+ */
 export function openMac0(
   sha: Sha256,
   bytes: Uint8Array,
   purpose: number,
   keys: KeyLookup,
+  forDevice: number,
 ): Result<Mac0> {
   const p = parseMac0(bytes);
   if (!p.ok) return p;
   if (p.value.kid.purpose !== purpose)
     return fail(ErrorCode.wrongDevice, "key purpose " + p.value.kid.purpose + " not " + purpose);
+  if (forDevice !== 0 && p.value.kid.deviceId !== forDevice)
+    return fail(ErrorCode.wrongDevice, "signed for another device");
   const key = keys(p.value.kid);
   if (key === null)
     return fail(ErrorCode.unknownKeyVersion, "no key for version " + p.value.kid.keyVersion);

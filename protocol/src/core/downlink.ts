@@ -86,10 +86,8 @@ export function openDownlink(
   ownUnitId: number,
   keys: KeyLookup,
 ): Result<OpenedDownlink> {
-  const m = openMac0(sha, bytes, KeyPurpose.unitDownlink, keys);
+  const m = openMac0(sha, bytes, KeyPurpose.unitDownlink, keys, ownUnitId);
   if (!m.ok) return m;
-  if (m.value.kid.deviceId !== ownUnitId)
-    return fail(ErrorCode.wrongDevice, "signed for another unit");
   const d = decodeDownlinkPayload(m.value.payload);
   if (!d.ok) return d;
   if (d.value.unitId !== ownUnitId) return fail(ErrorCode.wrongDevice, "addressed to another unit");

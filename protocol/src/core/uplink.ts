@@ -100,7 +100,7 @@ export interface OpenedUplink {
 
 /** Verifies and decodes. Counter freshness and seq dedupe are the receiver's. */
 export function openUplink(sha: Sha256, bytes: Uint8Array, keys: KeyLookup): Result<OpenedUplink> {
-  const m = openMac0(sha, bytes, KeyPurpose.unitUplink, keys);
+  const m = openMac0(sha, bytes, KeyPurpose.unitUplink, keys, 0);
   if (!m.ok) return m;
   const u = decodeUplinkPayload(m.value.payload);
   if (!u.ok) return u;

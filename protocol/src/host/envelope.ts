@@ -86,7 +86,12 @@ function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Host counterpart of the core's openMac0: same checks, same error codes. */
-export function openMac0Host(bytes: Uint8Array, purpose: number, keys: KeyLookup): Result<Mac0> {
+export function openMac0Host(
+  bytes: Uint8Array,
+  purpose: number,
+  keys: KeyLookup,
+  forDevice: number,
+): Result<Mac0> {
   let m: FastMac0 | null = parseFast(bytes);
   let protectedItem: Uint8Array;
   let payloadItem: Uint8Array;
@@ -105,6 +110,8 @@ export function openMac0Host(bytes: Uint8Array, purpose: number, keys: KeyLookup
   }
   if (m.kid.purpose !== purpose)
     return fail(ErrorCode.wrongDevice, "key purpose " + m.kid.purpose + " not " + purpose);
+  if (forDevice !== 0 && m.kid.deviceId !== forDevice)
+    return fail(ErrorCode.wrongDevice, "signed for another device");
   const key = keys(m.kid);
   if (key === null)
     return fail(ErrorCode.unknownKeyVersion, "no key for version " + m.kid.keyVersion);
@@ -131,7 +138,7 @@ export function sealMac0Host(key: Uint8Array, kid: KeyIdFields, payload: Uint8Ar
 }
 
 export function openUplinkHost(bytes: Uint8Array, keys: KeyLookup): Result<OpenedUplink> {
-  const m = openMac0Host(bytes, KeyPurpose.unitUplink, keys);
+  const m = openMac0Host(bytes, KeyPurpose.unitUplink, keys, 0);
   if (!m.ok) return m;
   let uplink = decodeUplinkPayloadFast(m.value.payload);
   if (uplink === null) {
@@ -157,10 +164,8 @@ export function openDownlinkHost(
   ownUnitId: number,
   keys: KeyLookup,
 ): Result<OpenedDownlink> {
-  const m = openMac0Host(bytes, KeyPurpose.unitDownlink, keys);
+  const m = openMac0Host(bytes, KeyPurpose.unitDownlink, keys, ownUnitId);
   if (!m.ok) return m;
-  if (m.value.kid.deviceId !== ownUnitId)
-    return fail(ErrorCode.wrongDevice, "signed for another unit");
   const d = decodeDownlinkPayload(m.value.payload);
   if (!d.ok) return d;
   if (d.value.unitId !== ownUnitId) return fail(ErrorCode.wrongDevice, "addressed to another unit");
