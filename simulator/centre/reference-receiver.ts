@@ -179,6 +179,8 @@ export class ReferenceReceiver {
   readonly rejected: Record<string, number> = {};
   /** SMS on the gateway topic that were not EM1 text or not JSON. */
   badSms = 0;
+  /** Messages taken from the SMS gateway's topic, good or bad. */
+  smsMessages = 0;
   /** Every alert raised, oldest first (cleared ones keep clearedAtMs). */
   readonly alerts: CentreAlert[] = [];
   private readonly units = new Map<number, UnitRecord>();
@@ -447,6 +449,7 @@ export class ReferenceReceiver {
   private onMessage(topic: string, payload: Buffer): void {
     const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
     if (topic === SMS_IN_TOPIC) {
+      this.smsMessages++;
       this.onSms(payload.toString("utf8"));
       return;
     }

@@ -40,7 +40,8 @@
 // transmitter naming the paired tag can send ~150 frames/s. At most MAC_BURST checks, refilled
 // one per MAC_REFILL_MS, are spent; a frame over the budget is dropped unverified (unchecked)
 // and reported as beacon_flood. A genuine tag needs one check per beacon interval (≥ 2 s; its
-// channel repeats are duplicates), so the budget never binds without a flood. During one the
+// channel repeats are duplicates) and its alarm bursts fit in MAC_BURST, so the budget never
+// binds without a flood. During one the
 // genuine beacons compete with the forged ones and may go unheard: the flood can cost
 // presence (tag_not_heard, a false alarm the flood report explains), never create it.
 //
@@ -67,8 +68,12 @@ import { DEFAULT_REPORT_PERIOD_MS, ReportLimiter } from "./report-limiter";
 
 /** SPEC §3 default gap bound for beacons. */
 export const DEFAULT_BEACON_GAP = 1000000;
-/** MAC checks the unit spends in a burst, and the refill period of one (see above). */
-export const MAC_BURST = 4;
+/**
+ * MAC checks the unit spends in a burst, and the refill period of one (see above). The burst
+ * must hold what a genuine tag sends fastest: a regular beacon, then a flag change's burst (5
+ * frames, 400 ms apart) restarted by a second change — 11 distinct frames in about 2.5 s.
+ */
+export const MAC_BURST = 11;
 export const MAC_REFILL_MS = 1000;
 /** The tag's default beacon interval (SPEC §4). */
 export const DEFAULT_BEACON_INTERVAL_MS = 8000;
