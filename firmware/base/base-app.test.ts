@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import { encodeDownlink } from "../../protocol/src/core/downlink";
 import { BootReason, EventCode } from "../../protocol/src/core/events";
+import { xorTagKey } from "../../protocol/src/core/key-wrap";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
 import { encodeTagCommand, RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
@@ -20,7 +21,6 @@ import { identityFromRoot, VirtualTag } from "../testing/virtual-tag";
 import { assembleHomeUnit } from "./assemble-home-unit";
 import { type BaseApp, type BaseHal, SMS_MAX_ENVELOPE, type UplinkTransport } from "./base-app";
 import { encodeIdentity, RecordName, savePairing } from "./base-records";
-import { wrapKey } from "./commands/command-processor";
 import { TagCommandResult } from "./commands/tag-outbox";
 import { RamSegmentStore } from "./queue/ram-segment-store";
 import { recordLog } from "./records/record-log";
@@ -423,7 +423,7 @@ describe("home unit app", () => {
     const w = world();
     const newTag = 0xbeef;
     const c = 1; // first downlink counter of this centre
-    const wrapped = wrapKey(
+    const wrapped = xorTagKey(
       sha256,
       key(KeyPurpose.unitKeyWrap, UNIT),
       c,

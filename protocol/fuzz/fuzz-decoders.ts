@@ -11,7 +11,7 @@ import { openDownlink } from "../src/core/downlink";
 import { ErrorCode, type Result } from "../src/core/errors";
 import { KeyPurpose } from "../src/core/keys";
 import { sha256 } from "../src/core/sha256";
-import { verifyTagCommand } from "../src/core/tag-command";
+import { openTagCommand } from "../src/core/tag-command";
 import { openUplink } from "../src/core/uplink";
 import { openBeaconHost } from "../src/host/beacon";
 import { openDownlinkHost, openUplinkHost } from "../src/host/envelope";
@@ -115,7 +115,7 @@ export function decoders(): { name: string; seeds: Uint8Array[]; run: Decoder }[
     {
       name: "tag command (core)",
       seeds: hexes("tag-command.json"),
-      run: (b) => verifyTagCommand(sha256, cmdKey, TAG_ID, b),
+      run: (b) => openTagCommand(sha256, b, TAG_ID, (kv) => (kv === 1 ? cmdKey : null)),
     },
     { name: "uplink (core)", seeds: up, run: (b) => openUplink(sha256, b, keyring.lookup) },
     { name: "uplink (host)", seeds: up, run: (b) => openUplinkHost(b, keyring.lookup) },

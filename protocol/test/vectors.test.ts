@@ -4,21 +4,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decode as cborxDecode } from "cbor-x";
 import { describe, expect, it } from "vitest";
-import { openBeacon, verifyBeacon } from "../src/core/beacon";
+import { HostReceiver } from "../conformance/host-receiver";
+import { verifyBeacon } from "../src/core/beacon";
 import { fromHex, toHex } from "../src/core/bytes";
+import type { CborMap } from "../src/core/cbor";
 import type { KeyIdFields } from "../src/core/cose";
-import { checkExpiry, openDownlink } from "../src/core/downlink";
-import type { Result } from "../src/core/errors";
+import { openDownlink } from "../src/core/downlink";
+import { ErrorCode } from "../src/core/errors";
 import { deriveKey, KeyPurpose } from "../src/core/keys";
 import { sha256 } from "../src/core/sha256";
-import { verifyTagCommand } from "../src/core/tag-command";
+import { decodeSmsText } from "../src/core/sms-text";
 import { openUplink } from "../src/core/uplink";
-import {
-  encodeBeaconHost,
-  encodeTagCommandHost,
-  openBeaconHost,
-  verifyBeaconHost,
-} from "../src/host/beacon";
+import { encodeBeaconHost, encodeTagCommandHost, verifyBeaconHost } from "../src/host/beacon";
 import {
   openDownlinkHost,
   openUplinkHost,
@@ -27,16 +24,18 @@ import {
 } from "../src/host/envelope";
 import { FleetKeyring } from "../src/host/keyring";
 import { nodeDeriveKey } from "../src/host/node-crypto";
-import { ROOT, TAG_ID, UNIT_ID } from "../vectors/cases";
+import { CentreReject } from "../src/host/uplink-acceptor";
+import { RECEIVERS, ROOT, UNIT_ID } from "../vectors/cases";
 import { buildVectors, specWithExamples } from "../vectors/generate";
-import { ACCEPTED_KEY_VERSIONS } from "../vectors/invalid";
+import { fromJsonView, toJsonView } from "../vectors/json-view";
+import { coreVerdict } from "../vectors/receiver";
 
 const dir = join(__dirname, "..", "vectors");
 const onDisk = (f: string) => JSON.parse(readFileSync(join(dir, f), "utf8"));
 const built = buildVectors();
-const keyring = FleetKeyring.fromRoot(ROOT, ACCEPTED_KEY_VERSIONS);
+const keyring = FleetKeyring.fromRoot(ROOT, RECEIVERS.uplink.keyVersions);
 const coreLookup = (kid: KeyIdFields) =>
-  ACCEPTED_KEY_VERSIONS.indexOf(kid.keyVersion) >= 0
+  RECEIVERS.uplink.keyVersions.indexOf(kid.keyVersion) >= 0
     ? deriveKey(sha256, ROOT, kid.purpose, kid.deviceId, kid.keyVersion)
     : null;
 const bytes = (hex: string) => fromHex(hex)!;
@@ -64,9 +63,12 @@ describe("golden vectors", () => {
     const v = onDisk("beacon.json");
     for (const b of v.vectors) {
       const key = keyring.key(KeyPurpose.tagBeacon, b.fields.tagId, b.fields.keyVersion)!;
-      expect(toHex(encodeBeaconHost(key, v.companyId, b.fields))).toBe(b.hex);
-      const core = verifyBeacon(sha256, key, v.companyId, bytes(b.hex));
-      const host = verifyBeaconHost(key, v.companyId, bytes(b.hex));
+      expect(toHex(encodeBeaconHost(key, b.companyId, b.fields))).toBe(b.hex);
+      const core = verifyBeacon(sha256, key, b.companyId, bytes(b.hex));
+      const host = verifyBeaconHost(key, b.companyId, bytes(b.hex));
+      const at = { ...v.receiver, companyId: b.companyId };
+      expect(coreVerdict({ kind: "beacon", hex: b.hex }, at, ROOT), b.name).toBe("ok");
+      expect(new HostReceiver(ROOT, at).judge({ kind: "beacon", hex: b.hex }), b.name).toBe("ok");
       expect(core.ok && host.ok).toBe(true);
       if (core.ok)
         expect({ ...core.value, mac: undefined }).toEqual({ ...b.fields, mac: undefined });
@@ -74,10 +76,11 @@ describe("golden vectors", () => {
   });
 
   it("tag commands: both faces encode the same bytes; the core verifies them", () => {
-    for (const c of onDisk("tag-command.json").vectors) {
+    const v = onDisk("tag-command.json");
+    for (const c of v.vectors) {
       const key = keyring.key(KeyPurpose.tagCommand, c.fields.tagId, c.fields.keyVersion)!;
       expect(toHex(encodeTagCommandHost(key, c.fields))).toBe(c.hex);
-      expect(verifyTagCommand(sha256, key, c.fields.tagId, bytes(c.hex)).ok).toBe(true);
+      expect(coreVerdict({ kind: "tagCommand", hex: c.hex }, v.receiver, ROOT)).toBe("ok");
     }
   });
 
@@ -100,42 +103,66 @@ describe("golden vectors", () => {
   it("downlinks: host seal = core bytes; both faces open to the same command", () => {
     for (const d of onDisk("downlink.json").vectors) {
       const key = keyring.key(KeyPurpose.unitDownlink, d.downlink.unitId, d.keyVersion)!;
-      expect(toHex(sealDownlinkHost(key, d.keyVersion, d.downlink))).toBe(d.hex);
+      const args = d.downlink.args === null ? null : (fromJsonView(d.downlink.args) as CborMap);
+      expect(toHex(sealDownlinkHost(key, d.keyVersion, { ...d.downlink, args }))).toBe(d.hex);
       const core = openDownlink(sha256, bytes(d.hex), UNIT_ID, coreLookup);
       const host = openDownlinkHost(bytes(d.hex), UNIT_ID, keyring.lookup);
       if (!core.ok || !host.ok) throw new Error("vector did not open");
       expect(host.value.downlink).toEqual(core.value.downlink);
-      expect(JSON.parse(JSON.stringify(core.value.downlink))).toEqual(d.downlink);
+      const c = core.value.downlink;
+      expect(JSON.parse(JSON.stringify({ ...c, args: c.args && toJsonView(c.args) }))).toEqual(
+        d.downlink,
+      );
+      // Its receiver's clock is the expiry: the last second it is valid (SPEC §8).
+      expect(d.receiver.now).toBe(d.downlink.expiresAt);
+      expect(coreVerdict({ kind: "downlink", hex: d.hex }, d.receiver, ROOT), d.name).toBe("ok");
+      expect(new HostReceiver(ROOT, d.receiver).judge({ kind: "downlink", hex: d.hex })).toBe("ok");
     }
   });
 
-  it("invalid inputs: both faces give the code SPEC §14 assigns", () => {
-    const cases = onDisk("invalid.json").vectors;
-    expect(cases.length).toBeGreaterThan(20);
-    for (const c of cases) {
-      const b = bytes(c.hex);
-      let core: Result<unknown>;
-      let host: Result<unknown>;
-      if (c.kind === "beacon") {
-        const beaconKeys = (tagId: number, kv: number) =>
-          keyring.key(KeyPurpose.tagBeacon, tagId, kv);
-        core = openBeacon(sha256, 0xffff, b, beaconKeys);
-        host = openBeaconHost(0xffff, b, beaconKeys);
-      } else if (c.kind === "tagCommand") {
-        const key = deriveKey(sha256, ROOT, KeyPurpose.tagCommand, TAG_ID, 1);
-        core = verifyTagCommand(sha256, key, TAG_ID, b);
-        host = core;
-      } else if (c.kind === "uplink") {
-        core = openUplink(sha256, b, coreLookup);
-        host = openUplinkHost(b, keyring.lookup);
-      } else {
-        const c1 = openDownlink(sha256, b, UNIT_ID, coreLookup);
-        const h1 = openDownlinkHost(b, UNIT_ID, keyring.lookup);
-        core = c1.ok ? checkExpiry(c1.value.downlink, c.now) : c1;
-        host = h1.ok ? checkExpiry(h1.value.downlink, c.now) : h1;
-      }
-      expect(core.ok ? "ok" : core.code, c.name).toBe(c.error);
-      expect(host.ok ? "ok" : host.code, c.name).toBe(c.error);
+  it("SMS: the text decodes to the envelope, which its centre accepts", () => {
+    const v = onDisk("sms.json");
+    for (const m of v.vectors) {
+      expect(
+        toHex(
+          decodeSmsText(m.text).ok
+            ? (decodeSmsText(m.text) as { value: Uint8Array }).value
+            : new Uint8Array(0),
+        ),
+      ).toBe(m.envelopeHex);
+      expect(coreVerdict({ kind: "sms", text: m.text }, v.receiver, ROOT)).toBe("ok");
+      expect(new HostReceiver(ROOT, v.receiver).judge({ kind: "sms", text: m.text })).toBe("ok");
     }
+  });
+
+  it("invalid inputs: both faces give the code SPEC §14 assigns, at the vector's receiver", () => {
+    const cases = onDisk("invalid.json").vectors;
+    expect(cases.length).toBeGreaterThan(60);
+    for (const c of cases) {
+      const input = { kind: c.kind, hex: c.hex, text: c.text };
+      expect(coreVerdict(input, c.receiver, ROOT), c.name).toBe(c.error);
+      expect(new HostReceiver(ROOT, c.receiver).judge(input), c.name).toBe(c.error);
+    }
+  });
+
+  it("sequences: the centre gives each uplink in turn the verdict SPEC §3 and §13 give it", () => {
+    for (const q of onDisk("sequences.json").vectors) {
+      const centre = new HostReceiver(ROOT, q.receiver);
+      const got = q.frames.map((f: { hex: string; topicUnitId?: number }) =>
+        centre.judge({ kind: "uplink", hex: f.hex, topicUnitId: f.topicUnitId }),
+      );
+      expect(got, q.name).toEqual(q.frames.map((f: { expect: string }) => f.expect));
+    }
+  });
+
+  it("every code a receiver can give is pinned by a vector", () => {
+    const given = new Set<string>();
+    for (const c of onDisk("invalid.json").vectors) given.add(c.error);
+    for (const q of onDisk("sequences.json").vectors) for (const f of q.frames) given.add(f.expect);
+    const receiverCodes: string[] = [
+      ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.counterExhausted), // the sender's
+      ...Object.values(CentreReject),
+    ];
+    for (const code of receiverCodes) expect(given.has(code), code).toBe(true);
   });
 });

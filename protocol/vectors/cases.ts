@@ -1,13 +1,17 @@
 // The golden cases: inputs only. `generate.ts` turns them into vectors/*.json with the device
 // core; the tests check those bytes against both faces and an independent COSE library.
 
-import { BeaconFlag, DEFAULT_COMPANY_ID } from "../src/core/beacon";
+import { type BeaconFields, BeaconFlag, DEFAULT_COMPANY_ID } from "../src/core/beacon";
 import { fromHex } from "../src/core/bytes";
 import { AckResult, CommandCode } from "../src/core/commands";
 import type { Downlink } from "../src/core/downlink";
 import { EventCode } from "../src/core/events";
-import { RearmMask, TagCommandCode } from "../src/core/tag-command";
+import { xorTagKey } from "../src/core/key-wrap";
+import { deriveKey, KeyPurpose } from "../src/core/keys";
+import { sha256 } from "../src/core/sha256";
+import { encodeTagCommand, RearmMask, TagCommandCode } from "../src/core/tag-command";
 import type { Uplink } from "../src/core/uplink";
+import type { FrameKind, VectorReceiver } from "./receiver";
 
 export const ROOT_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 export const ROOT = fromHex(ROOT_HEX)!;
@@ -16,13 +20,35 @@ export const COMPANY_ID = DEFAULT_COMPANY_ID;
 export const TAG_ID = 0x00c0ffee;
 export const UNIT_ID = 0x0000a11c;
 
-export const beaconCases = [
+/** The receivers of the vectors (SPEC §14 "Receiver context"): unit 0x0000a11c paired with tag
+ * 0x00c0ffee, the tag itself, and the centre; each holds keys of version 1 only. A downlink's
+ * receiver also has a clock, which each downlink vector sets. */
+export const RECEIVERS: Record<FrameKind, VectorReceiver> = {
+  beacon: {
+    role: "unit",
+    keyVersions: [1],
+    unitId: UNIT_ID,
+    tagId: TAG_ID,
+    companyId: DEFAULT_COMPANY_ID,
+  },
+  tagCommand: { role: "tag", keyVersions: [1], tagId: TAG_ID },
+  uplink: { role: "centre", keyVersions: [1] },
+  downlink: { role: "unit", keyVersions: [1], unitId: UNIT_ID, tagId: TAG_ID },
+  sms: { role: "centre", keyVersions: [1] },
+};
+
+/** A company id whose two bytes differ, so its vector pins their order in the MAC input. */
+export const ASYMMETRIC_COMPANY_ID = 0x0a5b;
+
+export const beaconCases: { name: string; companyId: number; fields: BeaconFields }[] = [
   {
     name: "normal beacon, strap closed, battery 3.01 V",
+    companyId: COMPANY_ID,
     fields: { tagId: TAG_ID, counter: 1000, flags: 0, batteryMv: 3010, keyVersion: 1 },
   },
   {
     name: "strap cut: open now and latched",
+    companyId: COMPANY_ID,
     fields: {
       tagId: TAG_ID,
       counter: 1001,
@@ -33,6 +59,7 @@ export const beaconCases = [
   },
   {
     name: "after reboot, battery low, not measured",
+    companyId: COMPANY_ID,
     fields: {
       tagId: TAG_ID,
       counter: 1088,
@@ -40,6 +67,11 @@ export const beaconCases = [
       batteryMv: null,
       keyVersion: 1,
     },
+  },
+  {
+    name: "a deployer's company id 0x0A5B (MAC input starts 5b 0a)",
+    companyId: ASYMMETRIC_COMPANY_ID,
+    fields: { tagId: TAG_ID, counter: 1089, flags: 0, batteryMv: 2990, keyVersion: 1 },
   },
 ];
 
@@ -63,6 +95,10 @@ export const tagCommandCases = [
       code: TagCommandCode.setBeaconInterval,
       arg: 8,
     },
+  },
+  {
+    name: "identify: blink for 10 s",
+    fields: { tagId: TAG_ID, counter: 3, keyVersion: 1, code: TagCommandCode.identify, arg: 10 },
   },
 ];
 
@@ -148,6 +184,67 @@ export const downlinkCases: { name: string; keyVersion: number; downlink: Downli
       expiresAt: 1795003700,
       code: CommandCode.requestStatus,
       args: null,
+    },
+  },
+  {
+    name: "set schedule: home 22:00-06:00 Monday to Friday, Riga's rule as text",
+    keyVersion: 1,
+    downlink: {
+      unitId: UNIT_ID,
+      counter: 7,
+      issuedAt: 1795003200,
+      expiresAt: 1795089600,
+      code: CommandCode.setSchedule,
+      args: {
+        1: {
+          1: 3,
+          2: 1795046400,
+          3: 1797638400,
+          4: "EET-2EEST,M3.5.0/3,M10.5.0/4",
+          5: 300,
+          6: [0, 1, 2, 3, 4].map((day) => [day, 1320, 480, 1]),
+        },
+      },
+    },
+  },
+  {
+    name: "re-arm the tag's strap and case latches (the tag command above, forwarded unchanged)",
+    keyVersion: 1,
+    downlink: {
+      unitId: UNIT_ID,
+      counter: 8,
+      issuedAt: 1795003300,
+      expiresAt: 1795089700,
+      code: CommandCode.rearmTag,
+      args: {
+        1: encodeTagCommand(
+          sha256,
+          deriveKey(sha256, ROOT, KeyPurpose.tagCommand, TAG_ID, 1),
+          tagCommandCases[0].fields,
+        ),
+      },
+    },
+  },
+  {
+    name: "pair tag 0x00c0ffee at key version 1 (its beacon key wrapped under the unit's)",
+    keyVersion: 1,
+    downlink: {
+      unitId: UNIT_ID,
+      counter: 9,
+      issuedAt: 1795003400,
+      expiresAt: 1795089800,
+      code: CommandCode.pairTag,
+      args: {
+        1: TAG_ID,
+        2: 1,
+        3: xorTagKey(
+          sha256,
+          deriveKey(sha256, ROOT, KeyPurpose.unitKeyWrap, UNIT_ID, 1),
+          9,
+          TAG_ID,
+          deriveKey(sha256, ROOT, KeyPurpose.tagBeacon, TAG_ID, 1),
+        ),
+      },
     },
   },
 ];

@@ -6,14 +6,14 @@
 // counter history: the counter is shown, fresh-or-replay is the receiver's call (SPEC §3).
 
 import { parseBeacon } from "../../protocol/src/core/beacon";
-import { fromHex, readU32BE, toHex } from "../../protocol/src/core/bytes";
+import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { parseMac0 } from "../../protocol/src/core/cose";
 import { checkExpiry } from "../../protocol/src/core/downlink";
 import type { Result } from "../../protocol/src/core/errors";
 import { KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
 import { decodeSmsText, SMS_PREFIX } from "../../protocol/src/core/sms-text";
-import { parseTagCommand, verifyTagCommand } from "../../protocol/src/core/tag-command";
+import { openTagCommand, parseTagCommand } from "../../protocol/src/core/tag-command";
 import { openBeaconHost } from "../../protocol/src/host/beacon";
 import { openDownlinkHost, openUplinkHost } from "../../protocol/src/host/envelope";
 import { FleetKeyring } from "../../protocol/src/host/keyring";
@@ -92,10 +92,10 @@ export function decodeFrame(input: Uint8Array | string, ctx: DecodeContext): Dec
     if (!p.ok) return { kind: "tagCommand", fields: null, ...verdictOf(p) };
     const fields = { ...p.value, mac: toHex(p.value.mac) };
     if (keyring === null) return { kind: "tagCommand", fields, verdict: UNVERIFIED, detail: "" };
-    const key = keyring.key(KeyPurpose.tagCommand, readU32BE(bytes, 1), p.value.keyVersion);
-    if (key === null)
-      return { kind: "tagCommand", fields, verdict: "unknown_key_version", detail: "" };
-    const r = verifyTagCommand(sha256, key, ctx.tagId ?? p.value.tagId, bytes);
+    const self = ctx.tagId ?? p.value.tagId;
+    const r = openTagCommand(sha256, bytes, self, (kv) =>
+      keyring.key(KeyPurpose.tagCommand, self, kv),
+    );
     return { kind: "tagCommand", fields, ...verdictOf(r) };
   }
   const m = parseMac0(bytes);

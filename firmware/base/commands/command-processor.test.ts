@@ -4,12 +4,13 @@ import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../../protocol/src/core/cose";
 import { type Downlink, encodeDownlink } from "../../../protocol/src/core/downlink";
 import { EventCode, FrameSource } from "../../../protocol/src/core/events";
+import { xorTagKey } from "../../../protocol/src/core/key-wrap";
 import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
 import { sha256 } from "../../../protocol/src/core/sha256";
 import { encodeTagCommand, TagCommandCode } from "../../../protocol/src/core/tag-command";
 import { TEST_ROOT as ROOT } from "../../testing/test-fleet";
 import type { UnitEvent } from "../presence/presence-event";
-import { type CommandHandlers, CommandProcessor, wrapKey } from "./command-processor";
+import { type CommandHandlers, CommandProcessor } from "./command-processor";
 import { DOWNLINK_WINDOW, type DownlinkWindowState } from "./downlink-window";
 
 const UNIT = 0xa11c;
@@ -238,7 +239,7 @@ describe("downlink command processor", () => {
     const tagId = 0xc0ffee;
     const beaconKey = key(KeyPurpose.tagBeacon, tagId, 1);
     const c = counter;
-    const wrapped = wrapKey(sha256, key(KeyPurpose.unitKeyWrap, UNIT, 1), c, tagId, beaconKey);
+    const wrapped = xorTagKey(sha256, key(KeyPurpose.unitKeyWrap, UNIT, 1), c, tagId, beaconKey);
     expect(Buffer.from(wrapped).equals(Buffer.from(beaconKey))).toBe(false);
     r.p.handle(
       downlink(CommandCode.pairTag, { 1: tagId, 2: 1, 3: wrapped } as Record<number, CborValue>),
@@ -254,7 +255,7 @@ describe("downlink command processor", () => {
     const r = rig();
     const tagId = 0xc0ffee;
     const beaconKey = key(KeyPurpose.tagBeacon, tagId, 3);
-    const wrapped = wrapKey(
+    const wrapped = xorTagKey(
       sha256,
       key(KeyPurpose.unitKeyWrap, UNIT, 1),
       counter,

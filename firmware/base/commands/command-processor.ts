@@ -3,14 +3,14 @@
 // event with a result code. Forged and replayed downlinks change nothing and are reported,
 // rate-limited. Argument checks live here; the effects are the app's (CommandHandlers).
 
-import { copyBytes, isU32, writeU32BE } from "../../../protocol/src/core/bytes";
+import { copyBytes, isU32 } from "../../../protocol/src/core/bytes";
 import { type CborMap, type CborValue, isCborMap } from "../../../protocol/src/core/cbor";
 import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyLookup } from "../../../protocol/src/core/cose";
 import { checkExpiry, type Downlink, openDownlink } from "../../../protocol/src/core/downlink";
 import { ErrorCode } from "../../../protocol/src/core/errors";
 import { type CommandAckData, EventCode, FrameSource } from "../../../protocol/src/core/events";
-import { hmacSha256 } from "../../../protocol/src/core/hmac";
+import { xorTagKey } from "../../../protocol/src/core/key-wrap";
 import type { Sha256 } from "../../../protocol/src/core/sha256";
 import { parseTagCommand } from "../../../protocol/src/core/tag-command";
 import type { EventSink } from "../presence/presence-event";
@@ -274,27 +274,7 @@ export class CommandProcessor {
     return this.o.handlers.pairTag(
       tagId,
       kv as number,
-      unwrapKey(this.o.sha, wk, d.counter, tagId, wrapped),
+      xorTagKey(this.o.sha, wk, d.counter, tagId, wrapped),
     );
   }
 }
-
-/** SPEC §10 pair_tag: key = wrapped XOR HMAC-SHA256(wrap key, downlink counter ‖ tag id). */
-export function unwrapKey(
-  sha: Sha256,
-  wrapKey: Uint8Array,
-  counter: number,
-  tagId: number,
-  wrapped: Uint8Array,
-): Uint8Array {
-  const info = new Uint8Array(8);
-  writeU32BE(info, 0, counter);
-  writeU32BE(info, 4, tagId);
-  const pad = hmacSha256(sha, wrapKey, info);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = wrapped[i] ^ pad[i];
-  return out;
-}
-
-/** The centre's side of pair_tag (the same XOR), exported for tools and tests. */
-export const wrapKey = unwrapKey;

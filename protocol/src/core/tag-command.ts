@@ -95,16 +95,25 @@ export function parseTagCommand(b: Uint8Array): Result<TagCommand> {
   return ok(tagCommandFields(b));
 }
 
-/** Parses, checks the addressee and the MAC. Counter freshness is the caller's. */
-export function verifyTagCommand(
+/** Picks the tag-command key of a key version; null when the tag holds none of it. */
+export type TagCommandKeyLookup = (keyVersion: number) => Uint8Array | null;
+
+/**
+ * SPEC §14's order for a tag command at the tag: structure, addressee, key version, MAC.
+ * Counter freshness is the caller's.
+ */
+export function openTagCommand(
   sha: Sha256,
-  key: Uint8Array,
-  ownTagId: number,
   b: Uint8Array,
+  ownTagId: number,
+  keys: TagCommandKeyLookup,
 ): Result<TagCommand> {
   const r = parseTagCommand(b);
   if (!r.ok) return r;
   if (r.value.tagId !== ownTagId) return fail(ErrorCode.wrongDevice, "command for another tag");
+  const key = keys(r.value.keyVersion);
+  if (key === null)
+    return fail(ErrorCode.unknownKeyVersion, "no key for version " + r.value.keyVersion);
   if (!tagCommandMacOk(sha, key, b)) return fail(ErrorCode.badMac, "tag command MAC mismatch");
   return r;
 }
