@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { fromHex, toHex } from "../../../protocol/src/core/bytes";
 import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
 import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
 import type { KeyIdFields } from "../../../protocol/src/core/cose";
@@ -10,6 +12,7 @@ import { sha256 } from "../../../protocol/src/core/sha256";
 import { encodeTagCommand, TagCommandCode } from "../../../protocol/src/core/tag-command";
 import { TEST_ROOT as ROOT } from "../../testing/test-fleet";
 import type { UnitEvent } from "../presence/presence-event";
+import { decodeSchedule, validateSchedule } from "../schedule/schedule";
 import { type CommandHandlers, CommandProcessor } from "./command-processor";
 import { DOWNLINK_WINDOW, type DownlinkWindowState } from "./downlink-window";
 
@@ -232,6 +235,34 @@ describe("downlink command processor", () => {
     r.p.handle(downlink(CommandCode.rearmTag, { 1: frame }), NOW, 0);
     expect(r.calls[0][0]).toBe("forwardTagCommand");
     expect(Buffer.from(r.calls[0][1][0] as Uint8Array).equals(Buffer.from(frame))).toBe(true);
+  });
+
+  it("every golden downlink vector is executed and acknowledged ok at its receiver's clock", () => {
+    const file = JSON.parse(
+      readFileSync(new URL("../../../protocol/vectors/downlink.json", import.meta.url), "utf8"),
+    );
+    for (const v of file.vectors) {
+      const r = rig();
+      expect(v.receiver.unitId, v.name).toBe(UNIT);
+      expect(r.p.handle(fromHex(v.hex)!, v.receiver.now, 0), v.name).toBe("acked");
+      const ack = r.events.find((e) => e.code === EventCode.commandAck);
+      expect(ack?.data, v.name).toEqual({
+        1: v.downlink.counter,
+        2: v.downlink.code,
+        3: AckResult.ok,
+      });
+      if (v.downlink.code === CommandCode.setSchedule) {
+        // The schedule in it is one the unit's schedule engine takes.
+        const d = decodeSchedule(r.calls[0][1][0] as CborValue);
+        const ok = d.ok ? validateSchedule(d.value, null, v.downlink.issuedAt) : d;
+        expect(ok.ok, v.name + ": " + JSON.stringify(ok)).toBe(true);
+      }
+      if (v.downlink.code === CommandCode.pairTag) {
+        // The vector's wrapped key opens to the tag's beacon key under this unit's wrap key.
+        const [tagId, kv, beaconKey] = r.calls[0][1] as [number, number, Uint8Array];
+        expect(toHex(beaconKey)).toBe(toHex(key(KeyPurpose.tagBeacon, tagId, kv)));
+      }
+    }
   });
 
   it("pair_tag unwraps the tag-beacon key the centre wrapped", () => {
