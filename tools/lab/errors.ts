@@ -12,6 +12,9 @@ export const EXIT = {
   "out-of-storage": 7,
   "upload-interrupted": 8,
   "verify-failed": 9,
+  "not-in-register": 10,
+  refused: 11,
+  "register-unreadable": 12,
 } as const;
 
 export type LabErrorCode = Exclude<keyof typeof EXIT, "ok">;

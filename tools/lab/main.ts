@@ -1,5 +1,5 @@
 // The lab command line: `npm run lab -- <subcommand> …`, `--help` everywhere. Each subcommand
-// is one entry in COMMANDS (provision, register, sniff and decode join them later); failures
+// is one entry in COMMANDS (provision and sniff join them later); failures
 // are LabErrors whose exit codes tools/README.md lists.
 
 import { readFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { decodeFrame, describeDecoded, frameFromText, UNVERIFIED } from "./decod
 import { EXIT, LabError } from "./errors";
 import { type FlashReport, flashOver } from "./espruino";
 import { openSerial, sleep } from "./link";
+import { REGISTER_OPTIONS, REGISTER_USAGE, runRegister } from "./register/register-command";
 
 interface Command {
   summary: string;
@@ -88,6 +89,12 @@ options:
       await runConsole(path, num(v.baud, "--baud"), log);
       return 0;
     },
+  },
+  register: {
+    summary: "the equipment register: devices, keys, issue and return to cases, history",
+    usage: REGISTER_USAGE,
+    options: REGISTER_OPTIONS,
+    run: runRegister,
   },
   decode: {
     summary: "any frame (hex, base64, SMS text or a file) to its fields and a verdict",
