@@ -33,8 +33,8 @@ import type { ModemLatency } from "../../simulator/modem/latency";
 import { Network, Outage } from "../../simulator/modem/network";
 import { RealTimeClock } from "../../simulator/modem/real-time-clock";
 import { VirtualModem } from "../../simulator/modem/virtual-modem";
+import { unitFiles } from "../lab/provision-records";
 import { type EngineMemory, EspruinoBoard, readMemory } from "./espruino-board";
-import { unitFiles } from "./provision-records";
 
 export const BENCH_NUMBER = "+37120000099";
 

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { fromHex } from "../../protocol/src/core/bytes";
+import { type StorageFiles, tagFiles, unitFiles } from "../lab/provision-records";
 import { type EngineMemory, EspruinoBoard, memoryProbe, readMemory } from "./espruino-board";
-import { type StorageFiles, tagFiles, unitFiles } from "./provision-records";
 import { virtualTimersSource } from "./virtual-timers";
 
 /** A bench fleet: any 32 bytes do; the lab's root never leaves the lab. */

@@ -10,8 +10,8 @@
 // `__`-prefixed globals (the bundle's minified names are globals too).
 
 import { readFileSync } from "node:fs";
+import { tagFiles } from "../lab/provision-records";
 import { EspruinoBoard } from "./espruino-board";
-import { tagFiles } from "./provision-records";
 import {
   BENCH_COMPANY,
   BENCH_ROOT,

@@ -168,12 +168,35 @@ export async function flashOver(
   data: string,
   opts: FlashOptions = {},
 ): Promise<FlashReport> {
-  const started = Date.now();
-  const name = opts.name ?? ".bootcde";
-  const tmp = tempName(name);
-  const want = crc32(Buffer.from(data, "latin1")) >>> 0;
+  return (await flashFilesOver(port, [{ name: opts.name ?? ".bootcde", data }], opts))[0];
+}
+
+/**
+ * Uploads and verifies several files in one session: one Ctrl-C and one `echo(0)` for all (a
+ * second Ctrl-C on an empty line quits the Linux build, and costs a real board nothing to skip).
+ */
+export async function flashFilesOver(
+  port: PortLike,
+  files: { name: string; data: string }[],
+  opts: FlashOptions = {},
+): Promise<FlashReport[]> {
   const s = new EspruinoSession(port, opts);
   const device = await s.hello();
+  const reports: FlashReport[] = [];
+  for (const f of files) reports.push(await storeVerified(s, device, f.name, f.data, opts));
+  return reports;
+}
+
+async function storeVerified(
+  s: EspruinoSession,
+  device: DeviceInfo,
+  name: string,
+  data: string,
+  opts: FlashOptions,
+): Promise<FlashReport> {
+  const started = Date.now();
+  const tmp = tempName(name);
+  const want = crc32(Buffer.from(data, "latin1")) >>> 0;
   const S = 'require("Storage")';
   await s.run(`${S}.erase(${JSON.stringify(tmp)})`);
   let free = Number(await s.run(`${S}.getFree()`));

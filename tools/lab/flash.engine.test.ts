@@ -2,20 +2,38 @@
 // pseudo-terminal (socat), the shipped tag bundle uploaded with the upload protocol, verified
 // by CRC, then read back by a separate engine run on the same flash. Also: a link killed
 // mid-upload leaves no file under the final name and a retry succeeds; a pty answering
-// garbage is "not an Espruino"; a missing port is "no such port".
+// garbage is "not an Espruino"; a missing port is "no such port". And `lab provision` over the
+// same path: a tag into espruino-puck, its unit into espruino-jolt, read back by the firmware's
+// own loaders, recorded and paired in the register; a device in service refused unwritten.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadIdentity, loadNetworkConfig, loadPairing } from "../../firmware/base/base-records";
+import type { Storage } from "../../firmware/hal/hal";
+import { parseIdentity } from "../../firmware/tag/tag-storage";
+import { fromHex, toHex } from "../../protocol/src/core/bytes";
+import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
+import { sha256 } from "../../protocol/src/core/sha256";
 import { enginePath, enginesMissing } from "../engines/engines";
 import { EspruinoBoard } from "../engines/espruino-board";
 import { socatMissing } from "../engines/home-unit-bench";
 import { buildShipped } from "../engines/shipped-bundles";
 import { EXIT, LabError } from "./errors";
-import { flashWithRetries, formatReport, main } from "./main";
+import { flashWithRetries } from "./flash-with-retries";
+import { formatReport, main } from "./main";
+import { DeviceRegister } from "./register/register";
 
 const why = enginesMissing(["espruino-puck"]) ?? socatMissing();
 if (why !== null) console.log("lab flash engine tests skipped: " + why);
@@ -185,3 +203,109 @@ describe.skipIf(why !== null)("lab flash into espruino-puck over a pty", () => {
     );
   });
 });
+
+describe.skipIf(why !== null || enginesMissing(["espruino-jolt"]) !== null)(
+  "lab provision into Espruino over a pty",
+  () => {
+    const ROOT_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const ROOT = fromHex(ROOT_HEX)!;
+    const TAG = 0xc0ffee;
+    const UNIT = 0xa11c;
+    let work: string;
+    let db: string;
+    let rootFile: string;
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), "em-lab-provision-"));
+      db = join(work, "register.sqlite");
+      rootFile = join(work, "root");
+      writeFileSync(rootFile, ROOT_HEX);
+      expect(await main(["register", "init", "--db", db])).toBe(0);
+    });
+    afterAll(() => {
+      killEnginesIn(work);
+      rmSync(work, { recursive: true, force: true });
+    });
+
+    /** A Storage file's bytes as the engine reads them. */
+    const stored = (board: EspruinoBoard, name: string) => {
+      const r = board.run(
+        `print("B64 " + btoa(require("Storage").read(${JSON.stringify(name)})));`,
+      );
+      return new Uint8Array(Buffer.from(/B64 (\S+)/.exec(r.stdout)?.[1] ?? "", "base64"));
+    };
+
+    async function provisionOver(engine: "espruino-puck" | "espruino-jolt", args: string[]) {
+      const dir = mkdtempSync(join(work, "board-"));
+      const link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
+      let out = "";
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((s: string) => {
+        out += s;
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        const code = await main(["provision", ...args.slice(0, 1), link.tty, ...args.slice(1)]);
+        return { code, out, board: new EspruinoBoard(engine, dir) };
+      } finally {
+        process.stdout.write = write;
+        await stop(link);
+      }
+    }
+
+    it("a tag and its unit: records verified in Storage, the firmware's loaders read the derived keys, the register pairs them", async () => {
+      const common = ["--root-file", rootFile, "--db", db, "--firmware", "0.1.0", "--retries", "0"];
+      const tag = await provisionOver("espruino-puck", ["tag", "--id", "0xc0ffee", ...common]);
+      expect(tag.code, tag.out).toBe(0);
+      expect(tag.out).not.toContain(ROOT_HEX);
+      const id = parseIdentity(stored(tag.board, "em.id"));
+      expect(id?.tagId).toBe(TAG);
+      expect(toHex(id!.commandKey)).toBe(
+        toHex(deriveKey(sha256, ROOT, KeyPurpose.tagCommand, TAG, 1)),
+      );
+
+      const unit = await provisionOver("espruino-jolt", [
+        "unit",
+        "--id",
+        "0xa11c",
+        "--tag",
+        "0xc0ffee",
+        "--broker-host",
+        "broker.example",
+        "--centre",
+        "+37129000000",
+        ...common,
+      ]);
+      expect(unit.code, unit.out).toBe(0);
+      const files: Record<string, Uint8Array> = {};
+      for (const n of ["em.unit", "em.pair", "em.net"]) files[n] = stored(unit.board, n);
+      const st = { read: (n: string) => files[n] ?? null } as unknown as Storage;
+      expect(toHex(loadIdentity(st)!.uplinkKey)).toBe(
+        toHex(deriveKey(sha256, ROOT, KeyPurpose.unitUplink, UNIT, 1)),
+      );
+      expect(toHex(loadPairing(st)!.beaconKey)).toBe(
+        toHex(deriveKey(sha256, ROOT, KeyPurpose.tagBeacon, TAG, 1)),
+      );
+      expect(loadNetworkConfig(st)).toMatchObject({
+        brokerHost: "broker.example",
+        centreNumbers: ["+37129000000"],
+      });
+      const reg = await DeviceRegister.open(db, { operator: "test" });
+      expect(reg.get("unit", UNIT).pairedWith).toBe(TAG);
+      expect(reg.get("tag", TAG).pairedWith).toBe(UNIT);
+      // In service, the tag is refused before anything is written to it.
+      reg.issue("tag", TAG, "RIGA/2026-0457", "working");
+      reg.close();
+      const again = await provisionOver("espruino-puck", [
+        "tag",
+        "--id",
+        "0xc0ffee",
+        "--key-version",
+        "2",
+        ...common,
+      ]);
+      expect(again.code).toBe(EXIT.refused);
+      expect(again.board.storedCrc("em.id")).toBeNull(); // a fresh board: nothing was written
+    }, 120_000);
+  },
+);

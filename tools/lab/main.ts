@@ -1,16 +1,24 @@
 // The lab command line: `npm run lab -- <subcommand> …`, `--help` everywhere. Each subcommand
-// is one entry in COMMANDS (provision and sniff join them later); failures
+// is one entry in COMMANDS (sniff joins them later); failures
 // are LabErrors whose exit codes tools/README.md lists.
 
 import { readFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { runConsole } from "./console";
 import { decodeFrame, describeDecoded, frameFromText, UNVERIFIED } from "./decode";
 import { EXIT, LabError } from "./errors";
-import { type FlashReport, flashOver } from "./espruino";
-import { openSerial, sleep } from "./link";
-import { REGISTER_OPTIONS, REGISTER_USAGE, runRegister } from "./register/register-command";
+import type { FlashReport } from "./espruino";
+import { flashWithRetries } from "./flash-with-retries";
+import { type ProvisionRequest, provision } from "./provision";
+import { DeviceRegister, hexId } from "./register/register";
+import {
+  REGISTER_OPTIONS,
+  REGISTER_USAGE,
+  registerPath,
+  runRegister,
+} from "./register/register-command";
 
 interface Command {
   summary: string;
@@ -90,6 +98,118 @@ options:
       return 0;
     },
   },
+  provision: {
+    summary: "write a device's identity and keys (from the fleet root) and record it",
+    usage: `lab provision <tag|unit> <port> --id <id> --firmware <version> [options]
+
+Derives the device's keys from the fleet root (SPEC §2), writes its records into Storage with
+the verified upload of "lab flash" (a tag: em.id; a unit: em.unit, em.pair and, with
+--broker-host, em.net), then records it in the register (a unit: paired with --tag). The
+register is asked first: a device in service is refused, before anything is written to it,
+unless --force --reason. The root is never printed or logged.
+
+options:
+  --root-file <path>     the fleet root: 32 raw bytes or 64 hex digits (else EM_FLEET_ROOT)
+  --key-version <n>      key version (default 1)
+  --company <id>         BLE company id of the tag's beacons (default 0xffff)
+  --tag <id>             unit: the tag it is paired with (in the register already)
+  --broker-host <host> --broker-port <n> --apn <apn> [--apn-user u --apn-pass p]
+  --centre <numbers>     comma-separated centre SMS numbers; --officer <numbers> likewise
+  --broker-secret-file <path>  the secret unit broker passwords derive from (SPEC §13)
+  --db <file>            the register (default: EM_REGISTER, else ./lab-register.sqlite)
+  --operator <name>      who provisions (default: the login name)
+  --force --reason <text>  re-provision a device in service
+  --baud <rate> --retries <n> --log <file>   as for flash
+
+exit codes: as for flash and register (10 not in the register, 11 refused)`,
+    options: {
+      id: { type: "string" },
+      firmware: { type: "string" },
+      "root-file": { type: "string" },
+      "key-version": { type: "string", default: "1" },
+      company: { type: "string", default: "0xffff" },
+      tag: { type: "string" },
+      "broker-host": { type: "string" },
+      "broker-port": { type: "string", default: "1883" },
+      apn: { type: "string", default: "" },
+      "apn-user": { type: "string", default: "" },
+      "apn-pass": { type: "string", default: "" },
+      centre: { type: "string", default: "" },
+      officer: { type: "string", default: "" },
+      "broker-secret-file": { type: "string" },
+      db: { type: "string" },
+      operator: { type: "string" },
+      force: { type: "boolean" },
+      reason: { type: "string" },
+      baud: { type: "string", default: "115200" },
+      retries: { type: "string", default: "2" },
+      log: { type: "string" },
+    },
+    async run([kind, port], v) {
+      if ((kind !== "tag" && kind !== "unit") || port === undefined)
+        throw usage("provision needs <tag|unit> <port>");
+      if (v.id === undefined || v.firmware === undefined)
+        throw usage("provision needs --id and --firmware");
+      const root = fleetRoot(v["root-file"] as string | undefined);
+      if (root === null)
+        throw usage("provision needs the fleet root (--root-file or EM_FLEET_ROOT)");
+      if (v.force && !v.reason) throw usage("--force needs --reason");
+      const list = (x: unknown) =>
+        String(x)
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== "");
+      const secretFile = v["broker-secret-file"] as string | undefined;
+      const request: ProvisionRequest = {
+        kind,
+        id: intArg(String(v.id), "--id"),
+        keyVersion: intArg(String(v["key-version"]), "--key-version"),
+        companyId: intArg(String(v.company), "--company"),
+        tagId: v.tag === undefined ? undefined : intArg(String(v.tag), "--tag"),
+        firmware: String(v.firmware),
+        force: v.force ? String(v.reason) : undefined,
+        brokerSecret: secretFile === undefined ? undefined : new Uint8Array(readFile(secretFile)),
+        net:
+          v["broker-host"] === undefined
+            ? null
+            : {
+                brokerHost: String(v["broker-host"]),
+                brokerPort: intArg(String(v["broker-port"]), "--broker-port"),
+                apn: String(v.apn),
+                apnUser: String(v["apn-user"]),
+                apnPass: String(v["apn-pass"]),
+                centreNumbers: list(v.centre),
+                officerNumbers: list(v.officer),
+              },
+      };
+      const register = await DeviceRegister.open(registerPath(v), {
+        operator: (v.operator as string | undefined) ?? userInfo().username,
+      });
+      try {
+        const r = await provision(
+          root,
+          request,
+          {
+            port,
+            baudRate: num(v.baud, "--baud"),
+            retries: num(v.retries, "--retries"),
+            transcriptFile: v.log as string | undefined,
+          },
+          register,
+        );
+        for (const f of r.files)
+          process.stdout.write(
+            `verified ${f.name}: ${f.bytes} bytes, CRC-32 ${f.crc.toString(16).padStart(8, "0")}\n`,
+          );
+        process.stdout.write(
+          `${kind} ${hexId(request.id)} provisioned at key version ${request.keyVersion} on ${r.board} (Espruino ${r.espruino}) and registered\n`,
+        );
+      } finally {
+        register.close();
+      }
+      return 0;
+    },
+  },
   register: {
     summary: "the equipment register: devices, keys, issue and return to cases, history",
     usage: REGISTER_USAGE,
@@ -165,47 +285,6 @@ exit codes: 0 the frame is valid (or unverified without a root), 1 it is rejecte
   },
 };
 
-export interface FlashRetryOptions {
-  name: string;
-  baudRate: number;
-  retries: number;
-  transcriptFile?: string;
-  lineTimeout?: number;
-  onProgress?: (written: number, total: number) => void;
-  onAttemptFailed?: (e: LabError, retriesLeft: number) => void;
-}
-
-/**
- * Opens the port and flashes; an interrupted or unverified upload is retried from the start
- * on a fresh connection (the target is untouched until a copy verified, so a retry is safe).
- */
-export async function flashWithRetries(
-  path: string,
-  data: string,
-  o: FlashRetryOptions,
-): Promise<FlashReport> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await openSerial(path, o.baudRate);
-    try {
-      return await flashOver(port, data, {
-        name: o.name,
-        baudRate: o.baudRate,
-        transcriptFile: o.transcriptFile,
-        timeouts: o.lineTimeout === undefined ? {} : { line: o.lineTimeout },
-        onProgress: o.onProgress,
-      });
-    } catch (e) {
-      const retriable =
-        e instanceof LabError && (e.code === "upload-interrupted" || e.code === "verify-failed");
-      if (!retriable || attempt >= o.retries) throw e;
-      o.onAttemptFailed?.(e, o.retries - attempt);
-      await sleep(500);
-    } finally {
-      if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    }
-  }
-}
-
 export function formatReport(r: FlashReport): string {
   const s = r.ms / 1000;
   return (
@@ -248,6 +327,14 @@ function fleetRoot(file: string | undefined): Uint8Array | null {
   const b = /^[0-9a-fA-F]{64}$/.test(hex) ? fromHex(hex.toLowerCase()) : null;
   if (b === null) throw usage("the fleet root must be 32 raw bytes or 64 hex digits");
   return b;
+}
+
+function readFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw usage(`cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 function mainHelp(): string {

@@ -52,9 +52,14 @@ export const REGISTER_OPTIONS = {
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** --db, else EM_REGISTER, else ./lab-register.sqlite. */
+export function registerPath(v: Values): string {
+  return (v.db as string | undefined) ?? process.env.EM_REGISTER ?? "lab-register.sqlite";
+}
+
 export async function runRegister(args: string[], v: Values): Promise<number> {
   const [action, ...rest] = args;
-  const path = (v.db as string | undefined) ?? process.env.EM_REGISTER ?? "lab-register.sqlite";
+  const path = registerPath(v);
   const o = { operator: (v.operator as string | undefined) ?? userInfo().username };
   if (action === "init") {
     (await DeviceRegister.create(path, o)).close();

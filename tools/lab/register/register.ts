@@ -142,6 +142,22 @@ export class DeviceRegister {
     });
   }
 
+  /** Throws what `add` would refuse, without changing anything: checked before a device is
+   * written, so a refused provisioning writes nothing to it either. */
+  checkProvision(kind: DeviceKind, id: number, force?: string): void {
+    checkId(id);
+    const d = this.find(kind, id);
+    if (d !== null) this.allow(d, "reprovision", force);
+  }
+
+  /** Throws what `pair` would refuse; the unit may not be registered yet (it is being
+   * provisioned). */
+  checkPair(tagId: number, unitId: number, force?: string): void {
+    this.allow(this.get("tag", tagId), "pair", force);
+    const unit = this.find("unit", unitId);
+    if (unit !== null) this.allow(unit, "pair", force);
+  }
+
   issue(kind: DeviceKind, id: number, caseRef: string, condition: Condition): void {
     if (!isCaseRef(caseRef))
       throw new LabError(

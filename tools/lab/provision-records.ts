@@ -1,6 +1,6 @@
-// The Storage records provisioning writes, for a bench: a tag's identity (em.id) and a home
-// unit's identity, pairing and network record (em.unit, em.pair, em.net), each derived from a
-// fleet root secret as the lab does (SPEC §2), as byte strings ready for EspruinoBoard.writeFile.
+// The Storage records provisioning writes — by `lab provision`, and by the engines' benches: a
+// tag's identity (em.id) and a home unit's identity, pairing and network record (em.unit,
+// em.pair, em.net), each derived from a fleet root secret (SPEC §2), as latin1 byte strings.
 
 import {
   encodeNetworkConfig,
@@ -18,8 +18,15 @@ export type StorageFiles = { [name: string]: string };
 
 const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
 
-export function tagFiles(root: Uint8Array, tagId: number, companyId: number): StorageFiles {
-  return { "em.id": latin1(encodeTagIdentity(identityFromRoot(root, tagId, 1, companyId))) };
+export function tagFiles(
+  root: Uint8Array,
+  tagId: number,
+  companyId: number,
+  keyVersion = 1,
+): StorageFiles {
+  return {
+    "em.id": latin1(encodeTagIdentity(identityFromRoot(root, tagId, keyVersion, companyId))),
+  };
 }
 
 export function unitFiles(
@@ -28,8 +35,11 @@ export function unitFiles(
   tagId: number,
   companyId: number,
   net: NetworkConfig | null,
+  keyVersion = 1,
+  tagKeyVersion = keyVersion,
 ): StorageFiles {
-  const key = (purpose: number, device: number) => deriveKey(sha256, root, purpose, device, 1);
+  const key = (purpose: number, device: number, kv = keyVersion) =>
+    deriveKey(sha256, root, purpose, device, kv);
   const files: StorageFiles = {};
   const shim = {
     write: (name: string, data: Uint8Array) => {
@@ -39,13 +49,13 @@ export function unitFiles(
   };
   savePairing(shim as unknown as Storage, {
     tagId: tagId,
-    keyVersion: 1,
-    beaconKey: key(KeyPurpose.tagBeacon, tagId),
+    keyVersion: tagKeyVersion,
+    beaconKey: key(KeyPurpose.tagBeacon, tagId, tagKeyVersion),
   });
   files["em.unit"] = latin1(
     encodeUnitIdentity({
       unitId: unitId,
-      keyVersion: 1,
+      keyVersion: keyVersion,
       companyId: companyId,
       uplinkKey: key(KeyPurpose.unitUplink, unitId),
       downlinkKey: key(KeyPurpose.unitDownlink, unitId),
