@@ -15,6 +15,7 @@ export const EXIT = {
   "not-in-register": 10,
   refused: 11,
   "register-unreadable": 12,
+  "no-bluetooth": 13,
 } as const;
 
 export type LabErrorCode = Exclude<keyof typeof EXIT, "ok">;

@@ -6,16 +6,7 @@
 // same path: a tag into espruino-puck, its unit into espruino-jolt, read back by the firmware's
 // own loaders, recorded and paired in the register; a device in service refused unwritten.
 
-import { type ChildProcess, spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -26,6 +17,7 @@ import { parseIdentity } from "../../firmware/tag/tag-storage";
 import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
+import { killEnginesIn, ptyTo, stop } from "../engines/engine-pty";
 import { enginePath, enginesMissing } from "../engines/engines";
 import { EspruinoBoard } from "../engines/espruino-board";
 import { socatMissing } from "../engines/home-unit-bench";
@@ -34,69 +26,10 @@ import { EXIT, LabError } from "./errors";
 import { flashWithRetries } from "./flash-with-retries";
 import { formatReport, main } from "./main";
 import { DeviceRegister } from "./register/register";
+import { captureStdout } from "./testing/capture-stdout";
 
 const why = enginesMissing(["espruino-puck"]) ?? socatMissing();
 if (why !== null) console.log("lab flash engine tests skipped: " + why);
-
-/** socat: a pty at <dir>/tty whose other end is `exec` (run in `dir`). */
-interface Link {
-  tty: string;
-  child: ChildProcess;
-  dir: string;
-}
-
-async function ptyTo(dir: string, exec: string): Promise<Link> {
-  const tty = join(dir, "tty");
-  rmSync(tty, { force: true });
-  // Its own process group: stopping it must also stop the engine socat runs, which otherwise
-  // lives on, orphaned, spinning on a closed pty.
-  const child = spawn("socat", [`pty,raw,echo=0,link=${tty}`, exec], {
-    cwd: dir,
-    stdio: "ignore",
-    detached: true,
-  });
-  for (let i = 0; i < 100 && !existsSync(tty); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!existsSync(tty)) throw new Error("socat made no pty");
-  await new Promise((r) => setTimeout(r, 300)); // the engine's start-up
-  return { tty, child, dir };
-}
-
-/** Kills every process whose working directory is under `dir`: the engine socat started there
- * (socat gives it a session of its own, so signalling socat's group does not reach it). */
-function killEnginesIn(dir: string): void {
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    let cwd = "";
-    try {
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (cwd.startsWith(dir))
-      try {
-        process.kill(Number(pid), "SIGKILL");
-      } catch {
-        // gone already
-      }
-  }
-}
-
-/** Kills socat and the engine behind it (the whole process group); `signal` SIGKILL pulls the
- * cable, SIGTERM ends the session. */
-function stop(link: Link, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  const child = link.child;
-  return new Promise<void>((res) => {
-    const group = child.pid;
-    const done = child.exitCode !== null || child.signalCode !== null;
-    if (!done) child.once("exit", () => res());
-    try {
-      if (group !== undefined) process.kill(-group, signal);
-    } catch {
-      // the group is gone already
-    }
-    if (done) res();
-  }).then(() => killEnginesIn(link.dir));
-}
 
 const engineExec = () => `EXEC:${enginePath("espruino-puck")},pty,raw,echo=0`;
 
@@ -238,17 +171,12 @@ describe.skipIf(why !== null || enginesMissing(["espruino-jolt"]) !== null)(
     async function provisionOver(engine: "espruino-puck" | "espruino-jolt", args: string[]) {
       const dir = mkdtempSync(join(work, "board-"));
       const link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
-      let out = "";
-      const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((s: string) => {
-        out += s;
-        return true;
-      }) as typeof process.stdout.write;
       try {
-        const code = await main(["provision", ...args.slice(0, 1), link.tty, ...args.slice(1)]);
+        const { value: code, out } = await captureStdout(() =>
+          main(["provision", ...args.slice(0, 1), link.tty, ...args.slice(1)]),
+        );
         return { code, out, board: new EspruinoBoard(engine, dir) };
       } finally {
-        process.stdout.write = write;
         await stop(link);
       }
     }

@@ -1,11 +1,12 @@
 // The lab command line: `npm run lab -- <subcommand> …`, `--help` everywhere. Each subcommand
-// is one entry in COMMANDS (sniff joins them later); failures
+// is one entry in COMMANDS; failures
 // are LabErrors whose exit codes tools/README.md lists.
 
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { fromHex, toHex } from "../../protocol/src/core/bytes";
+import { FleetKeyring } from "../../protocol/src/host/keyring";
 import { runConsole } from "./console";
 import { decodeFrame, describeDecoded, frameFromText, UNVERIFIED } from "./decode";
 import { EXIT, LabError } from "./errors";
@@ -19,6 +20,9 @@ import {
   registerPath,
   runRegister,
 } from "./register/register-command";
+import { startBleScan } from "./sniff/ble-scan";
+import { type Advert, describeFrame, SniffTable } from "./sniff/sniff-table";
+import { readTrace, traceLine } from "./sniff/trace";
 
 interface Command {
   summary: string;
@@ -207,6 +211,86 @@ exit codes: as for flash and register (10 not in the register, 11 refused)`,
       } finally {
         register.close();
       }
+      return 0;
+    },
+  },
+  sniff: {
+    summary: "tag beacons heard over BLE (or replayed from a trace), verified, as a live table",
+    usage: `lab sniff [--replay <trace.jsonl>] [options]
+
+Scans BLE with noble (optional dependency @stoprocent/noble) for tag beacons under the company
+id, decodes each, verifies its MAC under the fleet root (--root-file or EM_FLEET_ROOT; without
+it: unverified) and its counter against the frames heard before (a radio repeat is a duplicate,
+an older counter a replay), one line per frame and a table per tag at the end (Ctrl-C or
+--seconds). --record writes every advertisement heard as JSON lines; --replay reads such a trace
+instead of the radio (tools/lab/sniff/trace.ts has the format).
+
+options:
+  --replay <file>        read a recorded trace instead of scanning
+  --record <file>        append every advertisement heard to this trace
+  --seconds <n>          stop scanning after n seconds (default: at Ctrl-C)
+  --root-file <path>     the fleet root: 32 raw bytes or 64 hex digits
+  --key-versions <list>  key versions held (default 1)
+  --company <id>         BLE company id (default 0xffff)
+  --tag <id>             show this tag only
+  --ready <ms>           wait this long for the adapter (default 5000)
+
+exit codes: 0 done, 1 the trace had lines that are not advertisements, 2 usage,
+  13 no Bluetooth (noble missing, or no adapter ready)`,
+    options: {
+      replay: { type: "string" },
+      record: { type: "string" },
+      seconds: { type: "string" },
+      "root-file": { type: "string" },
+      "key-versions": { type: "string", default: "1" },
+      company: { type: "string", default: "0xffff" },
+      tag: { type: "string" },
+      ready: { type: "string", default: "5000" },
+    },
+    async run(_p, v) {
+      const root = fleetRoot(v["root-file"] as string | undefined);
+      const keyVersions = String(v["key-versions"])
+        .split(",")
+        .map((x) => intArg(x, "--key-versions"));
+      const table = new SniffTable(
+        intArg(String(v.company), "--company"),
+        root === null ? null : FleetKeyring.fromRoot(root, keyVersions),
+        v.tag === undefined ? null : intArg(String(v.tag), "--tag"),
+      );
+      const show = (a: Advert) => {
+        const f = table.feed(a);
+        if (f !== null) process.stdout.write(describeFrame(f) + "\n");
+      };
+      const printTable = () => {
+        process.stdout.write(
+          "\n| tag | address | RSSI | counter | flags | frames | rejected | last |\n|---|---|--:|--:|---|--:|--:|---|\n",
+        );
+        for (const r of table.table())
+          process.stdout.write(
+            `| ${hexId(r.tagId)} | ${r.address} | ${r.rssi} | ${r.counter} | ${r.flags.join("+") || "-"} | ${r.frames} | ${r.rejected} | ${r.lastVerdict} |\n`,
+          );
+      };
+      if (v.replay !== undefined) {
+        const trace = readTrace(readFile(String(v.replay)).toString("utf8"));
+        for (const a of trace.adverts) show(a);
+        printTable();
+        for (const b of trace.bad) process.stderr.write(`lab sniff: ${v.replay}: ${b}\n`);
+        return trace.bad.length === 0 ? 0 : EXIT.failed;
+      }
+      const record = v.record === undefined ? null : String(v.record);
+      const scanner = await startBleScan(
+        (a) => {
+          if (record !== null) appendFileSync(record, traceLine(a));
+          show(a);
+        },
+        num(v.ready, "--ready"),
+      );
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        if (v.seconds !== undefined) setTimeout(resolve, 1000 * num(v.seconds, "--seconds"));
+      });
+      await scanner.stop();
+      printTable();
       return 0;
     },
   },

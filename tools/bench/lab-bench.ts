@@ -1,0 +1,80 @@
+// npm run bench:lab — flash + verify of the shipped tag and home-unit bundles over a 115,200-baud
+// pty into the real Espruino engines (espruino-puck, espruino-jolt), and a unit's provisioning:
+// seconds, bytes per second against the line's raw rate. Goal (issue 13): the home unit's flash
+// + verify ≤ 15 s. A script that prints figures, not a test; it needs the engines and socat and
+// says so when either is missing.
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { killEnginesIn, ptyTo, stop } from "../engines/engine-pty";
+import { enginePath, enginesMissing } from "../engines/engines";
+import { socatMissing } from "../engines/home-unit-bench";
+import { buildShipped } from "../engines/shipped-bundles";
+import { flashFilesWithRetries, flashWithRetries } from "../lab/flash-with-retries";
+import { unitFiles } from "../lab/provision-records";
+
+const BAUD = 115200;
+const LINE_BPS = BAUD / 10; // 8N1: ten bits a byte
+const GOAL_UNIT_S = 15;
+
+const why = enginesMissing(["espruino-puck", "espruino-jolt"]) ?? socatMissing();
+if (why !== null) {
+  console.log("bench:lab skipped: " + why);
+  process.exit(0);
+}
+
+const work = mkdtempSync(join(tmpdir(), "em-lab-bench-"));
+try {
+  console.log(
+    `## Flash + verify over a ${BAUD.toLocaleString("en")}-baud pty (line ${LINE_BPS.toLocaleString("en")} B/s)\n`,
+  );
+  console.log("| bundle | engine | bytes | seconds | B/s | of the line | goal |");
+  console.log("|---|---|--:|--:|--:|--:|---|");
+  for (const [name, engine] of [
+    ["tag", "espruino-puck"],
+    ["base", "espruino-jolt"],
+  ] as const) {
+    const data = readFileSync(await buildShipped(name, work), "latin1");
+    const dir = mkdtempSync(join(work, name + "-"));
+    const link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
+    try {
+      const t0 = performance.now();
+      const r = await flashWithRetries(link.tty, data, {
+        name: ".bootcde",
+        baudRate: BAUD,
+        retries: 0,
+      });
+      const s = (performance.now() - t0) / 1000;
+      const goal =
+        name === "base" ? `≤ ${GOAL_UNIT_S} s: ${s <= GOAL_UNIT_S ? "met" : "NOT met"}` : "—";
+      console.log(
+        `| ${name}.js | ${engine} | ${r.bytes.toLocaleString("en")} | ${s.toFixed(1)} | ${Math.round(r.bytes / s).toLocaleString("en")} | ${Math.round((100 * r.bytes) / s / LINE_BPS)} % | ${goal} |`,
+      );
+    } finally {
+      await stop(link);
+    }
+  }
+  const files = unitFiles(new Uint8Array(32), 0xa11c, 0xc0ffee, 0xffff, null);
+  const dir = mkdtempSync(join(work, "provision-"));
+  const link = await ptyTo(dir, `EXEC:${enginePath("espruino-jolt")},pty,raw,echo=0`);
+  try {
+    const t0 = performance.now();
+    await flashFilesWithRetries(
+      link.tty,
+      Object.keys(files).map((n) => ({ name: n, data: files[n] })),
+      { baudRate: BAUD, retries: 0 },
+    );
+    console.log(
+      `\nprovisioning a unit's records (${Object.keys(files).join(", ")}), written and verified in one session: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    await stop(link);
+  }
+  console.log(
+    "\nEach acknowledged line costs a round trip (~50 ms on the Linux engine), so small chunks are slower than the line. The HIL suite's duration on the virtual bench is not measured: the suite is not built yet.",
+  );
+} finally {
+  killEnginesIn(work);
+  rmSync(work, { recursive: true, force: true });
+}

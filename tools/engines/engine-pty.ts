@@ -1,0 +1,66 @@
+// An engine's console behind a pseudo-terminal (socat), as a board's USB console: the virtual
+// bench's serial path for `lab flash`, `lab provision` and the lab benchmark.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+/** socat: a pty at <dir>/tty whose other end is `exec` (run in `dir`). */
+export interface PtyLink {
+  tty: string;
+  child: ChildProcess;
+  dir: string;
+}
+
+export async function ptyTo(dir: string, exec: string): Promise<PtyLink> {
+  const tty = join(dir, "tty");
+  rmSync(tty, { force: true });
+  // Its own process group: stopping it must also stop the engine socat runs, which otherwise
+  // lives on, orphaned, spinning on a closed pty.
+  const child = spawn("socat", [`pty,raw,echo=0,link=${tty}`, exec], {
+    cwd: dir,
+    stdio: "ignore",
+    detached: true,
+  });
+  for (let i = 0; i < 100 && !existsSync(tty); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(tty)) throw new Error("socat made no pty");
+  await new Promise((r) => setTimeout(r, 300)); // the engine's start-up
+  return { tty, child, dir };
+}
+
+/** Kills every process whose working directory is under `dir`: the engine socat started there
+ * (socat gives it a session of its own, so signalling socat's group does not reach it). */
+export function killEnginesIn(dir: string): void {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cwd = "";
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (cwd.startsWith(dir))
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone already
+      }
+  }
+}
+
+/** Kills socat and the engine behind it (the whole process group); `signal` SIGKILL pulls the
+ * cable, SIGTERM ends the session. */
+export function stop(link: PtyLink, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const child = link.child;
+  return new Promise<void>((res) => {
+    const group = child.pid;
+    const done = child.exitCode !== null || child.signalCode !== null;
+    if (!done) child.once("exit", () => res());
+    try {
+      if (group !== undefined) process.kill(-group, signal);
+    } catch {
+      // the group is gone already
+    }
+    if (done) res();
+  }).then(() => killEnginesIn(link.dir));
+}
