@@ -238,6 +238,12 @@ export class VirtualHome {
     return this.tcp.busy(QUIET_MS);
   }
 
+  /** An advertisement from elsewhere on the radio — a replayed capture, a neighbour's tag —
+   * reaches the unit's scanner (whatever `radioOn` says of the subject's own tag). */
+  hearAdvert(a: { address: string; rssi: number; companyId: number; data: Uint8Array }): void {
+    this.board.scanner.inject(a);
+  }
+
   private bridgeRadio(): void {
     // The virtual radio: every frame the tag puts on air reaches the unit's current scanner.
     this.tag.board.advertiser.onAdvertise = (rec) => {

@@ -7,6 +7,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { FleetKeyring } from "../../protocol/src/host/keyring";
+import { type Advert, readTrace, traceLine } from "../../simulator/radio/advert-trace";
 import { runConsole } from "./console";
 import { decodeFrame, describeDecoded, frameFromText, UNVERIFIED } from "./decode";
 import { EXIT, LabError } from "./errors";
@@ -21,8 +22,7 @@ import {
   runRegister,
 } from "./register/register-command";
 import { startBleScan } from "./sniff/ble-scan";
-import { type Advert, describeFrame, SniffTable } from "./sniff/sniff-table";
-import { readTrace, traceLine } from "./sniff/trace";
+import { describeFrame, SniffTable } from "./sniff/sniff-table";
 
 interface Command {
   summary: string;

@@ -2,8 +2,8 @@
 // dependency: it needs an adapter and, on Linux, HCI permissions). No noble, or no adapter ready
 // within `readyMs`: a LabError "no-bluetooth" saying which — never a hang.
 
+import type { Advert } from "../../../simulator/radio/advert-trace";
 import { LabError } from "../errors";
-import type { Advert } from "./sniff-table";
 
 /** The part of noble this uses. */
 export interface NobleLike {

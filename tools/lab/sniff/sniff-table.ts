@@ -10,16 +10,7 @@ import { ReceiverCounter } from "../../../protocol/src/core/counters";
 import { KeyPurpose } from "../../../protocol/src/core/keys";
 import { openBeaconHost } from "../../../protocol/src/host/beacon";
 import type { FleetKeyring } from "../../../protocol/src/host/keyring";
-
-/** One advertisement's manufacturer data as heard: company id and the payload after it. */
-export interface Advert {
-  /** ms since the capture began. */
-  atMs: number;
-  address: string;
-  rssi: number;
-  companyId: number;
-  data: Uint8Array;
-}
+import type { Advert } from "../../../simulator/radio/advert-trace";
 
 export interface SniffedFrame {
   advert: Advert;

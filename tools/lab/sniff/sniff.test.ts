@@ -13,11 +13,11 @@ import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
 import { sha256 } from "../../../protocol/src/core/sha256";
 import { FleetKeyring } from "../../../protocol/src/host/keyring";
 import { ROOT, ROOT_HEX } from "../../../protocol/vectors/cases";
+import { type Advert, readTrace, traceLine } from "../../../simulator/radio/advert-trace";
 import { main } from "../main";
 import { captureStdout } from "../testing/capture-stdout";
 import { type NobleLike, type NoblePeripheral, startBleScan } from "./ble-scan";
-import { type Advert, SniffTable } from "./sniff-table";
-import { readTrace, traceLine } from "./trace";
+import { SniffTable } from "./sniff-table";
 
 const OUR = 0xc0ffee;
 const NEIGHBOUR = 0xc0fff0;

@@ -1,11 +1,21 @@
-// The sniffer's trace: one JSON object per line, one per advertisement heard, which `lab sniff
-// --replay` (and a simulator that replays a real radio) reads back:
+// A radio trace: one JSON object per line, one per advertisement heard — what `lab sniff
+// --record` writes from a real adapter, and what `lab sniff --replay` and the simulator's
+// trace replay (trace-replay.ts) read back:
 //   {"t": ms since the capture began, "address": "aa:bb:…", "rssi": -61,
 //    "companyId": 65535, "data": "<hex of the manufacturer data after the company id>"}
 // A line that does not parse is reported with its number, never skipped silently.
 
-import { fromHex, toHex } from "../../../protocol/src/core/bytes";
-import type { Advert } from "./sniff-table";
+import { fromHex, toHex } from "../../protocol/src/core/bytes";
+
+/** One advertisement's manufacturer data as heard: company id and the payload after it. */
+export interface Advert {
+  /** ms since the capture began. */
+  atMs: number;
+  address: string;
+  rssi: number;
+  companyId: number;
+  data: Uint8Array;
+}
 
 export function traceLine(a: Advert): string {
   return (
