@@ -9,7 +9,14 @@ import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { FleetKeyring } from "../../protocol/src/host/keyring";
 import { type Advert, readTrace, traceLine } from "../../simulator/radio/advert-trace";
 import { runConsole } from "./console";
-import { decodeFrame, describeDecoded, frameFromText, UNVERIFIED } from "./decode";
+import {
+  type DecodeContext,
+  decodeFrame,
+  describeDecoded,
+  frameFromText,
+  UNVERIFIED,
+} from "./decode";
+import { decodeLive } from "./decode-live";
 import { EXIT, LabError } from "./errors";
 import type { FlashReport } from "./espruino";
 import { flashWithRetries } from "./flash-with-retries";
@@ -302,16 +309,23 @@ exit codes: 0 done, 1 the trace had lines that are not advertisements, 2 usage,
   },
   decode: {
     summary: "any frame (hex, base64, SMS text or a file) to its fields and a verdict",
-    usage: `lab decode <frame> | --file <path> [options]
+    usage: `lab decode <frame> | --file <path> | --mqtt <url> [options]
 
 The frame: hex (spaces allowed), base64, an SMS text "EM1:…", or --file (raw bytes, or any of
 those as text). A beacon is the manufacturer data after the 2-byte company id. With the fleet
 root (--root-file, or EM_FLEET_ROOT as 64 hex digits; never printed) the MAC is checked under
 the key version the frame names; without it the fields are shown, unverified. One frame has no
-counter history: fresh or replayed is the receiver's call.
+counter history: fresh or replayed is the receiver's call. With --mqtt, every message on the
+broker's protocol topics is decoded as it arrives (an uplink whose envelope names another unit
+than its topic is topic_mismatch, SPEC §13; a downlink is read as its topic's unit receives it)
+until --count messages or Ctrl-C.
 
 options:
   --file <path>          read the frame from a file
+  --mqtt <url>           decode live from this broker (e.g. mqtt://127.0.0.1:1883)
+  --topic <filter>       with --mqtt: the topics (default em/v1/#)
+  --count <n>            with --mqtt: stop after n messages
+  --username <name> --password-file <path>   with --mqtt: the centre account (SPEC §13)
   --root-file <path>     the fleet root: 32 raw bytes or 64 hex digits
   --key-versions <list>  key versions held (default 1), e.g. 1,2
   --company <id>         BLE company id the beacon was heard under (default 0xffff)
@@ -320,9 +334,15 @@ options:
   --now <utc s>          the time for a downlink's expiry (default now)
   --json                 one JSON object instead of lines
 
-exit codes: 0 the frame is valid (or unverified without a root), 1 it is rejected, 2 usage`,
+exit codes: 0 the frame is valid (or unverified without a root), 1 it is rejected, 2 usage;
+  with --mqtt: 0, or 5 the broker cannot be reached`,
     options: {
       file: { type: "string" },
+      mqtt: { type: "string" },
+      topic: { type: "string" },
+      count: { type: "string" },
+      username: { type: "string" },
+      "password-file": { type: "string" },
       "root-file": { type: "string" },
       "key-versions": { type: "string", default: "1" },
       company: { type: "string", default: "0xffff" },
@@ -333,6 +353,45 @@ exit codes: 0 the frame is valid (or unverified without a root), 1 it is rejecte
       json: { type: "boolean" },
     },
     async run([text], v) {
+      const as = v.as as string | undefined;
+      if (as !== undefined && as !== "uplink" && as !== "downlink")
+        throw usage("--as: uplink or downlink");
+      const ctx: DecodeContext = {
+        root: fleetRoot(v["root-file"] as string | undefined),
+        keyVersions: String(v["key-versions"])
+          .split(",")
+          .map((x) => intArg(x, "--key-versions")),
+        companyId: intArg(String(v.company), "--company"),
+        tagId: v.tag === undefined ? null : intArg(String(v.tag), "--tag"),
+        unitId: v.unit === undefined ? null : intArg(String(v.unit), "--unit"),
+        now: v.now === undefined ? Math.floor(Date.now() / 1000) : intArg(String(v.now), "--now"),
+        envelopeAs: as === undefined ? null : as,
+      };
+      if (v.mqtt !== undefined) {
+        const pw = v["password-file"] as string | undefined;
+        const live = await decodeLive(
+          {
+            url: String(v.mqtt),
+            filter: v.topic as string | undefined,
+            username: v.username as string | undefined,
+            password: pw === undefined ? undefined : readFile(pw).toString("utf8").trim(),
+            count: v.count === undefined ? undefined : intArg(String(v.count), "--count"),
+          },
+          ctx,
+          (m) => {
+            const body =
+              m.decoded === null
+                ? [`status: ${m.text}`]
+                : v.json
+                  ? [JSON.stringify(m.decoded, (_k, x) => (x instanceof Uint8Array ? toHex(x) : x))]
+                  : describeDecoded(m.decoded);
+            process.stdout.write(`${m.topic}\n${body.map((l) => "  " + l).join("\n")}\n`);
+          },
+        );
+        process.once("SIGINT", () => void live.stop());
+        await live.done;
+        return 0;
+      }
       let input: Uint8Array | string | null;
       if (v.file !== undefined) {
         let raw: Buffer;
@@ -345,20 +404,7 @@ exit codes: 0 the frame is valid (or unverified without a root), 1 it is rejecte
       } else if (text !== undefined) input = frameFromText(text);
       else throw usage("decode needs <frame> or --file");
       if (input === null) throw usage("not hex, base64 or an SMS text: " + text);
-      const as = v.as as string | undefined;
-      if (as !== undefined && as !== "uplink" && as !== "downlink")
-        throw usage("--as: uplink or downlink");
-      const d = decodeFrame(input, {
-        root: fleetRoot(v["root-file"] as string | undefined),
-        keyVersions: String(v["key-versions"])
-          .split(",")
-          .map((x) => intArg(x, "--key-versions")),
-        companyId: intArg(String(v.company), "--company"),
-        tagId: v.tag === undefined ? null : intArg(String(v.tag), "--tag"),
-        unitId: v.unit === undefined ? null : intArg(String(v.unit), "--unit"),
-        now: v.now === undefined ? Math.floor(Date.now() / 1000) : intArg(String(v.now), "--now"),
-        envelopeAs: as === undefined ? null : as,
-      });
+      const d = decodeFrame(input, ctx);
       process.stdout.write(
         (v.json
           ? JSON.stringify(d, (_k, x) => (x instanceof Uint8Array ? toHex(x) : x))
