@@ -56,7 +56,7 @@ describe("lab decode --mqtt", () => {
         ["unit/0000a11c/down", "bad_cbor"],
         ["unit/0000a11c/down", "ok"],
       ]);
-      expect((got[0].decoded?.fields as { unitId: number }).unitId).toBe(UNIT_ID);
+      expect(got[0].decoded?.fields).toMatchObject({ unitId: UNIT_ID });
     } finally {
       await broker.stop();
     }
