@@ -1,6 +1,7 @@
 // Scenario files and the ground truth computed from them: every error names file, path and what
 // was expected; local times by Intl across DST; the curfew rules at their edges.
 
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { expectedAlerts, homeStretches } from "./ground-truth";
 import { parseScenario, type Scenario, ScenarioError, utcOfLocal } from "./scenario";
@@ -56,6 +57,18 @@ describe("scenario files", () => {
     expect(
       bad({ incidents: [{ type: "cellOutage", at: "21:00", minutes: 5, area: "x" }] }).path,
     ).toBe("$.incidents[0].area");
+    // Outside the run (18:00 + 6 h): before the start, or after midnight without "day": 1.
+    for (const at of ["17:00", "01:00"])
+      expect(bad({ incidents: [{ type: "strapCut", at }] }).path, at).toBe("$.incidents[0].at");
+    expect(() =>
+      scenario({ incidents: [{ type: "strapCut", at: "23:30", day: 0 }] }),
+    ).not.toThrow();
+  });
+
+  it("every example scenario is valid", () => {
+    const dir = new URL("../scenarios/", import.meta.url);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")))
+      expect(() => parseScenario(readFileSync(new URL(f, dir), "utf8"), f), f).not.toThrow();
   });
 
   it("local times by Intl across DST: a gap moves forward by its length, an overlap takes the first", () => {

@@ -193,7 +193,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const t = doc.thresholds ?? {};
   if (!isObject(t)) fail("$.thresholds", "an object {recall, precision}");
   const th = t as Record<string, Json>;
-  return {
+  const scenario: Scenario = {
     name,
     seed,
     subjects,
@@ -208,6 +208,17 @@ export function parseScenario(text: string, file: string): Scenario {
       precision: num(th.precision ?? 1, "$.thresholds.precision", 0, 1),
     },
   };
+  // An incident outside the run would never happen, and nothing would say so.
+  const end = scenario.start + hours * 3600;
+  incidents.forEach((inc, i) => {
+    const at = incidentAt(scenario, inc);
+    if (at < scenario.start || at >= end)
+      fail(
+        `$.incidents[${i}].at`,
+        `a time within the run (day ${inc.day} ${inc.at} ${timeZone} is ${new Date(at * 1000).toISOString()}, outside ${new Date(scenario.start * 1000).toISOString()} … ${new Date(end * 1000).toISOString()}; "day" counts local dates from the start's)`,
+      );
+  });
+  return scenario;
 }
 
 /** The subject indices an incident concerns, the same for the same seed. */
