@@ -72,6 +72,12 @@ export interface HomeUnitBenchOptions {
   onConsole?: (text: string) => void;
 }
 
+/** What the bench wires around a board that is already provisioned. */
+export type BenchWiring = Omit<
+  HomeUnitBenchOptions,
+  "bundle" | "root" | "brokerHost" | "brokerPort"
+>;
+
 /** One record of the event queue as it sits on the unit's flash (firmware/README.md). */
 export interface QueueRecord {
   /** Flash address of the record. */
@@ -218,11 +224,14 @@ export class HomeUnitBench {
   private probes = 0;
 
   private constructor(
-    readonly o: HomeUnitBenchOptions,
+    readonly o: BenchWiring,
     private readonly uart: Bridge,
     private readonly control: Bridge,
+    /** The Storage file the bundle boots from. */
+    private readonly bootFile: string,
+    dir?: string,
   ) {
-    this.board = new EspruinoBoard("espruino-jolt");
+    this.board = new EspruinoBoard("espruino-jolt", dir);
     this.network = new Network({ clock: this.clock });
     this.modem = new VirtualModem({
       clock: this.clock,
@@ -253,7 +262,7 @@ export class HomeUnitBench {
    * Storage (4 KB chunks, CRC-checked). */
   static async create(o: HomeUnitBenchOptions): Promise<HomeUnitBench> {
     const nothing = () => {};
-    const b = new HomeUnitBench(o, await bridge(nothing), await bridge(nothing));
+    const b = new HomeUnitBench(o, await bridge(nothing), await bridge(nothing), "base.js");
     const files = unitFiles(o.root, o.unitId, o.tagId, o.companyId ?? 0xffff, {
       brokerHost: o.brokerHost,
       brokerPort: o.brokerPort,
@@ -266,6 +275,18 @@ export class HomeUnitBench {
     for (const name of Object.keys(files)) b.board.writeFile(name, files[name]);
     b.board.writeFile("bench.js", BENCH_JS);
     b.board.writeFile("base.js", readFileSync(o.bundle, "latin1"));
+    return b;
+  }
+
+  /**
+   * A board provisioned the way a lab does it — `lab flash` and `lab provision` over its console
+   * (the HIL suite) — in `dir`: only the bench's own stubs (bench.js: the radio and the modem's
+   * reset line, which a Linux build lacks) are added; the bundle boots from `bootFile`.
+   */
+  static async onBoard(dir: string, bootFile: string, o: BenchWiring): Promise<HomeUnitBench> {
+    const nothing = () => {};
+    const b = new HomeUnitBench(o, await bridge(nothing), await bridge(nothing), bootFile, dir);
+    b.board.writeFile("bench.js", BENCH_JS);
     return b;
   }
 
@@ -291,7 +312,7 @@ export class HomeUnitBench {
       `global.__pty1 = ${JSON.stringify(p1.path)}; global.__pty2 = ${JSON.stringify(p2.path)};\n` +
       `eval(require("Storage").read("bench.js"));\n` +
       `print("MEM harness${this.boots} " + JSON.stringify(process.memory()));\n` +
-      `eval(require("Storage").read("base.js"));\n` +
+      `eval(require("Storage").read(${JSON.stringify(this.bootFile)}));\n` +
       `print("MEM boot${this.boots} " + JSON.stringify(process.memory()));\n`;
     this.engine = this.board.start(
       script,
