@@ -1,9 +1,10 @@
 // npm run bench:lab — flash + verify of the shipped tag and home-unit bundles over a 115,200-baud
-// pty into the real Espruino engines (espruino-puck, espruino-jolt), and a unit's provisioning:
-// seconds, bytes per second against the line's raw rate. Goal (issue 13): the home unit's flash
+// pty into the real Espruino engines (espruino-puck, espruino-jolt), a unit's provisioning, and
+// the whole HIL suite on the virtual bench: seconds, bytes per second against the line's rate. Goal (issue 13): the home unit's flash
 // + verify ≤ 15 s. A script that prints figures, not a test; it needs the engines and socat and
 // says so when either is missing.
 
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,22 +38,29 @@ try {
   ] as const) {
     const data = readFileSync(await buildShipped(name, work), "latin1");
     const dir = mkdtempSync(join(work, name + "-"));
-    const link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
-    try {
-      const t0 = performance.now();
-      const r = await flashWithRetries(link.tty, data, {
-        name: ".bootcde",
-        baudRate: BAUD,
-        retries: 0,
-      });
-      const s = (performance.now() - t0) / 1000;
-      const goal =
-        name === "base" ? `≤ ${GOAL_UNIT_S} s: ${s <= GOAL_UNIT_S ? "met" : "NOT met"}` : "—";
-      console.log(
-        `| ${name}.js | ${engine} | ${r.bytes.toLocaleString("en")} | ${s.toFixed(1)} | ${Math.round(r.bytes / s).toLocaleString("en")} | ${Math.round((100 * r.bytes) / s / LINE_BPS)} % | ${goal} |`,
-      );
-    } finally {
-      await stop(link);
+    // The Linux engine's console can trip ASSERT(len <= 64) and exit (hil-tests/README.md): a
+    // failed attempt power-cycles the virtual board; the figures are the successful attempt's.
+    for (let attempt = 1; ; attempt++) {
+      const link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
+      try {
+        const t0 = performance.now();
+        const r = await flashWithRetries(link.tty, data, {
+          name: ".bootcde",
+          baudRate: BAUD,
+          retries: 0,
+        });
+        const s = (performance.now() - t0) / 1000;
+        const goal =
+          name === "base" ? `≤ ${GOAL_UNIT_S} s: ${s <= GOAL_UNIT_S ? "met" : "NOT met"}` : "—";
+        console.log(
+          `| ${name}.js | ${engine} | ${r.bytes.toLocaleString("en")} | ${s.toFixed(1)} | ${Math.round(r.bytes / s).toLocaleString("en")} | ${Math.round((100 * r.bytes) / s / LINE_BPS)} % | ${goal}${attempt > 1 ? ` (attempt ${attempt})` : ""} |`,
+        );
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      } finally {
+        await stop(link);
+      }
     }
   }
   const files = unitFiles(new Uint8Array(32), 0xa11c, 0xc0ffee, 0xffff, null);
@@ -72,7 +80,17 @@ try {
     await stop(link);
   }
   console.log(
-    "\nEach acknowledged line costs a round trip (~50 ms on the Linux engine), so small chunks are slower than the line. The HIL suite's duration on the virtual bench is not measured: the suite is not built yet.",
+    "\nEach acknowledged line costs a round trip (~50 ms on the Linux engine): 1 KB lines on a Puck.js-sized board, 4 KB where there is room (lab/espruino.ts, chunkFor).",
+  );
+  const t0 = performance.now();
+  const hil = spawnSync("npx", ["vitest", "run", "--config", "hil-tests/vitest.hil.config.ts"], {
+    cwd: join(import.meta.dirname, "..", ".."),
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const passed = /Tests\s+(\d+) passed/.exec(hil.stdout)?.[1] ?? "?";
+  console.log(
+    `\nthe HIL suite on the virtual bench: ${((performance.now() - t0) / 1000).toFixed(0)} s wall clock, ${passed} steps passed (exit ${hil.status})`,
   );
 } finally {
   killEnginesIn(work);

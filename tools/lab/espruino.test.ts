@@ -72,10 +72,10 @@ describe("flash over a mock port", () => {
   const bundle = 'print("hi");\n' + "z".repeat(1100);
   const crc = crc32(Buffer.from(bundle, "latin1")) >>> 0;
 
-  function honest(free = 40960): Answer {
+  function honest(free = 40960, freeVars = 2200): Answer {
     const files = new Map<string, string>();
     return (expr) => {
-      if (expr.startsWith("process.env.VERSION")) return `2v29 PUCKJS ${free}`;
+      if (expr.startsWith("process.env.VERSION")) return `2v29 PUCKJS ${free} ${freeVars}`;
       if (expr === 'require("Storage").getFree()') return String(free);
       let m = /^require\("Storage"\)\.erase\("([^"]+)"\)$/.exec(expr);
       if (m) {
@@ -106,14 +106,29 @@ describe("flash over a mock port", () => {
     };
   }
 
+  it("a board with room for longer lines (a Jolt.js) gets 4 KB chunks, a small one 1 KB", async () => {
+    const big = "q".repeat(5000);
+    const roomy = await mockDevice(honest(409600, 11800));
+    const r = await flashOver(roomy.port, big, { name: "b.js", baudRate: 10_000_000 });
+    expect(r.chunks).toBe(2);
+    expect(roomy.sent()).toContain(`write("b.js~","${"q".repeat(4096)}",0,5000)`);
+    const small = await mockDevice(honest(409600, 2200));
+    expect((await flashOver(small.port, big, { name: "b.js", baudRate: 10_000_000 })).chunks).toBe(5);
+  });
+
   it("sends exactly: Ctrl-C, echo(0), identify, erase temp, free, 2 chunks, verify, commit", async () => {
     const { port, sent } = await mockDevice(honest());
     const r = await flashOver(port, bundle, { name: "app.js", baudRate: 10_000_000 });
     expect(r).toMatchObject({ name: "app.js", bytes: bundle.length, crc, chunks: 2 });
-    expect(r.device).toEqual({ version: "2v29", board: "PUCKJS", storageFree: 40960 });
+    expect(r.device).toEqual({
+      version: "2v29",
+      board: "PUCKJS",
+      storageFree: 40960,
+      freeVars: 2200,
+    });
     const S = 'require("Storage")';
     const lines = [
-      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()',
+      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()+" "+process.memory().free',
       `${S}.erase("app.js~")`,
       `${S}.getFree()`,
       `${S}.write("app.js~",${byteLiteral(bundle.slice(0, 1024))},0,${bundle.length})`,

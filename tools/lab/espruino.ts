@@ -19,7 +19,19 @@ import { crc32 } from "node:zlib";
 import { LabError } from "./errors";
 import { Link, type LinkOptions, type PortLike, sleep } from "./link";
 
+/** Bytes of a file per upload line on a small board (a Puck.js: ~2,500 JsVars), and on one with
+ * room for a longer line (a Jolt.js: 12,000). Each line waits for its acknowledgement, a round
+ * trip (~50 ms on the Linux engine), so fewer, longer lines upload a large bundle faster. */
 export const CHUNK_BYTES = 1024;
+export const LARGE_CHUNK_BYTES = 4096;
+/** Free JsVars above which a board takes LARGE_CHUNK_BYTES: a 4 KB line and its string literal
+ * cost well under 1,000. */
+const LARGE_CHUNK_FREE_VARS = 6000;
+
+/** The upload line size for a board with `freeVars` free JsVars. */
+export function chunkFor(freeVars: number): number {
+  return freeVars >= LARGE_CHUNK_FREE_VARS ? LARGE_CHUNK_BYTES : CHUNK_BYTES;
+}
 const DLE = "\x10";
 
 /** A JavaScript string literal that an engine without Unicode strings reads byte for byte. */
@@ -67,6 +79,8 @@ export interface DeviceInfo {
   version: string;
   board: string;
   storageFree: number;
+  /** process.memory().free: JsVars free when we arrived. */
+  freeVars: number;
 }
 
 export interface Timeouts {
@@ -92,14 +106,14 @@ export class EspruinoSession {
     await sleep(100);
     await this.link.send(DLE + "echo(0)\n");
     const r = await this.run(
-      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()',
+      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()+" "+process.memory().free',
       this.timeouts.hello,
       "the REPL's answer (is this an Espruino?)",
       "not-espruino",
     );
-    const m = /^(\S+) (\S+) (\d+)$/.exec(r);
+    const m = /^(\S+) (\S+) (\d+) (\d+)$/.exec(r);
     if (!m) throw new LabError("not-espruino", "unexpected identification: " + JSON.stringify(r));
-    return { version: m[1], board: m[2], storageFree: Number(m[3]) };
+    return { version: m[1], board: m[2], storageFree: Number(m[3]), freeVars: Number(m[4]) };
   }
 
   /** Evaluates `expr` on the device and returns its printed value; throws on its exception. */
@@ -209,12 +223,13 @@ async function storeVerified(
       "out-of-storage",
       `out of Storage: ${free} bytes free, ${storageNeeded(data.length)} needed (a temporary copy and ${name})`,
     );
-  const lines = chunkExprs(tmp, data);
+  const chunk = chunkFor(device.freeVars);
+  const lines = chunkExprs(tmp, data, chunk);
   for (let i = 0; i < lines.length; i++) {
     const ok = await s.run(lines[i], s.timeouts.line, "chunk " + (i + 1) + " of " + lines.length);
     if (ok !== "true")
       throw new LabError("upload-interrupted", `chunk ${i + 1} not written: ${ok}`);
-    opts.onProgress?.(Math.min((i + 1) * CHUNK_BYTES, data.length), data.length);
+    opts.onProgress?.(Math.min((i + 1) * chunk, data.length), data.length);
   }
   const got = await s.fileInfo(tmp);
   if (got === null || got.length !== data.length || got.crc !== want)
