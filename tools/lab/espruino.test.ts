@@ -113,7 +113,9 @@ describe("flash over a mock port", () => {
     expect(r.chunks).toBe(2);
     expect(roomy.sent()).toContain(`write("b.js~","${"q".repeat(4096)}",0,5000)`);
     const small = await mockDevice(honest(409600, 2200));
-    expect((await flashOver(small.port, big, { name: "b.js", baudRate: 10_000_000 })).chunks).toBe(5);
+    expect((await flashOver(small.port, big, { name: "b.js", baudRate: 10_000_000 })).chunks).toBe(
+      5,
+    );
   });
 
   it("sends exactly: Ctrl-C, echo(0), identify, erase temp, free, 2 chunks, verify, commit", async () => {
