@@ -66,6 +66,9 @@ describe("sim", () => {
     ]);
     expect(observed).toHaveLength(expected.length);
     expect(r.out).toContain("| 4 | 4 | 4 | 100.0 % | 100.0 % |");
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("PASSED");
+    expect(html.match(/<tr class="ok">/g)).toHaveLength(4);
   }, 120_000);
 
   it("check: an observed file without one alert fails and names the miss", async () => {

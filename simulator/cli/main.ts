@@ -9,6 +9,7 @@ import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { startMosquitto } from "../broker/mosquitto-broker";
 import { checkAlerts, describeCheck } from "../check/alert-check";
+import { htmlReport } from "../report/html-report";
 import { AlertFormatError, parseAlerts, toJsonl } from "../scenario/alerts";
 import { expectedAlerts } from "../scenario/ground-truth";
 import { parseScenario, type Scenario, ScenarioError } from "../scenario/scenario";
@@ -35,7 +36,8 @@ const HELP: Record<string, string> = {
 Runs every subject's tag and home unit (the real firmware) against a broker — the embedded one
 unless told otherwise — with the reference receiver as the centre, then writes into --out
 (default sim-out/<scenario name>): expected-alerts.jsonl (ground truth), observed-alerts.jsonl
-(what the centre raised) and check.txt, and prints the check. Exits 1 when recall or precision
+(what the centre raised), check.txt and report.html (the check, every alert, a timeline per
+subject; one self-contained page), and prints the check. Exits 1 when recall or precision
 is below the scenario's thresholds.`,
   check: `sim check <expected.jsonl> <observed.jsonl> [--zone <IANA zone>] [--recall r] [--precision p]
 
@@ -123,6 +125,7 @@ async function run(args: string[]): Promise<number> {
     writeFileSync(join(out, "observed-alerts.jsonl"), toJsonl(r.observed));
     const lines = describeCheck(r.check, s.timeZone);
     writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
+    writeFileSync(join(out, "report.html"), htmlReport({ scenario: s, ...r }));
     for (const l of lines) console.log(l);
     const ok = r.check.recall >= s.thresholds.recall && r.check.precision >= s.thresholds.precision;
     console.log(
