@@ -23,12 +23,11 @@ import { FleetKeyring } from "../protocol/src/host/keyring";
 import type { RunningBroker } from "../simulator/broker/broker";
 import { startEmbeddedBroker } from "../simulator/broker/embedded-broker";
 import { ReferenceReceiver } from "../simulator/centre/reference-receiver";
-import { killEnginesIn, type PtyLink, ptyTo, stop } from "../tools/engines/engine-pty";
+import { killEnginesIn, onEngineConsole } from "../tools/engines/engine-pty";
 import { enginePath, enginesMissing } from "../tools/engines/engines";
 import { EspruinoBoard } from "../tools/engines/espruino-board";
 import { HomeUnitBench, QUICK_SIM800, socatMissing } from "../tools/engines/home-unit-bench";
 import { buildShipped } from "../tools/engines/shipped-bundles";
-import { EXIT } from "../tools/lab/errors";
 import { main } from "../tools/lab/main";
 import { DeviceRegister } from "../tools/lab/register/register";
 import { captureStdout } from "../tools/lab/testing/capture-stdout";
@@ -72,39 +71,18 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
   let broker: RunningBroker;
   let receiver: ReferenceReceiver;
   let bench: HomeUnitBench | null = null;
-  let link: PtyLink | null = null;
 
-  const unplug = async () => {
-    if (link !== null) await stop(link);
-    link = null;
-  };
-  /**
-   * Runs a lab command against the device's console on a fresh pty (the engine starts on the
-   * board's flash, which persists). The Linux engine's console input sometimes trips its
-   * `ASSERT(len <= 64)` (jsdevices.c) and exits when a scheduling delay lets more than 64 bytes
-   * pile up; a real UART delivers bytes one by one. So a lost link (exit 8, or 3 once the engine
-   * is gone) power-cycles the virtual board and runs the command again — safe, because `lab
-   * flash` and `lab provision` leave every target untouched until its copy verified — at most
-   * three times, each attempt in the step's transcript.
-   */
-  const onConsole = async (
+  /** A lab command on the device's console, the virtual board power-cycled if the engine's
+   * console trips (onEngineConsole); each attempt keeps its transcript. */
+  const onConsole = (
     step: string,
     dir: string,
     engine: "espruino-puck" | "espruino-jolt",
     args: (tty: string) => string[],
-  ): Promise<number> => {
-    let code = -1;
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
-      try {
-        code = await lab(attempt === 1 ? step : `${step}-attempt${attempt}`, args(link.tty));
-      } finally {
-        await unplug();
-      }
-      if (code !== EXIT["upload-interrupted"] && code !== EXIT["no-such-port"]) return code;
-    }
-    return code;
-  };
+  ): Promise<number> =>
+    onEngineConsole(dir, enginePath(engine) ?? engine, (tty, attempt) =>
+      lab(attempt === 1 ? step : `${step}-attempt${attempt}`, args(tty)),
+    );
 
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
@@ -126,7 +104,6 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
   }, 300_000);
 
   afterAll(async () => {
-    await unplug();
     await bench?.dispose();
     await receiver?.stop();
     await broker?.stop();

@@ -64,3 +64,32 @@ export function stop(link: PtyLink, signal: NodeJS.Signals = "SIGTERM"): Promise
     if (done) res();
   }).then(() => killEnginesIn(link.dir));
 }
+
+/** Lab exit codes that mean the link was lost (upload-interrupted, no-such-port). */
+const LINK_LOST = [8, 3];
+
+/**
+ * Runs `command` against a fresh pty to `engine` in `dir` (its flash persists), power-cycling the
+ * engine and running it again when the link was lost. The Linux engine's console sometimes trips
+ * its `ASSERT(len <= 64)` (jsdevices.c) and exits when a scheduling delay lets more than 64
+ * input bytes pile up — a real UART delivers bytes one by one; `lab flash` and `lab provision`
+ * leave every target untouched until its copy verified, so running them again is safe.
+ */
+export async function onEngineConsole(
+  dir: string,
+  enginePath: string,
+  command: (tty: string, attempt: number) => Promise<number>,
+  attempts = 3,
+): Promise<number> {
+  let code = -1;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const link = await ptyTo(dir, `EXEC:${enginePath},pty,raw,echo=0`);
+    try {
+      code = await command(link.tty, attempt);
+    } finally {
+      await stop(link);
+    }
+    if (!LINK_LOST.includes(code)) return code;
+  }
+  return code;
+}

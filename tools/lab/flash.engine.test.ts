@@ -17,7 +17,7 @@ import { parseIdentity } from "../../firmware/tag/tag-storage";
 import { fromHex, toHex } from "../../protocol/src/core/bytes";
 import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
 import { sha256 } from "../../protocol/src/core/sha256";
-import { killEnginesIn, ptyTo, stop } from "../engines/engine-pty";
+import { killEnginesIn, onEngineConsole, ptyTo, stop } from "../engines/engine-pty";
 import { enginePath, enginesMissing } from "../engines/engines";
 import { EspruinoBoard } from "../engines/espruino-board";
 import { socatMissing } from "../engines/home-unit-bench";
@@ -170,15 +170,15 @@ describe.skipIf(why !== null || enginesMissing(["espruino-jolt"]) !== null)(
 
     async function provisionOver(engine: "espruino-puck" | "espruino-jolt", args: string[]) {
       const dir = mkdtempSync(join(work, "board-"));
-      const link = await ptyTo(dir, `EXEC:${enginePath(engine)},pty,raw,echo=0`);
-      try {
-        const { value: code, out } = await captureStdout(() =>
-          main(["provision", ...args.slice(0, 1), link.tty, ...args.slice(1)]),
+      let out = "";
+      const code = await onEngineConsole(dir, enginePath(engine) ?? engine, async (tty) => {
+        const r = await captureStdout(() =>
+          main(["provision", ...args.slice(0, 1), tty, ...args.slice(1)]),
         );
-        return { code, out, board: new EspruinoBoard(engine, dir) };
-      } finally {
-        await stop(link);
-      }
+        out += r.out;
+        return r.value;
+      });
+      return { code, out, board: new EspruinoBoard(engine, dir) };
     }
 
     it("a tag and its unit: records verified in Storage, the firmware's loaders read the derived keys, the register pairs them", async () => {
