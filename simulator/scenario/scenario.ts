@@ -4,6 +4,7 @@
 // was expected; nothing is guessed. The same scenario and seed run the same way.
 
 import { intlOffset } from "../centre/posix-tz";
+import { expandRoutines, type Routine } from "./routines";
 
 export type IncidentType = "strapCut" | "mainsOutage" | "absence" | "cellOutage";
 
@@ -124,6 +125,7 @@ export function parseScenario(text: string, file: string): Scenario {
     "grace",
     "homeWindows",
     "incidents",
+    "routines",
     "thresholds",
   ];
   for (const k of Object.keys(doc)) if (!known.includes(k)) fail("$." + k, "no such field");
@@ -190,6 +192,39 @@ export function parseScenario(text: string, file: string): Scenario {
           : "",
     };
   });
+  if (!Array.isArray(doc.routines ?? [])) fail("$.routines", "an array of routines");
+  const selection = (v: Json, p: string): Selection => {
+    if (v === undefined || v === "all") return "all";
+    if (Array.isArray(v)) return v.map((n, j) => int(n, `${p}[${j}]`, 0, subjects - 1));
+    if (isObject(v)) return { fraction: num(v.fraction, p + ".fraction", 0, 1) };
+    return fail(p, '"all", a list of subject indices or {"fraction": 0…1}');
+  };
+  const routines = ((doc.routines ?? []) as Json[]).map((x, i): Routine => {
+    const p = `$.routines[${i}]`;
+    if (!isObject(x)) return fail(p, "an object");
+    for (const k of Object.keys(x))
+      if (!["subjects", "leave", "back", "jitterMinutes", "late", "weekdaysOnly"].includes(k))
+        fail(`${p}.${k}`, "no such field");
+    const leave = hhmm(x.leave, p + ".leave");
+    const back = hhmm(x.back, p + ".back");
+    if (minuteOfDay(back) <= minuteOfDay(leave))
+      fail(p + ".back", "a time after leave, the same day");
+    const late = x.late ?? { probability: 0, minutes: 1 };
+    if (!isObject(late)) return fail(p + ".late", "an object {probability, minutes}");
+    const weekdaysOnly = x.weekdaysOnly ?? false;
+    if (typeof weekdaysOnly !== "boolean") fail(p + ".weekdaysOnly", "true or false");
+    return {
+      subjects: selection(x.subjects, p + ".subjects"),
+      leave,
+      back,
+      jitterMinutes: int(x.jitterMinutes ?? 0, p + ".jitterMinutes", 0, 180),
+      late: {
+        probability: num(late.probability, p + ".late.probability", 0, 1),
+        minutes: int(late.minutes, p + ".late.minutes", 1, 600),
+      },
+      weekdaysOnly: weekdaysOnly as boolean,
+    };
+  });
   const t = doc.thresholds ?? {};
   if (!isObject(t)) fail("$.thresholds", "an object {recall, precision}");
   const th = t as Record<string, Json>;
@@ -218,6 +253,7 @@ export function parseScenario(text: string, file: string): Scenario {
         `a time within the run (day ${inc.day} ${inc.at} ${timeZone} is ${new Date(at * 1000).toISOString()}, outside ${new Date(scenario.start * 1000).toISOString()} … ${new Date(end * 1000).toISOString()}; "day" counts local dates from the start's)`,
       );
   });
+  scenario.incidents = incidents.concat(expandRoutines(scenario, routines));
   return scenario;
 }
 
