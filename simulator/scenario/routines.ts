@@ -13,6 +13,7 @@ import {
   type Selection,
   selected,
 } from "./scenario";
+import { xorshift32 } from "./seeded-random";
 
 export interface Routine {
   subjects: Selection;
@@ -27,19 +28,11 @@ export interface Routine {
   weekdaysOnly: boolean;
 }
 
-/** xorshift32 on a seed: the same numbers for the same scenario, routine, subject and day. */
+/** The same numbers for the same scenario, routine, subject and day (FNV-1a of the four). */
 function seeded(...parts: number[]): () => number {
-  let x = 2166136261;
-  for (const p of parts) x = Math.imul(x ^ (p >>> 0), 16777619) >>> 0;
-  x = x || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
+  let h = 2166136261;
+  for (const p of parts) h = Math.imul(h ^ (p >>> 0), 16777619) >>> 0;
+  return xorshift32(h);
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");

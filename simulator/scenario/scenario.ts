@@ -5,6 +5,7 @@
 
 import { intlOffset } from "../centre/posix-tz";
 import { expandRoutines, type Routine } from "./routines";
+import { xorshift32 } from "./seeded-random";
 
 export type IncidentType = "strapCut" | "mainsOutage" | "absence" | "cellOutage";
 
@@ -263,15 +264,7 @@ export function selected(s: Scenario, inc: Incident, index: number): number[] {
   const sel = inc.subjects;
   if (sel === "all") return all;
   if (Array.isArray(sel)) return sel;
-  // A seeded choice per incident: xorshift on seed and incident index.
-  let x = (s.seed * 2654435761 + index * 40503 + 1) >>> 0 || 1;
-  const rnd = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
+  // A seeded choice per incident: on seed and incident index.
+  const rnd = xorshift32(s.seed * 2654435761 + index * 40503 + 1);
   return all.filter(() => rnd() < sel.fraction);
 }
