@@ -5,7 +5,7 @@
 
 import { LabError } from "./errors";
 import { type FlashReport, flashFilesOver } from "./espruino";
-import { openSerial, sleep } from "./link";
+import { closePort, openSerial, sleep } from "./link";
 
 export interface FlashRetryOptions {
   baudRate: number;
@@ -56,7 +56,7 @@ export async function flashFilesWithRetries(
       o.onAttemptFailed?.(e, o.retries - attempt);
       await sleep(500);
     } finally {
-      if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
+      await closePort(port);
     }
   }
 }

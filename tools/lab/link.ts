@@ -26,6 +26,8 @@ export interface LinkOptions {
   pieceBytes?: number;
   /** Append a transcript of the session to this file. */
   transcriptFile?: string;
+  /** Give up on a write that has not drained after this long (default WRITE_TIMEOUT_MS). */
+  writeTimeoutMs?: number;
 }
 
 /** Opens a serial port, mapping the OS's failures onto the lab's error codes. */
@@ -44,11 +46,17 @@ export async function openSerial(path: string, baudRate: number): Promise<Serial
   });
 }
 
+/** A piece of at most 64 bytes takes ~6 ms at 115,200 baud; a write stuck far longer than that
+ * is a port whose far side is gone. */
+const WRITE_TIMEOUT_MS = 5000;
+
 export class Link {
   private rx = "";
   private everReceived = 0;
   private closed: string | null = null;
   private waiter: (() => void) | null = null;
+  /** Called when the link is lost while a write waits (written()). */
+  private writeWaiter: (() => void) | null = null;
   private readonly bytesPerMs: number;
   private readonly piece: number;
 
@@ -68,6 +76,7 @@ export class Link {
     const onEnd = (why: string) => {
       if (this.closed === null) this.closed = why;
       this.waiter?.();
+      this.writeWaiter?.();
     };
     port.on("close", () => onEnd("the port closed"));
     port.on("error", (e: Error) => onEnd("port error: " + e.message));
@@ -95,13 +104,36 @@ export class Link {
       if (this.closed !== null)
         throw new LabError("upload-interrupted", "link lost while sending: " + this.closed);
       const part = bytes.subarray(off, off + this.piece);
+      await this.written(part);
+      await sleep(Math.ceil(part.length / this.bytesPerMs));
+    }
+  }
+
+  /**
+   * Writes one piece and waits for it to drain — or for the link to be lost, or WRITE_TIMEOUT_MS:
+   * a port whose far side died (a pulled cable, a killed pty) may never call back.
+   */
+  private async written(part: Buffer): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = this.opts.writeTimeoutMs ?? WRITE_TIMEOUT_MS;
+    const lost = new Promise<never>((_, rej) => {
+      this.writeWaiter = () => rej(new Error(this.closed ?? "the link was lost"));
+      timer = setTimeout(() => rej(new Error(`no progress within ${limit} ms`)), limit);
+    });
+    const done = (async () => {
       await new Promise<void>((res, rej) => {
         this.port.write(part, (err) => (err ? rej(err) : res()));
-      }).catch((e: Error) => {
-        throw new LabError("upload-interrupted", "write failed: " + e.message);
       });
       await new Promise<void>((res) => this.port.drain(() => res()));
-      await sleep(Math.ceil(part.length / this.bytesPerMs));
+    })();
+    try {
+      await Promise.race([done, lost]);
+    } catch (e) {
+      done.catch(() => {}); // settles later, or never; nobody waits for it any more
+      throw new LabError("upload-interrupted", "write failed: " + (e as Error).message);
+    } finally {
+      clearTimeout(timer);
+      this.writeWaiter = null;
     }
   }
 
@@ -145,7 +177,7 @@ export class Link {
 
   async close(): Promise<void> {
     if (!this.port.isOpen) return;
-    await new Promise<void>((res) => this.port.close(() => res()));
+    await closePort(this.port);
   }
 
   private log(dir: string, text: string): void {
@@ -156,6 +188,21 @@ export class Link {
     );
   }
 }
+
+/** Closes a port, waiting at most CLOSE_TIMEOUT_MS: closing a port whose far side died (a pty
+ * whose master is gone) may never call back, and a lab command must still end. */
+export function closePort(port: { isOpen: boolean; close(cb: () => void): void }): Promise<void> {
+  if (!port.isOpen) return Promise.resolve();
+  return new Promise<void>((res) => {
+    const timer = setTimeout(res, CLOSE_TIMEOUT_MS);
+    port.close(() => {
+      clearTimeout(timer);
+      res();
+    });
+  });
+}
+
+const CLOSE_TIMEOUT_MS = 2000;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
