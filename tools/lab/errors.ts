@@ -16,6 +16,7 @@ export const EXIT = {
   refused: 11,
   "register-unreadable": 12,
   "no-bluetooth": 13,
+  "wrong-board": 14,
 } as const;
 
 export type LabErrorCode = Exclude<keyof typeof EXIT, "ok">;

@@ -118,6 +118,15 @@ describe("flash over a mock port", () => {
     );
   });
 
+  it("refuses another board before writing anything (wrong-board)", async () => {
+    const { port, sent } = await mockDevice(honest());
+    await expect(
+      flashOver(port, bundle, { name: "app.js", baudRate: 10_000_000, boards: ["JOLTJS"] }),
+    ).rejects.toMatchObject({ code: "wrong-board", message: expect.stringContaining("PUCKJS") });
+    expect(sent()).not.toContain('Storage").erase');
+    expect(sent()).not.toContain('Storage").write');
+  });
+
   it("sends exactly: Ctrl-C, echo(0), identify, erase temp, free, 2 chunks, verify, commit", async () => {
     const { port, sent } = await mockDevice(honest());
     const r = await flashOver(port, bundle, { name: "app.js", baudRate: 10_000_000 });

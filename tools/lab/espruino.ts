@@ -151,7 +151,16 @@ export class EspruinoSession {
   }
 }
 
+/** The boards (process.env.BOARD) each kind of device is built for: the tag is a Puck.js-class
+ * nRF52832, the home unit a Jolt.js-class nRF52840; the LINUX_ ones are their engines here. */
+export const BOARDS = {
+  tag: ["PUCKJS", "LINUX_PUCKLIKE"],
+  unit: ["JOLTJS", "LINUX_JOLTLIKE"],
+};
+
 export interface FlashOptions extends LinkOptions {
+  /** Refuse (wrong-board) a device whose board is not one of these, before writing anything. */
+  boards?: string[];
   name?: string;
   timeouts?: Partial<Timeouts>;
   /** Called after each chunk is acknowledged (bytes written so far, total). */
@@ -196,6 +205,11 @@ export async function flashFilesOver(
 ): Promise<FlashReport[]> {
   const s = new EspruinoSession(port, opts);
   const device = await s.hello();
+  if (opts.boards !== undefined && !opts.boards.includes(device.board))
+    throw new LabError(
+      "wrong-board",
+      `this is a ${device.board} (Espruino ${device.version}); the files are for ${opts.boards.join(" or ")}`,
+    );
   const reports: FlashReport[] = [];
   for (const f of files) reports.push(await storeVerified(s, device, f.name, f.data, opts));
   return reports;

@@ -8,6 +8,8 @@ import { type FlashReport, flashFilesOver } from "./espruino";
 import { closePort, openSerial, sleep } from "./link";
 
 export interface FlashRetryOptions {
+  /** The boards the files are for (FlashOptions.boards). */
+  boards?: string[];
   baudRate: number;
   retries: number;
   transcriptFile?: string;
@@ -44,6 +46,7 @@ export async function flashFilesWithRetries(
     const port = await openSerial(path, o.baudRate);
     try {
       return await flashFilesOver(port, files, {
+        boards: o.boards,
         baudRate: o.baudRate,
         transcriptFile: o.transcriptFile,
         timeouts: o.lineTimeout === undefined ? {} : { line: o.lineTimeout },

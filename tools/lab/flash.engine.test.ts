@@ -233,6 +233,10 @@ describe.skipIf(why !== null || enginesMissing(["espruino-jolt"]) !== null)(
         ...common,
       ]);
       expect(again.code).toBe(EXIT.refused);
+      // A tag's records offered to a Jolt.js-class board: refused before anything is written.
+      const wrong = await provisionOver("espruino-jolt", ["tag", "--id", "0xc0ffef", ...common]);
+      expect(wrong.code).toBe(EXIT["wrong-board"]);
+      expect(wrong.board.storedCrc("em.id")).toBeNull();
       expect(again.board.storedCrc("em.id")).toBeNull(); // a fresh board: nothing was written
     }, 120_000);
   },

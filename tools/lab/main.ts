@@ -52,15 +52,18 @@ that too. Prints the firmware version, board and CRC.
 
 options:
   --name <file>     Storage file to write (default .bootcde, the boot code)
+  --board <list>    refuse a device whose board is not one of these (process.env.BOARD), e.g.
+                    PUCKJS for tag.js, JOLTJS for base.js; nothing is written to another
   --baud <rate>     line rate (default 115200)
   --retries <n>     retries of an interrupted or unverified upload (default 2)
   --log <file>      append a transcript of the session to this file
   --timeout <ms>    wait this long for each answer (default 5000)
 
 exit codes: 0 verified, 2 usage, 3 no such port, 4 port busy, 5 no answer,
-  6 not an Espruino, 7 out of Storage, 8 upload interrupted, 9 verify failed`,
+  6 not an Espruino, 7 out of Storage, 8 upload interrupted, 9 verify failed, 14 wrong board`,
     options: {
       name: { type: "string", default: ".bootcde" },
+      board: { type: "string" },
       baud: { type: "string", default: "115200" },
       retries: { type: "string", default: "2" },
       log: { type: "string" },
@@ -76,6 +79,7 @@ exit codes: 0 verified, 2 usage, 3 no such port, 4 port busy, 5 no answer,
       }
       const report = await flashWithRetries(path, data, {
         name: String(v.name),
+        boards: v.board === undefined ? undefined : String(v.board).split(","),
         baudRate: num(v.baud, "--baud"),
         retries: num(v.retries, "--retries"),
         transcriptFile: v.log as string | undefined,

@@ -7,6 +7,7 @@
 import type { NetworkConfig } from "../../firmware/base/base-records";
 import { unitBrokerPassword } from "../../simulator/broker/broker-accounts";
 import { LabError } from "./errors";
+import { BOARDS } from "./espruino";
 import { flashFilesWithRetries } from "./flash-with-retries";
 import { type StorageFiles, tagFiles, unitFiles } from "./provision-records";
 import type { DeviceKind, DeviceRegister } from "./register/register";
@@ -75,7 +76,12 @@ export async function provision(
   const flashed = await flashFilesWithRetries(
     link.port,
     Object.keys(files).map((name) => ({ name, data: files[name] })),
-    { baudRate: link.baudRate, retries: link.retries, transcriptFile: link.transcriptFile },
+    {
+      boards: BOARDS[r.kind],
+      baudRate: link.baudRate,
+      retries: link.retries,
+      transcriptFile: link.transcriptFile,
+    },
   );
   const report: ProvisionReport = {
     files: flashed.map((f) => ({ name: f.name, bytes: f.bytes, crc: f.crc })),
