@@ -2,11 +2,10 @@
 // context a vector names (SPEC §14 "Receiver context"), and for a centre the state that makes a
 // sequence of uplinks mean something (SPEC §3 window and key versions, §13 topic binding).
 
-import { parseBeacon } from "../src/core/beacon";
 import { fromHex } from "../src/core/bytes";
 import type { KeyIdFields } from "../src/core/cose";
 import { checkExpiry } from "../src/core/downlink";
-import { ErrorCode, type Result } from "../src/core/errors";
+import type { Result } from "../src/core/errors";
 import { KeyPurpose } from "../src/core/keys";
 import { decodeSmsText } from "../src/core/sms-text";
 import { openTagCommand } from "../src/core/tag-command";
@@ -46,10 +45,13 @@ export class HostReceiver {
     if (b === null) throw new Error("receiver: hex does not parse");
     if (a.kind === "uplink") return verdict(this.acceptor.accept(b, a.topicUnitId));
     if (a.kind === "beacon") {
-      const p = parseBeacon(b);
-      if (p.ok && p.value.tagId !== r.tagId) return ErrorCode.wrongDevice;
       return verdict(
-        openBeaconHost(r.companyId ?? 0xffff, b, (id, kv) => k.key(KeyPurpose.tagBeacon, id, kv)),
+        openBeaconHost(
+          r.companyId ?? 0xffff,
+          b,
+          (id, kv) => k.key(KeyPurpose.tagBeacon, id, kv),
+          r.tagId ?? 0,
+        ),
       );
     }
     if (a.kind === "tagCommand") {

@@ -105,12 +105,12 @@ export function decoders(): { name: string; seeds: Uint8Array[]; run: Decoder }[
     {
       name: "beacon (core)",
       seeds: hexes("beacon.json"),
-      run: (b) => openBeacon(sha256, 0xffff, b, beaconKeys),
+      run: (b) => openBeacon(sha256, 0xffff, b, beaconKeys, 0),
     },
     {
       name: "beacon (host)",
       seeds: hexes("beacon.json"),
-      run: (b) => openBeaconHost(0xffff, b, beaconKeys),
+      run: (b) => openBeaconHost(0xffff, b, beaconKeys, 0),
     },
     {
       name: "tag command (core)",

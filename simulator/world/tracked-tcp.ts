@@ -15,7 +15,6 @@ const CONNECT_TIMEOUT_MS = 75000;
 
 export class TrackedTcp implements TcpConnector {
   connecting = 0;
-  open = 0;
   /** performance.now() of the last connect, write, data or close. */
   lastActivity = 0;
   private readonly inner: TcpConnector;
@@ -38,8 +37,6 @@ export class TrackedTcp implements TcpConnector {
     };
     const settle = (next: "open" | "done") => {
       if (state === "connecting") this.connecting--;
-      else if (state === "open") this.open--;
-      if (next === "open") this.open++;
       state = next;
       touch();
     };

@@ -79,11 +79,11 @@ export function decodeFrame(input: Uint8Array | string, ctx: DecodeContext): Dec
     if (!p.ok) return { kind: "beacon", fields: null, ...verdictOf(p) };
     const fields = { ...p.value, mac: toHex(p.value.mac) };
     if (keyring === null) return { kind: "beacon", fields, verdict: UNVERIFIED, detail: "" };
-    const want = ctx.tagId ?? p.value.tagId;
-    if (p.value.tagId !== want)
-      return { kind: "beacon", fields, verdict: "wrong_device", detail: "another tag's beacon" };
-    const r = openBeaconHost(ctx.companyId, bytes, (tag, kv) =>
-      keyring.key(KeyPurpose.tagBeacon, tag, kv),
+    const r = openBeaconHost(
+      ctx.companyId,
+      bytes,
+      (tag, kv) => keyring.key(KeyPurpose.tagBeacon, tag, kv),
+      ctx.tagId ?? 0,
     );
     return { kind: "beacon", fields, ...verdictOf(r) };
   }

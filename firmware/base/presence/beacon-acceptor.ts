@@ -41,9 +41,9 @@
 // one per MAC_REFILL_MS, are spent; a frame over the budget is dropped unverified (unchecked)
 // and reported as beacon_flood. A genuine tag needs one check per beacon interval (≥ 2 s; its
 // channel repeats are duplicates) and its alarm bursts fit in MAC_BURST, so the budget never
-// binds without a flood. During one the
-// genuine beacons compete with the forged ones and may go unheard: the flood can cost
-// presence (tag_not_heard, a false alarm the flood report explains), never create it.
+// binds without a flood. During one the genuine beacons compete with the forged ones and may
+// go unheard: the flood can cost presence (tag_not_heard, a false alarm the flood report
+// explains), never create it.
 //
 // unknown_key_version and malformed frames cannot be proven forged (no key /
 // authentic but not v1-conformant) and are only counted (see `counts`).

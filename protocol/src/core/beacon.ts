@@ -117,14 +117,21 @@ export function verifyBeacon(
 /** Picks the tag-beacon key for (tag id, key version); null when not held. */
 export type BeaconKeyLookup = (tagId: number, keyVersion: number) => Uint8Array | null;
 
+/**
+ * SPEC §14's order at a unit: structure, the paired tag (`forTag`; 0 = any tag), key version,
+ * MAC. Counter freshness is the caller's.
+ */
 export function openBeacon(
   sha: Sha256,
   companyId: number,
   payload: Uint8Array,
   keys: BeaconKeyLookup,
+  forTag: number,
 ): Result<Beacon> {
   const r = parseBeacon(payload);
   if (!r.ok) return r;
+  if (forTag !== 0 && r.value.tagId !== forTag)
+    return fail(ErrorCode.wrongDevice, "another tag's beacon");
   const key = keys(r.value.tagId, r.value.keyVersion);
   if (key === null)
     return fail(ErrorCode.unknownKeyVersion, "no key for version " + r.value.keyVersion);

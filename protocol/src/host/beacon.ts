@@ -38,13 +38,17 @@ export function encodeTagCommandHost(key: Uint8Array, f: TagCommandFields): Uint
   return b;
 }
 
+/** Host counterpart of the core's openBeacon: same checks, same order, same codes. */
 export function openBeaconHost(
   companyId: number,
   payload: Uint8Array,
   keys: BeaconKeyLookup,
+  forTag: number,
 ): Result<Beacon> {
   const r = parseBeacon(payload);
   if (!r.ok) return r;
+  if (forTag !== 0 && r.value.tagId !== forTag)
+    return fail(ErrorCode.wrongDevice, "another tag's beacon");
   const key = keys(r.value.tagId, r.value.keyVersion);
   if (key === null)
     return fail(ErrorCode.unknownKeyVersion, "no key for version " + r.value.keyVersion);

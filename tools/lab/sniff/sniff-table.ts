@@ -80,8 +80,11 @@ export class SniffTable {
     let verdict = "unverified";
     if (this.keyring !== null) {
       const k = this.keyring;
-      const v = openBeaconHost(this.companyId, a.data, (tag, kv) =>
-        k.key(KeyPurpose.tagBeacon, tag, kv),
+      const v = openBeaconHost(
+        this.companyId,
+        a.data,
+        (tag, kv) => k.key(KeyPurpose.tagBeacon, tag, kv),
+        0,
       );
       if (!v.ok) verdict = v.code;
       else {
