@@ -13,13 +13,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { encodeBeaconHost } from "@em-platform/protocol/host/beacon";
+import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseIdentity } from "../firmware/tag/tag-storage";
-import { BeaconFlag } from "../protocol/src/core/beacon";
-import { AckResult, CommandCode } from "../protocol/src/core/commands";
-import { EventCode } from "../protocol/src/core/events";
-import { encodeBeaconHost } from "../protocol/src/host/beacon";
-import { FleetKeyring } from "../protocol/src/host/keyring";
 import type { RunningBroker } from "../simulator/broker/broker";
 import { startEmbeddedBroker } from "../simulator/broker/embedded-broker";
 import { ReferenceReceiver } from "../simulator/centre/reference-receiver";

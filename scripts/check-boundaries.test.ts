@@ -1,10 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { findBoundaryViolations, importsOf, listSourceFiles, type Rule } from "./check-boundaries";
+import {
+  findBoundaryViolations,
+  importsOf,
+  listSourceFiles,
+  PROTOCOL_PACKAGE,
+  type Rule,
+} from "./check-boundaries";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, "..");
@@ -34,6 +40,11 @@ describe("the repository", () => {
     expect(files).toContain("scripts/check-boundaries.test.ts");
     expect(files.some((f) => f.startsWith("protocol/test/") && f.endsWith(".test.ts"))).toBe(true);
     expect(files.some((f) => f.includes("node_modules/"))).toBe(false);
+  });
+
+  it("names the protocol package as protocol/package.json does", () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, "protocol", "package.json"), "utf8"));
+    expect(pkg.name).toBe(PROTOCOL_PACKAGE);
   });
 });
 
@@ -150,7 +161,22 @@ const cases: { name: string; files: Record<string, string>; expected: [Rule, num
     },
     {
       name: "firmware imports the protocol host face",
-      files: { "firmware/a.ts": 'import { keyring } from "../protocol/src/host/keyring";\n' },
+      files: { "firmware/a.ts": 'import { keyring } from "@em-platform/protocol/host/keyring";\n' },
+      expected: [["firmware-protocol-core-only", 1, "firmware/a.ts"]],
+    },
+    {
+      name: "firmware imports the core by path, not by the package's name",
+      files: { "firmware/tag/a.ts": 'import { toHex } from "../../protocol/src/core/bytes";\n' },
+      expected: [["protocol-by-name", 1, "firmware/tag/a.ts"]],
+    },
+    {
+      name: "a lab tool's test reads vectors by path through import()",
+      files: { "tools/lab/a.test.ts": 'await import("../../protocol/vectors/cases");\n' },
+      expected: [["protocol-by-name", 1, "tools/lab/a.test.ts"]],
+    },
+    {
+      name: "firmware imports the whole host face by name",
+      files: { "firmware/a.ts": 'import "@em-platform/protocol/host";\n' },
       expected: [["firmware-protocol-core-only", 1, "firmware/a.ts"]],
     },
     {
@@ -201,14 +227,15 @@ describe("what the layering allows", () => {
       "protocol/src/host/a.ts": 'import "node:crypto";\nimport "cbor-x";\nimport "../core/a";\n',
       "protocol/test/a.test.ts":
         'import "vitest";\nimport "../src/core/a";\nimport "../src/host/a";\n',
-      "firmware/tag/a.ts": 'import "../../protocol/src/core/a";\nimport "../hal/clock";\n',
+      "firmware/tag/a.ts":
+        'import "@em-platform/protocol/core/a";\nimport "@em-platform/protocol/core";\nimport "../hal/clock";\n',
       "firmware/tag/a.test.ts":
-        'import "vitest";\nimport "node:fs";\nimport "../../protocol/src/core/b";\n',
+        'import "vitest";\nimport "node:fs";\nimport "@em-platform/protocol/core/b";\n',
       "firmware/targets/espruino/storage.ts":
         'const Storage = require("Storage");\nconst c = require("crypto");\nexport { Storage, c };\n',
       "firmware/a.ts": 'const o = { require(x: string) { return x; } };\no.require("fs");\n',
       "simulator/a.ts":
-        'import "../firmware/tag/a";\nimport "../protocol/src/host/a";\nimport "mqtt";\n',
+        'import "../firmware/tag/a";\nimport "@em-platform/protocol/host/a";\nimport "mqtt";\n',
       "tools/a.ts": 'import "../simulator/a";\nimport "../hil-tests/x";\nimport "serialport";\n',
       "hil-tests/a.test.ts": 'import "../tools/a";\nimport "../firmware/tag/a";\n',
       "scripts/x.ts": 'import "node:fs";\nimport "../firmware/tag/a";\n',
@@ -263,7 +290,7 @@ describe("the command line", () => {
   });
 
   it("exits 0 on a clean tree", () => {
-    const r = run(tree({ "firmware/a.ts": 'import "../protocol/src/core/x";\n' }));
+    const r = run(tree({ "firmware/a.ts": 'import "@em-platform/protocol/core/x";\n' }));
     expect(r.stdout).toContain("boundaries: ok");
     expect(r.status).toBe(0);
   });

@@ -3,6 +3,9 @@
 // or npm because they run on microcontrollers. Run by `npm test` (scripts/check-boundaries.test.ts)
 // and as a CLI: `tsx scripts/check-boundaries.ts [rootDir]` (exit status 1 on any violation).
 //
+// protocol/ is a workspace package (@em-platform/protocol); everything outside it imports it by that
+// name, and a package specifier is checked as the file protocol/package.json's exports map it to.
+//
 // Two kinds of rule:
 // - device rules (device-*) apply to non-test source files under protocol/src/core/ and
 //   firmware/: tests of device code run in Node and may import vitest and node:*;
@@ -21,14 +24,19 @@ import ts from "typescript";
 export const RULES = {
   "device-node-builtin": "device code (protocol/src/core, firmware) imports a Node built-in",
   "device-npm-package":
-    "device code (protocol/src/core, firmware) imports an npm package (any non-relative specifier)",
+    "device code (protocol/src/core, firmware) imports an npm package (any non-relative specifier but the protocol's core)",
   "core-outside-core": "protocol/src/core imports a file outside protocol/src/core",
   "protocol-layering": "protocol/ imports firmware/, simulator/, tools/ or hil-tests/",
   "firmware-layering": "firmware/ imports simulator/, tools/ or hil-tests/",
   "firmware-protocol-core-only":
     "firmware/ imports a file outside firmware/ and protocol/src/core (e.g. protocol/src/host)",
   "simulator-layering": "simulator/ imports tools/ or hil-tests/",
+  "protocol-by-name":
+    "a file outside protocol/ imports protocol/ by path, not by its package name (@em-platform/protocol/…)",
 } as const;
+
+/** protocol/ is a workspace package; everything else imports it by this name. */
+export const PROTOCOL_PACKAGE = "@em-platform/protocol";
 
 export type Rule = keyof typeof RULES;
 
@@ -133,6 +141,15 @@ function isPathSpecifier(s: string): boolean {
   return s.startsWith(".") || s.startsWith("/");
 }
 
+/** The file a specifier of the protocol package names, relative to the root and without an
+ * extension (as protocol/package.json's exports map it: core and host live under src/). */
+function protocolTarget(specifier: string): string | undefined {
+  if (!specifier.startsWith(PROTOCOL_PACKAGE + "/")) return undefined;
+  const sub = specifier.slice(PROTOCOL_PACKAGE.length + 1).replace(/\.(ts|js)$/, "");
+  const path = /^(core|host)(\/|$)/.test(sub) ? "src/" + sub : sub;
+  return "protocol/" + (/^src\/(core|host)$/.test(path) ? path + "/index" : path);
+}
+
 function topFolder(relPath: string): string {
   return relPath.split("/")[0];
 }
@@ -151,7 +168,7 @@ function rulesBroken(file: string, imp: ImportRef, target: string | undefined): 
   const isCore = file.startsWith("protocol/src/core/");
   const isDevice = (isCore || top === "firmware") && !isTestFile(file);
 
-  if (isDevice && !s.startsWith(".")) {
+  if (isDevice && !s.startsWith(".") && target === undefined) {
     const espruinoBuiltin =
       file.startsWith(ESPRUINO_TARGET) && imp.viaRequire && ESPRUINO_MODULES.has(s);
     if (!espruinoBuiltin) {
@@ -173,6 +190,9 @@ function rulesBroken(file: string, imp: ImportRef, target: string | undefined): 
   if (top === "simulator" && inFolder(target, UPPER_THAN_SIMULATOR)) {
     broken.push("simulator-layering");
   }
+  if (top !== "protocol" && topFolder(target) === "protocol" && isPathSpecifier(s)) {
+    broken.push("protocol-by-name");
+  }
   return broken;
 }
 
@@ -186,7 +206,7 @@ export function findBoundaryViolations(rootDir: string): Violation[] {
         ? relative(root, resolve(dirname(abs), imp.specifier))
             .split(sep)
             .join("/")
-        : undefined;
+        : protocolTarget(imp.specifier);
       for (const rule of rulesBroken(file, imp, target)) {
         violations.push({ file, line: imp.line, specifier: imp.specifier, rule });
       }

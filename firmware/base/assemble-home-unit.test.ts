@@ -1,8 +1,8 @@
 // The one assembly of the home unit (assemble-home-unit.ts): which parts it builds from which
 // provisioned records, and that the modem is wired only for a unit with an uplink to run.
 
+import { BootReason } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { BootReason } from "../../protocol/src/core/events";
 import { createHardware, FakeBoard, FakeDigitalInput, FakeUart } from "../testing/fake-board";
 import { VirtualClock } from "../testing/virtual-clock";
 import { VirtualFlash } from "../testing/virtual-flash";

@@ -3,15 +3,19 @@
 // leaving through a transport that verifies every envelope with the protocol core (the
 // assembly's seam for a unit without a modem), downlinks from a centre that signs them.
 
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { encodeDownlink } from "@em-platform/protocol/core/downlink";
+import { BootReason, EventCode } from "@em-platform/protocol/core/events";
+import { xorTagKey } from "@em-platform/protocol/core/key-wrap";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
+import {
+  encodeTagCommand,
+  RearmMask,
+  TagCommandCode,
+} from "@em-platform/protocol/core/tag-command";
+import { openUplink, type UplinkEvent } from "@em-platform/protocol/core/uplink";
 import { describe, expect, it } from "vitest";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import { encodeDownlink } from "../../protocol/src/core/downlink";
-import { BootReason, EventCode } from "../../protocol/src/core/events";
-import { xorTagKey } from "../../protocol/src/core/key-wrap";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
-import { encodeTagCommand, RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
-import { openUplink, type UplinkEvent } from "../../protocol/src/core/uplink";
 import { defaultTagConfig } from "../tag/tag-config";
 import { createHardware, FakeBoard } from "../testing/fake-board";
 import { TEST_ROOT as ROOT } from "../testing/test-fleet";

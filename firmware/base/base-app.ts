@@ -9,10 +9,10 @@
 // into a module of their own cost 42 JsVars after boot (56 as a class) — with the unit online at
 // ~5,850 of its 6,000-JsVar budget.
 
-import type { CborMap, CborValue } from "../../protocol/src/core/cbor";
-import { AckResult } from "../../protocol/src/core/commands";
-import type { KeyIdFields } from "../../protocol/src/core/cose";
-import { SenderCounter } from "../../protocol/src/core/counters";
+import type { CborMap, CborValue } from "@em-platform/protocol/core/cbor";
+import { AckResult } from "@em-platform/protocol/core/commands";
+import type { KeyIdFields } from "@em-platform/protocol/core/cose";
+import { SenderCounter } from "@em-platform/protocol/core/counters";
 import {
   BootReason,
   ClockSource,
@@ -21,14 +21,14 @@ import {
   eventClass,
   type HeartbeatData,
   type QueueRefusedData,
-} from "../../protocol/src/core/events";
-import { KeyPurpose } from "../../protocol/src/core/keys";
-import { SMS_MAX_CHARS, SMS_PREFIX } from "../../protocol/src/core/sms-text";
+} from "@em-platform/protocol/core/events";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
+import { SMS_MAX_CHARS, SMS_PREFIX } from "@em-platform/protocol/core/sms-text";
 import {
   encodeUplink,
   MAX_EVENTS_PER_UPLINK,
   type UplinkEvent,
-} from "../../protocol/src/core/uplink";
+} from "@em-platform/protocol/core/uplink";
 import type {
   AnalogInput,
   BleScanner,

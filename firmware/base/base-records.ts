@@ -9,14 +9,14 @@ import {
   sliceBytes,
   writeU16BE,
   writeU32BE,
-} from "../../protocol/src/core/bytes";
+} from "@em-platform/protocol/core/bytes";
 import {
   type CborMap,
   type CborValue,
   decodeCbor,
   encodeCbor,
   isCborMap,
-} from "../../protocol/src/core/cbor";
+} from "@em-platform/protocol/core/cbor";
 import type { Storage } from "../hal/hal";
 import type { DownlinkWindowState } from "./commands/downlink-window";
 import { decodeException, encodeException, type ScheduleException } from "./schedule/exception";

@@ -2,8 +2,8 @@
 // record written before it existed still loads, and a wrong type refuses the whole record rather
 // than connecting with a wrong login.
 
+import { encodeCbor } from "@em-platform/protocol/core/cbor";
 import { describe, expect, it } from "vitest";
-import { encodeCbor } from "../../protocol/src/core/cbor";
 import { VirtualFlash } from "../testing/virtual-flash";
 import {
   encodeNetworkConfig,

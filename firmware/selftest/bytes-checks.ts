@@ -11,8 +11,8 @@ import {
   utf8Decode,
   utf8Encode,
   writeU32BE,
-} from "../../protocol/src/core/bytes";
-import { decodeCbor } from "../../protocol/src/core/cbor";
+} from "@em-platform/protocol/core/bytes";
+import { decodeCbor } from "@em-platform/protocol/core/cbor";
 import { check, expectEqual } from "./harness";
 
 /** Whether the engine's strings hold character `code` (Espruino's Puck.js/Jolt.js builds keep

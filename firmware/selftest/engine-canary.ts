@@ -4,7 +4,7 @@
 // lastIndexOf — behaves as the gate assumes. A new engine or a change to a helper that breaks
 // one of these fails here when selftest.js runs on the engines.
 
-import { findText, startsWith } from "../../protocol/src/core/bytes";
+import { findText, startsWith } from "@em-platform/protocol/core/bytes";
 import { fillText } from "../base/modem/modem-dialect";
 import { check, expectEqual } from "./harness";
 

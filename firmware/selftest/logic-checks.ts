@@ -2,14 +2,14 @@
 // strap latch, the home unit's queue recovery, both DST nights of the schedule, command
 // verification and presence. No timers and no host objects: the virtual clock does the waiting.
 
-import { DEFAULT_COMPANY_ID } from "../../protocol/src/core/beacon";
-import { copyBytes } from "../../protocol/src/core/bytes";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import type { KeyIdFields } from "../../protocol/src/core/cose";
-import { encodeDownlink } from "../../protocol/src/core/downlink";
-import { EventCode } from "../../protocol/src/core/events";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
+import { DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { copyBytes } from "@em-platform/protocol/core/bytes";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import type { KeyIdFields } from "@em-platform/protocol/core/cose";
+import { encodeDownlink } from "@em-platform/protocol/core/downlink";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { type CommandHandlers, CommandProcessor } from "../base/commands/command-processor";
 import { AcceptKind } from "../base/presence/beacon-acceptor";
 import { HomePresence } from "../base/presence/home-presence";

@@ -1,16 +1,16 @@
 // The tag against virtual hardware and virtual time. Every frame is checked with the protocol's
 // verifyBeacon (VirtualTag.frames) and every counter with a ReceiverCounter, as a home unit would.
 
-import { describe, expect, it } from "vitest";
-import { BeaconFlag, DEFAULT_COMPANY_ID } from "../../protocol/src/core/beacon";
-import { ReceiverCounter } from "../../protocol/src/core/counters";
-import { sha256 } from "../../protocol/src/core/sha256";
+import { BeaconFlag, DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { ReceiverCounter } from "@em-platform/protocol/core/counters";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import {
   encodeTagCommand,
   RearmMask,
   TAG_COMMAND_LENGTH,
   TagCommandCode,
-} from "../../protocol/src/core/tag-command";
+} from "@em-platform/protocol/core/tag-command";
+import { describe, expect, it } from "vitest";
 import { createHardware, FakeBoard } from "../testing/fake-board";
 import { TEST_ROOT as ROOT } from "../testing/test-fleet";
 import { VirtualClock } from "../testing/virtual-clock";

@@ -11,16 +11,16 @@
 //    keep going out.
 // Closure style: state lives in locals, which the minifier shortens (the tag budget is 8 KB).
 
-import { BeaconFlag, encodeBeacon } from "../../protocol/src/core/beacon";
-import { sliceBytes } from "../../protocol/src/core/bytes";
-import { classifyCounter, counterSender } from "../../protocol/src/core/counter-rules";
+import { BeaconFlag, encodeBeacon } from "@em-platform/protocol/core/beacon";
+import { sliceBytes } from "@em-platform/protocol/core/bytes";
+import { classifyCounter, counterSender } from "@em-platform/protocol/core/counter-rules";
 import {
   TAG_COMMAND_LENGTH,
   TagCommandCode,
   tagCommandFault,
   tagCommandFields,
   tagCommandMacOk,
-} from "../../protocol/src/core/tag-command";
+} from "@em-platform/protocol/core/tag-command";
 import type {
   AnalogInput,
   BleAdvertiser,

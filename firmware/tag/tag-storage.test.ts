@@ -1,6 +1,6 @@
+import { counterSender } from "@em-platform/protocol/core/counters";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { counterSender } from "../../protocol/src/core/counters";
 import { counterFlash } from "../targets/espruino/tag-flash";
 import { VirtualFlash, VirtualNor } from "../testing/virtual-flash";
 import {

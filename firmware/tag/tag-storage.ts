@@ -16,8 +16,8 @@ import {
   sliceBytes,
   writeU16BE,
   writeU32BE,
-} from "../../protocol/src/core/bytes";
-import type { CounterStore } from "../../protocol/src/core/counter-rules";
+} from "@em-platform/protocol/core/bytes";
+import type { CounterStore } from "@em-platform/protocol/core/counter-rules";
 import type { SegmentStore } from "../base/queue/segment-store";
 import type { Storage } from "../hal/hal";
 

@@ -22,8 +22,8 @@
 //   turn of the event loop, as Espruino's promises do.
 // Plain functions and objects only: it runs in Duktape (ES5, no Map).
 
-import { fromHex, sliceBytes, toHex } from "../../protocol/src/core/bytes";
-import { sha256 } from "../../protocol/src/core/sha256";
+import { fromHex, sliceBytes, toHex } from "@em-platform/protocol/core/bytes";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { createSim800 } from "./fake-sim800";
 
 interface Timer {

@@ -4,8 +4,8 @@
 // the record of everything advertised. Behaviours can be overridden per test (zwave-js style):
 // make the radio fail, hook every advertisement, bite on a missed watchdog kick.
 
-import { copyBytes } from "../../protocol/src/core/bytes";
-import { sha256 } from "../../protocol/src/core/sha256";
+import { copyBytes } from "@em-platform/protocol/core/bytes";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import type {
   AnalogInput,
   BleAdvert,

@@ -20,7 +20,7 @@
 // order in which the modem produced it.
 // Plain functions and objects only: it runs in Duktape (ES5, no Map).
 
-import { toHex } from "../../protocol/src/core/bytes";
+import { toHex } from "@em-platform/protocol/core/bytes";
 
 /** How the modem reaches the rest of the fake. */
 export interface Sim800Host {

@@ -2,7 +2,7 @@
 // open(), inject the broker's bytes and drop the connection. Keeps TcpLink's rules: open's done
 // and each write's done exactly once, onClose only for a close the far end made.
 
-import { fromHex, toHex } from "../../protocol/src/core/bytes";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
 import type { TcpLink } from "../base/net/tcp-link";
 
 export class ScriptedLink implements TcpLink {

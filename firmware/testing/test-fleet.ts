@@ -2,7 +2,7 @@
 // vectors' root (SPEC §16), so a key a test derives can be checked against them. Never a real
 // deployment's.
 
-import { fromHex } from "../../protocol/src/core/bytes";
+import { fromHex } from "@em-platform/protocol/core/bytes";
 
 export const TEST_ROOT = fromHex(
   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",

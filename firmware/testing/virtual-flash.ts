@@ -3,7 +3,7 @@
 // bytes that are not erased, and can cut the power after a given number of flash operations to
 // prove that records survive. Survives a simulated reboot: keep the object, build a new board.
 
-import { copyBytes, fillBytes, sliceBytes } from "../../protocol/src/core/bytes";
+import { copyBytes, fillBytes, sliceBytes } from "@em-platform/protocol/core/bytes";
 import type { Storage } from "../hal/hal";
 
 /** Espruino file header: size word + 28-byte name; data is padded to 4 bytes. */

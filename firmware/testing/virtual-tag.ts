@@ -2,9 +2,9 @@
 // advertised frame with the protocol's verifyBeacon, as a home unit would. Used by the tag's
 // tests; the simulator and the HIL virtual bench build fleets of these.
 
-import { verifyBeacon } from "../../protocol/src/core/beacon";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
+import { verifyBeacon } from "@em-platform/protocol/core/beacon";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { startTag, type TagApp, type TagHal } from "../tag/tag-app";
 import type { TagConfig } from "../tag/tag-config";
 import type { TagIdentity } from "../tag/tag-storage";

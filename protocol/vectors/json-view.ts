@@ -2,8 +2,8 @@
 // core holds it), and a byte string — which JSON has no type for — is {"bstr": "<hex>"}. Device
 // code reads the files too (the self-test bundle), so this imports only the core.
 
-import { fromHex, toHex } from "../src/core/bytes";
-import type { CborValue } from "../src/core/cbor";
+import { fromHex, toHex } from "../src/core/bytes.js";
+import type { CborValue } from "../src/core/cbor.js";
 
 export type JsonView = null | boolean | number | string | JsonView[] | { [k: string]: JsonView };
 

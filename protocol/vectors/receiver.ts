@@ -4,16 +4,16 @@
 // reference adapter all judge the vectors through these, so none keeps its own idea of "the
 // unit that receives this". Imports only the core: the self-test bundle runs it on devices.
 
-import { openBeacon } from "../src/core/beacon";
-import { fromHex } from "../src/core/bytes";
-import type { KeyIdFields } from "../src/core/cose";
-import { checkExpiry, openDownlink } from "../src/core/downlink";
-import type { Result } from "../src/core/errors";
-import { deriveKey, KeyPurpose } from "../src/core/keys";
-import { sha256 } from "../src/core/sha256";
-import { decodeSmsText } from "../src/core/sms-text";
-import { openTagCommand } from "../src/core/tag-command";
-import { openUplink } from "../src/core/uplink";
+import { openBeacon } from "../src/core/beacon.js";
+import { fromHex } from "../src/core/bytes.js";
+import type { KeyIdFields } from "../src/core/cose.js";
+import { checkExpiry, openDownlink } from "../src/core/downlink.js";
+import type { Result } from "../src/core/errors.js";
+import { deriveKey, KeyPurpose } from "../src/core/keys.js";
+import { sha256 } from "../src/core/sha256.js";
+import { decodeSmsText } from "../src/core/sms-text.js";
+import { openTagCommand } from "../src/core/tag-command.js";
+import { openUplink } from "../src/core/uplink.js";
 
 export type FrameKind = "beacon" | "tagCommand" | "uplink" | "downlink" | "sms";
 

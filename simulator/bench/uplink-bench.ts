@@ -18,11 +18,15 @@
 // per real ms: real hops count S times in virtual time, so keep it low for latency fidelity).
 
 import { parseArgs } from "node:util";
-import { CommandCode } from "../../protocol/src/core/commands";
-import { EventCode } from "../../protocol/src/core/events";
-import { KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
-import { encodeTagCommand, RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
+import { CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
+import {
+  encodeTagCommand,
+  RearmMask,
+  TagCommandCode,
+} from "@em-platform/protocol/core/tag-command";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";

@@ -13,7 +13,7 @@ import {
   statusTopic,
   unitIdText,
   uplinkTopic,
-} from "../../protocol/src/core/topics";
+} from "@em-platform/protocol/core/topics";
 
 export interface BrokerAccounts {
   /** Unit accounts: user name = the unit id as in the topics (8 hex digits) → password. */

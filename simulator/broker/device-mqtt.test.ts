@@ -7,13 +7,13 @@
 // nothing, and the last will "offline" when the socket dies.
 
 import net from "node:net";
+import { toHex } from "@em-platform/protocol/core/bytes";
 import mqtt, { type MqttClient as CentreClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MqttClient, MqttState } from "../../firmware/base/mqtt/mqtt-client";
 import { MqttUplink } from "../../firmware/base/mqtt/mqtt-uplink";
 import { SocketTcpLink, type StreamSocket } from "../../firmware/base/mqtt/socket-tcp-link";
 import type { TcpLink } from "../../firmware/base/net/tcp-link";
-import { toHex } from "../../protocol/src/core/bytes";
 import { RealTimeClock } from "../modem/real-time-clock";
 import type { RunningBroker } from "./broker";
 import { startEmbeddedBroker } from "./embedded-broker";

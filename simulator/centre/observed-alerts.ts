@@ -3,8 +3,8 @@
 // tag_not_heard that the violation names (key 4, SPEC §9) is part of it, not a second alert;
 // forged, replayed and flooded frames are one "radio_attack" alert per report.
 
-import { EventCode } from "../../protocol/src/core/events";
-import { unitIdText } from "../../protocol/src/core/topics";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { unitIdText } from "@em-platform/protocol/core/topics";
 import type { Alert } from "../scenario/alerts";
 import type { ReceivedEvent } from "./reference-receiver";
 

@@ -1,21 +1,21 @@
 // The reference receiver on its own, against the embedded broker: envelopes sealed by hand
 // (protocol host) and published as a unit and as the SMS gateway would, classified exactly.
 
-import mqtt, { type MqttClient } from "mqtt";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { fromHex } from "../../protocol/src/core/bytes";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import { EventCode } from "../../protocol/src/core/events";
-import { KeyPurpose } from "../../protocol/src/core/keys";
-import { encodeSmsText } from "../../protocol/src/core/sms-text";
+import { fromHex } from "@em-platform/protocol/core/bytes";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
+import { encodeSmsText } from "@em-platform/protocol/core/sms-text";
 import {
   downlinkTopic,
   SMS_IN_TOPIC,
   statusTopic,
   uplinkTopic,
-} from "../../protocol/src/core/topics";
-import { openDownlinkHost, sealUplinkHost } from "../../protocol/src/host/envelope";
-import { FleetKeyring } from "../../protocol/src/host/keyring";
+} from "@em-platform/protocol/core/topics";
+import { openDownlinkHost, sealUplinkHost } from "@em-platform/protocol/host/envelope";
+import { FleetKeyring } from "@em-platform/protocol/host/keyring";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { ReferenceReceiver } from "./reference-receiver";

@@ -20,18 +20,17 @@
 // downlink counter can be persisted (write-ahead) so a restart continues above the last used.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-
+import type { CborMap } from "@em-platform/protocol/core/cbor";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { ErrorCode } from "@em-platform/protocol/core/errors";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
+import { decodeSmsText } from "@em-platform/protocol/core/sms-text";
+import { downlinkTopic, SMS_IN_TOPIC } from "@em-platform/protocol/core/topics";
+import { sealDownlinkHost } from "@em-platform/protocol/host/envelope";
+import type { FleetKeyring } from "@em-platform/protocol/host/keyring";
+import { UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
 import mqtt, { type MqttClient } from "mqtt";
-import type { CborMap } from "../../protocol/src/core/cbor";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import { ErrorCode } from "../../protocol/src/core/errors";
-import { EventCode } from "../../protocol/src/core/events";
-import { KeyPurpose } from "../../protocol/src/core/keys";
-import { decodeSmsText } from "../../protocol/src/core/sms-text";
-import { downlinkTopic, SMS_IN_TOPIC } from "../../protocol/src/core/topics";
-import { sealDownlinkHost } from "../../protocol/src/host/envelope";
-import type { FleetKeyring } from "../../protocol/src/host/keyring";
-import { UplinkAcceptor } from "../../protocol/src/host/uplink-acceptor";
 
 export const UPLINK_TOPICS = ["em/v1/unit/+/up", "em/v1/unit/+/status", SMS_IN_TOPIC];
 /** SPEC §13 liveness: the heartbeat interval (s) until the centre sets another (firmware default). */
@@ -42,7 +41,7 @@ export const SILENT_AFTER_HEARTBEATS = 2;
  * `clockSkewed` (SPEC §9 "Network time is bounded": a unit's clock a fake network moved). */
 export const CLOCK_SKEW_S = 300;
 
-export { CentreReject } from "../../protocol/src/host/uplink-acceptor";
+export { CentreReject } from "@em-platform/protocol/host/uplink-acceptor";
 
 function isCounterCode(code: string): boolean {
   return (

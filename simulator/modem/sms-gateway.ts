@@ -3,8 +3,8 @@
 // can send SMS (commands, tests) to any unit's number. `at` is the network's receive time, ISO
 // 8601 UTC, from the network clock (virtual time stays deterministic).
 
+import { SMS_IN_TOPIC } from "@em-platform/protocol/core/topics";
 import mqtt, { type MqttClient } from "mqtt";
-import { SMS_IN_TOPIC } from "../../protocol/src/core/topics";
 import type { Network, NetworkEndpoint, VoiceCall } from "./network";
 
 export interface SmsGatewayOptions {

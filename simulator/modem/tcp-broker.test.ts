@@ -1,10 +1,10 @@
 // Real TCP against an embedded aedes broker, on real time (short waits, no speed asserts).
 
 import { createServer, type Server } from "node:net";
+import { SMS_IN_TOPIC } from "@em-platform/protocol/core/topics";
 import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SMS_IN_TOPIC } from "../../protocol/src/core/topics";
 import { INSTANT_LATENCY } from "./latency";
 import { Network } from "./network";
 import { RealTimeClock } from "./real-time-clock";

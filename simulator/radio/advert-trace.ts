@@ -5,7 +5,7 @@
 //    "companyId": 65535, "data": "<hex of the manufacturer data after the company id>"}
 // A line that does not parse is reported with its number, never skipped silently.
 
-import { fromHex, toHex } from "../../protocol/src/core/bytes";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
 
 /** One advertisement's manufacturer data as heard: company id and the payload after it. */
 export interface Advert {

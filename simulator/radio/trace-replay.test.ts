@@ -4,8 +4,8 @@
 // (written and read back) as a field capture would; the unit refuses the frames by counter pace
 // (SPEC §4) and the centre gets replayed_frame_seen and no returned_home.
 
+import { EventCode } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { EventCode } from "../../protocol/src/core/events";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { HOUR, MINUTE, onlineHome, startWorld } from "../uplink/uplink-testkit";
 import { readTrace, traceLine } from "./advert-trace";

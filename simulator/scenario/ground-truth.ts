@@ -12,7 +12,7 @@
 // Only facts inside the run count; stretches begin no earlier than the scenario's start (the
 // schedule is delivered during the setup before it).
 
-import { unitIdText } from "../../protocol/src/core/topics";
+import { unitIdText } from "@em-platform/protocol/core/topics";
 import { intlOffset } from "../centre/posix-tz";
 import type { Alert } from "./alerts";
 import {

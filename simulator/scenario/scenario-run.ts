@@ -4,8 +4,8 @@
 // path and acknowledged — then the incidents at their local times, then the queues drained;
 // the centre's alerts checked against the ground truth.
 
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { encodeSchedule, type Schedule } from "../../firmware/base/schedule/schedule";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
 import type { RunningBroker } from "../broker/broker";
 import { observedAlerts } from "../centre/observed-alerts";
 import { posixTzFromIana } from "../centre/posix-tz";

@@ -1,8 +1,8 @@
 // A strap cut travels tag → radio → home unit → SIM800 → real broker → reference receiver, with
 // coverage, within seconds of virtual time (the modem's latencies are virtual).
 
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
-import { EventCode } from "../../protocol/src/core/events";
 import { forEachBroker, isOnline, MINUTE, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0xa11c;

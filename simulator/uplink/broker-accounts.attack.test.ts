@@ -5,16 +5,16 @@
 // of two units logging in from em.net; the same suite on aedes and, when installed, Mosquitto.
 // Without accounts each attack succeeds (the last test shows it on the same broker).
 
-import mqtt, { type MqttClient } from "mqtt";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CommandCode } from "../../protocol/src/core/commands";
-import { EventCode } from "../../protocol/src/core/events";
+import { CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
 import {
   downlinkTopic,
   statusTopic,
   unitIdText,
   uplinkTopic,
-} from "../../protocol/src/core/topics";
+} from "@em-platform/protocol/core/topics";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunningBroker } from "../broker/broker";
 import { type BrokerAccounts, fleetAccounts, unitBrokerPassword } from "../broker/broker-accounts";
 import { startEmbeddedBroker } from "../broker/embedded-broker";

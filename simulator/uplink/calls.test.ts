@@ -3,10 +3,10 @@
 // trying and is answered (ATA) only when the subject presses the unit's button; any other
 // caller, a withheld number included, is hung up on at once (ATH) without a sound.
 
+import { CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
 import { CallState as UnitCall } from "../../firmware/base/modem/voice-policy";
-import { CommandCode } from "../../protocol/src/core/commands";
-import { EventCode } from "../../protocol/src/core/events";
 import { CallState, type VoiceCall } from "../modem/network";
 import type { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";

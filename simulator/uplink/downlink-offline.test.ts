@@ -2,9 +2,9 @@
 // the broker and is delivered after the unit reconnects; the unit executes it (request_status →
 // a heartbeat now) and acknowledges it with a command_ack carrying the downlink counter.
 
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
 import {
   forEachBroker,

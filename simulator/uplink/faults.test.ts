@@ -3,8 +3,8 @@
 // resynchronises, the ladder recovers, MQTT resends — and every event still reaches the centre
 // exactly once, in sequence, with nothing forged or replayed.
 
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
-import { EventCode } from "../../protocol/src/core/events";
 import {
   drained,
   flickerMains,

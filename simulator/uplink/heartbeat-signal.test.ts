@@ -2,9 +2,9 @@
 // virtual SIM800 answers AT+CSQ from its subscriber's signal, the driver polls it, the uplink
 // seam hands it to the app.
 
+import { CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
-import { CommandCode } from "../../protocol/src/core/commands";
-import { EventCode } from "../../protocol/src/core/events";
 import { forEachBroker, MINUTE, onlineHome, worldPerTest } from "./uplink-testkit";
 
 const UNIT = 0x5161;

@@ -3,8 +3,8 @@
 // supply-sense input, 1,000+ events in the flash queue — then data returns: every event reaches
 // the centre, the per-unit seq is complete, and nothing is processed twice.
 
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
-import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
 import {
   drained,

@@ -5,10 +5,10 @@
 // when data returns. A stranger's SMS is dropped before verification, a forged one is reported
 // (forged_frame_seen) and changes nothing, and a replayed one is silently ignored.
 
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { EventCode, FrameSource } from "@em-platform/protocol/core/events";
+import { encodeSmsText } from "@em-platform/protocol/core/sms-text";
 import { expect, it } from "vitest";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import { EventCode, FrameSource } from "../../protocol/src/core/events";
-import { encodeSmsText } from "../../protocol/src/core/sms-text";
 import { Outage } from "../modem/network";
 import {
   forEachBroker,

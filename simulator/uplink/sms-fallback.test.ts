@@ -6,9 +6,9 @@
 // Deep into an outage the modem driver's ladder has climbed to rung 3 (waiting up to 30 min to
 // reset the modem); the network still has the unit registered, so the SMS must go at once.
 
+import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
 import { DEFAULT_SMS_AFTER_MS } from "../../firmware/base/uplink/home-uplink";
-import { EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
 import {
   drained,

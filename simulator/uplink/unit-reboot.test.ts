@@ -3,8 +3,8 @@
 // envelope under a new frame counter (past the reservation the reboot skipped, SPEC §3). The
 // centre's window accepts the jump, and the seq dedupe absorbs whatever the broker already had.
 
+import { BootReason, EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
-import { BootReason, EventCode } from "../../protocol/src/core/events";
 import { Outage } from "../modem/network";
 import {
   drained,

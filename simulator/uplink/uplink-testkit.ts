@@ -1,9 +1,9 @@
 // Shared by the uplink integration tests: the fleet root, the start date, one suite per broker
 // (aedes always; Mosquitto when installed), a world per test, and the waits every test needs.
 
+import { fromHex } from "@em-platform/protocol/core/bytes";
 import { afterEach, beforeEach, describe } from "vitest";
 import { MqttState } from "../../firmware/base/mqtt/mqtt-client";
-import { fromHex } from "../../protocol/src/core/bytes";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { mosquittoPath, sayMosquittoSkipped, startMosquitto } from "../broker/mosquitto-broker";

@@ -10,9 +10,9 @@
 // are coarse (a step); measure latencies with until(), which only lets the pump run.
 
 import { randomBytes } from "node:crypto";
+import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { FakeClock } from "../../firmware/testing/fake-board";
 import { VirtualClock } from "../../firmware/testing/virtual-clock";
-import { FleetKeyring } from "../../protocol/src/host/keyring";
 import type { RunningBroker } from "../broker/broker";
 import { unitBrokerPassword } from "../broker/broker-accounts";
 import { ReferenceReceiver } from "../centre/reference-receiver";

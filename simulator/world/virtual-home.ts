@@ -10,6 +10,9 @@
 // (its timers die with the boot); the modem and the network have their own, so the modem stays
 // powered across a unit reboot until the unit's driver power-cycles it through the reset line.
 
+import { BootReason } from "@em-platform/protocol/core/events";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { assembleHomeUnit } from "../../firmware/base/assemble-home-unit";
 import type { BaseApp, BaseHal } from "../../firmware/base/base-app";
 import {
@@ -32,9 +35,6 @@ import {
 import type { VirtualClock } from "../../firmware/testing/virtual-clock";
 import { VirtualFlash } from "../../firmware/testing/virtual-flash";
 import { identityFromRoot, VirtualTag } from "../../firmware/testing/virtual-tag";
-import { BootReason } from "../../protocol/src/core/events";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
 import { type ModemFaultOptions, ModemFaults } from "../modem/faults";
 import type { ModemLatency } from "../modem/latency";
 import type { Network } from "../modem/network";

@@ -3,8 +3,8 @@
 // which sets what a flood of forged beacons could cost without the acceptor's MAC budget.
 // Prints `MAC_MS <ms per check>`.
 
-import { hmacSha256 } from "../../protocol/src/core/hmac";
-import { sha256 } from "../../protocol/src/core/sha256";
+import { hmacSha256 } from "@em-platform/protocol/core/hmac";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 
 declare function getTime(): number;
 declare function print(s: string): void;

@@ -8,6 +8,18 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { fromHex, readU32BE, toHex } from "@em-platform/protocol/core/bytes";
+import { type CborValue, decodeCbor, encodeCbor } from "@em-platform/protocol/core/cbor";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import { encodeDownlink } from "@em-platform/protocol/core/downlink";
+import { BootReason, EventClass, EventCode, FrameSource } from "@em-platform/protocol/core/events";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
+import { RearmMask, TagCommandCode } from "@em-platform/protocol/core/tag-command";
+import { downlinkTopic, statusTopic, uplinkTopic } from "@em-platform/protocol/core/topics";
+import { openUplink, type UplinkEvent } from "@em-platform/protocol/core/uplink";
+import { encodeBeaconHost, encodeTagCommandHost } from "@em-platform/protocol/host/beacon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   encodeIdentity,
@@ -20,18 +32,6 @@ import { SIM800 } from "../../firmware/base/modem/dialect-sim800";
 import { fillText, stepText } from "../../firmware/base/modem/modem-dialect";
 import type { Storage } from "../../firmware/hal/hal";
 import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
-import { BeaconFlag } from "../../protocol/src/core/beacon";
-import { fromHex, readU32BE, toHex } from "../../protocol/src/core/bytes";
-import { type CborValue, decodeCbor, encodeCbor } from "../../protocol/src/core/cbor";
-import { AckResult, CommandCode } from "../../protocol/src/core/commands";
-import { encodeDownlink } from "../../protocol/src/core/downlink";
-import { BootReason, EventClass, EventCode, FrameSource } from "../../protocol/src/core/events";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
-import { RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
-import { downlinkTopic, statusTopic, uplinkTopic } from "../../protocol/src/core/topics";
-import { openUplink, type UplinkEvent } from "../../protocol/src/core/uplink";
-import { encodeBeaconHost, encodeTagCommandHost } from "../../protocol/src/host/beacon";
 import { BUNDLES } from "./build-firmware";
 import { buildBundle, compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";

@@ -5,11 +5,16 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import {
+  CborTagged,
+  type CborValue,
+  decodeCbor,
+  encodeCbor,
+} from "@em-platform/protocol/core/cbor";
+import { rejections, rfc } from "@em-platform/protocol/test/cbor-cases";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { fromHex, toHex } from "../../protocol/src/core/bytes";
-import { CborTagged, type CborValue, decodeCbor, encodeCbor } from "../../protocol/src/core/cbor";
-import { rejections, rfc } from "../../protocol/test/cbor-cases";
 import { runBundle } from "./run-bundle";
 
 const CORE = fileURLToPath(new URL("../../protocol/src/core/", import.meta.url));
@@ -34,7 +39,8 @@ describe("deterministic CBOR in the device realm", () => {
       .join("");
     const cases = [...rfc.map((x) => x[1]), ...rejections.map((x) => x[0])];
     const program =
-      "var mods = {}; function require(n) { return mods[n]; }\n" +
+      // The core's files import each other as "./x.js" (protocol/README.md, "The package").
+      "var mods = {}; function require(n) { return mods[n.replace(/\\.js$/, '')]; }\n" +
       modules +
       "var cbor = mods['./cbor']; var bytes = mods['./bytes']; var out = [];\n" +
       "var cases = " +

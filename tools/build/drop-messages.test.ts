@@ -21,7 +21,7 @@ function strip(source: string, file: string): string {
 describe("message dropping", () => {
   it("drops the message of a rule's function where it is imported from the rule's file", () => {
     const out = strip(
-      `import { fail, ErrorCode } from "../../protocol/src/core/errors";
+      `import { fail, ErrorCode } from "@em-platform/protocol/core/errors";
 export const a = fail(ErrorCode.badMac, "mac " + (x[0] >> 4) + \`at \${x.length}\`);
 export const b = fail(ErrorCode.badMac, describe(x));
 export const c = fail(ErrorCode.badMac);`,
@@ -49,7 +49,7 @@ export const r = malformed("kept");`;
     const imported = `import { fail } from "./my-errors";
 export const r = fail(1, "kept");`;
     expect(strip(imported, "firmware/base/x.ts")).toContain('fail(1, "kept")');
-    const shadowed = `import { fail } from "../../protocol/src/core/errors";
+    const shadowed = `import { fail } from "@em-platform/protocol/core/errors";
 export function f(fail: (c: number, m: string) => string) { return fail(1, "kept"); }`;
     expect(strip(shadowed, "firmware/base/x.ts")).toContain('fail(1, "kept")');
   });

@@ -9,6 +9,7 @@
 // dropped only when it is the last one and evaluating it cannot do anything but build a value
 // (literals, names, property reads, arithmetic, `?:`, templates), so no effect is lost with it.
 
+import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import ts from "typescript";
 
@@ -32,7 +33,7 @@ export const MESSAGE_ARGUMENTS: MessageArgument[] = [
 const root = join(import.meta.dirname, "..", "..");
 
 function sameFile(a: string, b: string): boolean {
-  const strip = (p: string) => p.replace(/\.ts$/, "");
+  const strip = (p: string) => p.replace(/\.[jt]s$/, "");
   return strip(resolve(a)) === strip(resolve(b));
 }
 
@@ -80,6 +81,17 @@ function isPure(e: ts.Expression): boolean {
   return false;
 }
 
+/** Where an import leads: a relative path, or a package (the protocol is imported by name);
+ * null for a package that does not resolve from here. */
+function resolveSpecifier(fromFile: string, specifier: string): string | null {
+  if (specifier.startsWith(".")) return resolve(fromFile, "..", specifier);
+  try {
+    return createRequire(fromFile).resolve(specifier);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The rules that apply in `file`: a name declared there by its rule, or imported from its rule's
  * file. A file that also binds the name some other way (a parameter, a variable, another import)
@@ -99,14 +111,13 @@ function rulesFor(file: ts.SourceFile, rules: MessageArgument[]): Map<string, nu
     if (
       ts.isImportDeclaration(s) &&
       ts.isStringLiteral(s.moduleSpecifier) &&
-      s.moduleSpecifier.text.startsWith(".") &&
       s.importClause?.namedBindings &&
       ts.isNamedImports(s.importClause.namedBindings)
     )
       for (const el of s.importClause.namedBindings.elements) {
         const imported = (el.propertyName ?? el.name).text;
-        const from = resolve(fileName, "..", s.moduleSpecifier.text);
-        const r = ruleFor(imported, from);
+        const from = resolveSpecifier(fileName, s.moduleSpecifier.text);
+        const r = from !== null && ruleFor(imported, from);
         if (r && el.name.text === r.name) here.set(r.name, r.index);
       }
   }

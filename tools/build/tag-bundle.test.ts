@@ -7,14 +7,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import { RearmMask, TagCommandCode } from "@em-platform/protocol/core/tag-command";
+import { encodeTagCommandHost, verifyBeaconHost } from "@em-platform/protocol/host/beacon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeIdentity, stateStore, type TagStorage } from "../../firmware/tag/tag-storage";
 import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
 import { identityFromRoot } from "../../firmware/testing/virtual-tag";
-import { BeaconFlag } from "../../protocol/src/core/beacon";
-import { fromHex, toHex } from "../../protocol/src/core/bytes";
-import { RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
-import { encodeTagCommandHost, verifyBeaconHost } from "../../protocol/src/host/beacon";
 import { buildBundle, compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
 import { runBundle } from "./run-bundle";

@@ -2,11 +2,11 @@
 // virtual bench (home-unit-bench.ts) with the embedded broker and the reference receiver, measured
 // once MQTT is up and the boot events are delivered, and through the drain of a 120-event backlog.
 
-import { BeaconFlag } from "../../protocol/src/core/beacon";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
-import { encodeBeaconHost } from "../../protocol/src/host/beacon";
-import { FleetKeyring } from "../../protocol/src/host/keyring";
+import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
+import { encodeBeaconHost } from "@em-platform/protocol/host/beacon";
+import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { startEmbeddedBroker } from "../../simulator/broker/embedded-broker";
 import { ReferenceReceiver } from "../../simulator/centre/reference-receiver";
 import type { EngineMemory } from "./espruino-board";

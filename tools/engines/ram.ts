@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
-import { fromHex } from "../../protocol/src/core/bytes";
+import { fromHex } from "@em-platform/protocol/core/bytes";
 import { type StorageFiles, tagFiles, unitFiles } from "../lab/provision-records";
 import { type EngineMemory, EspruinoBoard, memoryProbe, readMemory } from "./espruino-board";
 import { virtualTimersSource } from "./virtual-timers";

@@ -27,10 +27,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readU16BE, readU32BE } from "@em-platform/protocol/core/bytes";
+import { verifyBeaconHost } from "@em-platform/protocol/host/beacon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identityFromRoot } from "../../firmware/testing/virtual-tag";
-import { readU16BE, readU32BE } from "../../protocol/src/core/bytes";
-import { verifyBeaconHost } from "../../protocol/src/host/beacon";
 import { enginesMissing, POOL_JSVARS } from "./engines";
 import type { EspruinoBoard } from "./espruino-board";
 import { BENCH_COMPANY, BENCH_ROOT, BENCH_TAG, PUCK_STORAGE, TAG_LOG_PAGES } from "./ram";

@@ -9,12 +9,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { fromHex } from "@em-platform/protocol/core/bytes";
+import { RearmMask, TagCommandCode } from "@em-platform/protocol/core/tag-command";
+import { encodeTagCommandHost, verifyBeaconHost } from "@em-platform/protocol/host/beacon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identityFromRoot } from "../../firmware/testing/virtual-tag";
-import { BeaconFlag } from "../../protocol/src/core/beacon";
-import { fromHex } from "../../protocol/src/core/bytes";
-import { RearmMask, TagCommandCode } from "../../protocol/src/core/tag-command";
-import { encodeTagCommandHost, verifyBeaconHost } from "../../protocol/src/host/beacon";
 import { byteLiteral } from "../lab/espruino";
 import { tagFiles } from "../lab/provision-records";
 import { enginesMissing } from "./engines";

@@ -3,10 +3,10 @@
 // an unreachable broker is exit 5 at once.
 
 import { readFileSync } from "node:fs";
+import { fromHex } from "@em-platform/protocol/core/bytes";
+import { RECEIVERS, ROOT, UNIT_ID } from "@em-platform/protocol/vectors/cases";
 import mqtt from "mqtt";
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../../protocol/src/core/bytes";
-import { RECEIVERS, ROOT, UNIT_ID } from "../../protocol/vectors/cases";
 import { freePort } from "../../simulator/broker/broker";
 import { startEmbeddedBroker } from "../../simulator/broker/embedded-broker";
 import type { DecodeContext } from "./decode";

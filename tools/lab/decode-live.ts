@@ -3,8 +3,8 @@
 // for another unit than its topic names is `topic_mismatch`). Status messages are shown as the
 // text they are; the SMS gateway's JSON is decoded from its `text`.
 
+import { SMS_IN_TOPIC } from "@em-platform/protocol/core/topics";
 import mqtt from "mqtt";
-import { SMS_IN_TOPIC } from "../../protocol/src/core/topics";
 import { type DecodeContext, type Decoded, decodeFrame } from "./decode";
 import { LabError } from "./errors";
 

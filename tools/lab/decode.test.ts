@@ -4,12 +4,12 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fromHex } from "@em-platform/protocol/core/bytes";
+import { encodeSmsText } from "@em-platform/protocol/core/sms-text";
+import { RECEIVERS, ROOT, TAG_ID, UNIT_ID } from "@em-platform/protocol/vectors/cases";
+import { toJsonView } from "@em-platform/protocol/vectors/json-view";
+import type { VectorReceiver } from "@em-platform/protocol/vectors/receiver";
 import { describe, expect, it, vi } from "vitest";
-import { fromHex } from "../../protocol/src/core/bytes";
-import { encodeSmsText } from "../../protocol/src/core/sms-text";
-import { RECEIVERS, ROOT, TAG_ID, UNIT_ID } from "../../protocol/vectors/cases";
-import { toJsonView } from "../../protocol/vectors/json-view";
-import type { VectorReceiver } from "../../protocol/vectors/receiver";
 import {
   type DecodeContext,
   decodeFrame,

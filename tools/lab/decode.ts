@@ -5,18 +5,18 @@
 // frame names; without it the fields are shown and the MAC is not judged. A single frame has no
 // counter history: the counter is shown, fresh-or-replay is the receiver's call (SPEC §3).
 
-import { parseBeacon } from "../../protocol/src/core/beacon";
-import { fromHex, toHex } from "../../protocol/src/core/bytes";
-import { parseMac0 } from "../../protocol/src/core/cose";
-import { checkExpiry } from "../../protocol/src/core/downlink";
-import type { Result } from "../../protocol/src/core/errors";
-import { KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
-import { decodeSmsText, SMS_PREFIX } from "../../protocol/src/core/sms-text";
-import { openTagCommand, parseTagCommand } from "../../protocol/src/core/tag-command";
-import { openBeaconHost } from "../../protocol/src/host/beacon";
-import { openDownlinkHost, openUplinkHost } from "../../protocol/src/host/envelope";
-import { FleetKeyring } from "../../protocol/src/host/keyring";
+import { parseBeacon } from "@em-platform/protocol/core/beacon";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import { parseMac0 } from "@em-platform/protocol/core/cose";
+import { checkExpiry } from "@em-platform/protocol/core/downlink";
+import type { Result } from "@em-platform/protocol/core/errors";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
+import { decodeSmsText, SMS_PREFIX } from "@em-platform/protocol/core/sms-text";
+import { openTagCommand, parseTagCommand } from "@em-platform/protocol/core/tag-command";
+import { openBeaconHost } from "@em-platform/protocol/host/beacon";
+import { openDownlinkHost, openUplinkHost } from "@em-platform/protocol/host/envelope";
+import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 
 export type FrameKind = "beacon" | "tagCommand" | "uplink" | "downlink";
 

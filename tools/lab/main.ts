@@ -5,8 +5,8 @@
 import { appendFileSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { fromHex, toHex } from "../../protocol/src/core/bytes";
-import { FleetKeyring } from "../../protocol/src/host/keyring";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { type Advert, readTrace, traceLine } from "../../simulator/radio/advert-trace";
 import { runConsole } from "./console";
 import {

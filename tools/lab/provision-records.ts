@@ -2,6 +2,8 @@
 // tag's identity (em.id) and a home unit's identity, pairing and network record (em.unit,
 // em.pair, em.net), each derived from a fleet root secret (SPEC §2), as latin1 byte strings.
 
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import {
   encodeNetworkConfig,
   encodeIdentity as encodeUnitIdentity,
@@ -11,8 +13,6 @@ import {
 import type { Storage } from "../../firmware/hal/hal";
 import { encodeIdentity as encodeTagIdentity } from "../../firmware/tag/tag-storage";
 import { identityFromRoot } from "../../firmware/testing/virtual-tag";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
 
 export type StorageFiles = { [name: string]: string };
 

@@ -5,14 +5,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toHex } from "@em-platform/protocol/core/bytes";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadNetworkConfig } from "../../firmware/base/base-records";
 import type { Storage } from "../../firmware/hal/hal";
 import { parseIdentity } from "../../firmware/tag/tag-storage";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
-import { toHex } from "../../protocol/src/core/bytes";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
 import { unitBrokerPassword } from "../../simulator/broker/broker-accounts";
 import { type ProvisionRequest, provision, provisionFiles } from "./provision";
 import { DeviceRegister } from "./register/register";

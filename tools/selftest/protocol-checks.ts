@@ -1,31 +1,31 @@
 // The protocol golden vectors, run by the device core on whatever engine runs this bundle.
 
-import { check, expectEqual } from "../../firmware/selftest/harness";
-import { encodeBeacon } from "../../protocol/src/core/beacon";
-import { fromHex, toHex, utf8Decode, utf8Encode } from "../../protocol/src/core/bytes";
-import { type CborMap, decodeCbor, encodeCbor } from "../../protocol/src/core/cbor";
-import type { KeyIdFields } from "../../protocol/src/core/cose";
-import { type CounterStore, SenderCounter } from "../../protocol/src/core/counters";
-import { type Downlink, encodeDownlink } from "../../protocol/src/core/downlink";
-import { hmacSha256 } from "../../protocol/src/core/hmac";
-import { deriveKey, KeyPurpose } from "../../protocol/src/core/keys";
-import { sha256 } from "../../protocol/src/core/sha256";
-import { decodeSmsText, encodeSmsText } from "../../protocol/src/core/sms-text";
-import { encodeTagCommand } from "../../protocol/src/core/tag-command";
-import { encodeUplink, openUplink, type Uplink } from "../../protocol/src/core/uplink";
-import beaconVectors from "../../protocol/vectors/beacon.json";
-import downlinkVectors from "../../protocol/vectors/downlink.json";
-import invalidVectors from "../../protocol/vectors/invalid.json";
-import { fromJsonView, type JsonView } from "../../protocol/vectors/json-view";
-import keyVectors from "../../protocol/vectors/keys.json";
+import { encodeBeacon } from "@em-platform/protocol/core/beacon";
+import { fromHex, toHex, utf8Decode, utf8Encode } from "@em-platform/protocol/core/bytes";
+import { type CborMap, decodeCbor, encodeCbor } from "@em-platform/protocol/core/cbor";
+import type { KeyIdFields } from "@em-platform/protocol/core/cose";
+import { type CounterStore, SenderCounter } from "@em-platform/protocol/core/counters";
+import { type Downlink, encodeDownlink } from "@em-platform/protocol/core/downlink";
+import { hmacSha256 } from "@em-platform/protocol/core/hmac";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import { sha256 } from "@em-platform/protocol/core/sha256";
+import { decodeSmsText, encodeSmsText } from "@em-platform/protocol/core/sms-text";
+import { encodeTagCommand } from "@em-platform/protocol/core/tag-command";
+import { encodeUplink, openUplink, type Uplink } from "@em-platform/protocol/core/uplink";
+import beaconVectors from "@em-platform/protocol/vectors/beacon.json";
+import downlinkVectors from "@em-platform/protocol/vectors/downlink.json";
+import invalidVectors from "@em-platform/protocol/vectors/invalid.json";
+import { fromJsonView, type JsonView } from "@em-platform/protocol/vectors/json-view";
+import keyVectors from "@em-platform/protocol/vectors/keys.json";
 import {
   coreVerdict,
   type FrameKind,
   type VectorInput,
   type VectorReceiver,
-} from "../../protocol/vectors/receiver";
-import tagCommandVectors from "../../protocol/vectors/tag-command.json";
-import uplinkVectors from "../../protocol/vectors/uplink.json";
+} from "@em-platform/protocol/vectors/receiver";
+import tagCommandVectors from "@em-platform/protocol/vectors/tag-command.json";
+import uplinkVectors from "@em-platform/protocol/vectors/uplink.json";
+import { check, expectEqual } from "../../firmware/selftest/harness";
 
 const ROOT = fromHex(keyVectors.root) as Uint8Array;
 const ACCEPTED = uplinkVectors.receiver.keyVersions;

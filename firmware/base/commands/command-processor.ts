@@ -3,16 +3,16 @@
 // event with a result code. Forged and replayed downlinks change nothing and are reported,
 // rate-limited. Argument checks live here; the effects are the app's (CommandHandlers).
 
-import { copyBytes, isU32 } from "../../../protocol/src/core/bytes";
-import { type CborMap, type CborValue, isCborMap } from "../../../protocol/src/core/cbor";
-import { AckResult, CommandCode } from "../../../protocol/src/core/commands";
-import type { KeyLookup } from "../../../protocol/src/core/cose";
-import { checkExpiry, type Downlink, openDownlink } from "../../../protocol/src/core/downlink";
-import { ErrorCode } from "../../../protocol/src/core/errors";
-import { type CommandAckData, EventCode, FrameSource } from "../../../protocol/src/core/events";
-import { xorTagKey } from "../../../protocol/src/core/key-wrap";
-import type { Sha256 } from "../../../protocol/src/core/sha256";
-import { parseTagCommand } from "../../../protocol/src/core/tag-command";
+import { copyBytes, isU32 } from "@em-platform/protocol/core/bytes";
+import { type CborMap, type CborValue, isCborMap } from "@em-platform/protocol/core/cbor";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
+import type { KeyLookup } from "@em-platform/protocol/core/cose";
+import { checkExpiry, type Downlink, openDownlink } from "@em-platform/protocol/core/downlink";
+import { ErrorCode } from "@em-platform/protocol/core/errors";
+import { type CommandAckData, EventCode, FrameSource } from "@em-platform/protocol/core/events";
+import { xorTagKey } from "@em-platform/protocol/core/key-wrap";
+import type { Sha256 } from "@em-platform/protocol/core/sha256";
+import { parseTagCommand } from "@em-platform/protocol/core/tag-command";
 import type { EventSink } from "../presence/presence-event";
 import { unitEvent } from "../presence/presence-event";
 import { ReportLimiter } from "../presence/report-limiter";

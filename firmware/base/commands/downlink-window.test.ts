@@ -1,6 +1,6 @@
+import { ErrorCode } from "@em-platform/protocol/core/errors";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ErrorCode } from "../../../protocol/src/core/errors";
 import { DOWNLINK_WINDOW, DownlinkWindow } from "./downlink-window";
 
 const mac = (c: number) => new Uint8Array(32).fill(c & 255);

@@ -6,9 +6,9 @@
 // The window is a 16-bit mask, persisted with the highest counter before a command takes effect,
 // so a reboot never reopens it.
 
-import type { ReceiverState } from "../../../protocol/src/core/counters";
-import { ReceiverCounter } from "../../../protocol/src/core/counters";
-import { ErrorCode, fail, ok, type Result } from "../../../protocol/src/core/errors";
+import type { ReceiverState } from "@em-platform/protocol/core/counters";
+import { ReceiverCounter } from "@em-platform/protocol/core/counters";
+import { ErrorCode, fail, ok, type Result } from "@em-platform/protocol/core/errors";
 
 export const DOWNLINK_WINDOW = 16;
 

@@ -1,7 +1,7 @@
+import { type Beacon, BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { RearmMask, TagCommandCode } from "@em-platform/protocol/core/tag-command";
 import { describe, expect, it } from "vitest";
-import { type Beacon, BeaconFlag } from "../../../protocol/src/core/beacon";
-import { EventCode } from "../../../protocol/src/core/events";
-import { RearmMask, TagCommandCode } from "../../../protocol/src/core/tag-command";
 import type { UnitEvent } from "../presence/presence-event";
 import { TagCommandResult, TagOutbox, WRITE_RETRY_MS } from "./tag-outbox";
 

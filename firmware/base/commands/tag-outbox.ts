@@ -16,10 +16,10 @@
 // Writes go only while the tag is heard (an accepted beacon within the last WRITE_RETRY_MS), at
 // most one per WRITE_RETRY_MS per command. At most one command per code is held.
 
-import type { Beacon } from "../../../protocol/src/core/beacon";
-import { BeaconFlag } from "../../../protocol/src/core/beacon";
-import { EventCode } from "../../../protocol/src/core/events";
-import { RearmMask, TagCommandCode } from "../../../protocol/src/core/tag-command";
+import type { Beacon } from "@em-platform/protocol/core/beacon";
+import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { RearmMask, TagCommandCode } from "@em-platform/protocol/core/tag-command";
 import type { EventSink } from "../presence/presence-event";
 import { unitEvent } from "../presence/presence-event";
 

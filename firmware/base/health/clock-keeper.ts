@@ -12,7 +12,7 @@
 // further. A never-set clock (after a power loss) takes network time as it comes: the centre
 // checks the unit's event times against its own clock (SPEC §13).
 
-import { ClockSource, EventCode } from "../../../protocol/src/core/events";
+import { ClockSource, EventCode } from "@em-platform/protocol/core/events";
 import { type EventSink, unitEvent } from "../presence/presence-event";
 
 /** 2025-01-01T00:00:00Z: a clock below this was never set. */

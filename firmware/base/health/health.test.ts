@@ -1,5 +1,5 @@
+import { ClockSource, EventCode, UnitTamperKind } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { ClockSource, EventCode, UnitTamperKind } from "../../../protocol/src/core/events";
 import type { UnitEvent } from "../presence/presence-event";
 import {
   ClockKeeper,

@@ -2,7 +2,7 @@
 // must not obstruct the devices): mains power, its own battery, its case switch and its motion
 // sensor. Pure state machine: inputs arrive as calls with monotonic ms and UTC seconds.
 
-import { EventCode, UnitTamperKind } from "../../../protocol/src/core/events";
+import { EventCode, UnitTamperKind } from "@em-platform/protocol/core/events";
 import { type EventSink, unitEvent, wholeSeconds } from "../presence/presence-event";
 
 /** Moved and unplugged within this span is one incident, escalated (peers use 2 minutes). */

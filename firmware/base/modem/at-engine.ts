@@ -18,7 +18,7 @@
 // A timeout or an error (not a `fails` line) re-sends the command while retries remain.
 // Device code: callbacks, no Promises, no Map.
 
-import { concatBytes, startsWith } from "../../../protocol/src/core/bytes";
+import { concatBytes, startsWith } from "@em-platform/protocol/core/bytes";
 import type { Clock, Uart } from "../../hal/hal";
 import { type AtDiscardReason, AtLineParser } from "./at-line-parser";
 

@@ -15,7 +15,7 @@
 //
 // Device code (DEVICE-JS subset): plain loops, no Map, no regex.
 
-import { sliceBytes } from "../../../protocol/src/core/bytes";
+import { sliceBytes } from "@em-platform/protocol/core/bytes";
 
 /** Why bytes were thrown away (the `reason` of AtSink.discard). */
 export const AtDiscard = {

@@ -6,7 +6,7 @@
 // filled in by fillStep(). Device code: plain objects, no spread (a new table copies fields).
 // Neither `|` nor `~` may appear in a step's text or lines (they pack a step: DialectStep).
 
-import { findText } from "../../../protocol/src/core/bytes";
+import { findText } from "@em-platform/protocol/core/bytes";
 import { type AtCommand, atCommand } from "./at-engine";
 
 /**

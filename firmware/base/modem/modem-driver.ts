@@ -16,7 +16,7 @@
 // Every state entry bumps `epoch`; callbacks of commands and timers from an earlier state check
 // it and do nothing, so an abandoned sequence cannot move the machine.
 
-import { startsWith } from "../../../protocol/src/core/bytes";
+import { startsWith } from "@em-platform/protocol/core/bytes";
 import type { Clock, Uart } from "../../hal/hal";
 import type { TcpLink } from "../net/tcp-link";
 import { AtEngine, type AtResult, atCommand, matchAny } from "./at-engine";

@@ -12,7 +12,7 @@
 // Every connection gets a number (conn); command callbacks of an older connection are ignored,
 // so a late SEND OK for a connection that was already declared lost changes nothing.
 
-import { sliceBytes } from "../../../protocol/src/core/bytes";
+import { sliceBytes } from "@em-platform/protocol/core/bytes";
 import type { Clock } from "../../hal/hal";
 import type { TcpLink } from "../net/tcp-link";
 import type { AtEngine, AtResult } from "./at-engine";

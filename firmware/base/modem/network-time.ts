@@ -15,7 +15,7 @@
 // what it threw away and why. networkTimeMs() adds the plausibility floor: a modem whose RTC was
 // never set reports its firmware's epoch (SIM800: 2004), which must never reach the unit's clock.
 
-import { startsWith } from "../../../protocol/src/core/bytes";
+import { startsWith } from "@em-platform/protocol/core/bytes";
 
 /** Why a line gave no time (negative, so it never collides with a time). */
 export const TimeReject = {

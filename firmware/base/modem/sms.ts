@@ -11,8 +11,8 @@
 // arrived while the unit was off; each listed message is handled the same way and deleted by its
 // own index (a blanket delete could remove one that arrived between the list and the delete).
 
-import { startsWith } from "../../../protocol/src/core/bytes";
-import { decodeSmsText, encodeSmsText, SMS_MAX_CHARS } from "../../../protocol/src/core/sms-text";
+import { startsWith } from "@em-platform/protocol/core/bytes";
+import { decodeSmsText, encodeSmsText, SMS_MAX_CHARS } from "@em-platform/protocol/core/sms-text";
 import type { Clock } from "../../hal/hal";
 import { type AtEngine, type AtResult, asciiBytes } from "./at-engine";
 import { fieldsAfterColon, fillStep, type ModemDialect, parseCount } from "./modem-dialect";

@@ -1,8 +1,8 @@
 // The client's state machine against a scripted TcpLink under virtual time: the exact bytes it
 // writes (hand-written MQTT 3.1.1 vectors), when it writes them, and what each failure leads to.
 
+import { toHex, utf8Encode } from "@em-platform/protocol/core/bytes";
 import { beforeEach, describe, expect, it } from "vitest";
-import { toHex, utf8Encode } from "../../../protocol/src/core/bytes";
 import { FakeClock } from "../../testing/fake-board";
 import { ScriptedLink } from "../../testing/scripted-link";
 import { VirtualClock } from "../../testing/virtual-clock";

@@ -13,8 +13,8 @@
 //
 // Device code (DEVICE-JS subset): no Promises, no Map; one timer at a time.
 
-import { utf8Encode } from "../../../protocol/src/core/bytes";
-import { downlinkTopic, statusTopic, unitIdText } from "../../../protocol/src/core/topics";
+import { utf8Encode } from "@em-platform/protocol/core/bytes";
+import { downlinkTopic, statusTopic, unitIdText } from "@em-platform/protocol/core/topics";
 import type { Clock } from "../../hal/hal";
 import type { TcpLink } from "../net/tcp-link";
 import {

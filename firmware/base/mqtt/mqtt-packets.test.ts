@@ -2,8 +2,8 @@
 // (OASIS standard, 29 October 2014): fixed header §2.2, Remaining Length §2.2.3, strings §1.5.3,
 // CONNECT §3.1, PUBLISH §3.3, PUBACK §3.4, SUBSCRIBE §3.8, PINGREQ §3.12, DISCONNECT §3.14.
 
+import { toHex, utf8Encode } from "@em-platform/protocol/core/bytes";
 import { describe, expect, it } from "vitest";
-import { toHex, utf8Encode } from "../../../protocol/src/core/bytes";
 import {
   encodeConnect,
   encodeDisconnect,

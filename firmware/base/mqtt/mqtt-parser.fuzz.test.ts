@@ -4,8 +4,8 @@
 // the parser failed; every packet delivered is a receivable type with sane fields; the body buffer
 // never grows past the limit; after reset() a known-good packet decodes exactly.
 
+import { fromHex } from "@em-platform/protocol/core/bytes";
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../../../protocol/src/core/bytes";
 import { MqttType } from "./mqtt-packets";
 import { type MqttInbound, MqttParseError, MqttParser } from "./mqtt-parser";
 

@@ -1,8 +1,8 @@
 // The broker → client decoder against hand-written MQTT 3.1.1 byte vectors: every packet a
 // client receives, every split point of a stream, and each malformed form with its typed error.
 
+import { concatBytes, fromHex } from "@em-platform/protocol/core/bytes";
 import { describe, expect, it } from "vitest";
-import { concatBytes, fromHex } from "../../../protocol/src/core/bytes";
 import {
   type MqttInbound,
   MqttParseError,

@@ -13,7 +13,7 @@
 // Device code (DEVICE-JS subset): the body buffer grows to the largest packet seen (bounded by
 // the limit) and is reused; each packet delivered is a fresh object, a PUBLISH payload a copy.
 
-import { sliceBytes, utf8Decode } from "../../../protocol/src/core/bytes";
+import { sliceBytes, utf8Decode } from "@em-platform/protocol/core/bytes";
 import { MqttType } from "./mqtt-packets";
 
 /** Why the input was rejected (the `code` of MqttSink.error). */

@@ -14,7 +14,7 @@
 //
 // Device code (DEVICE-JS subset).
 
-import { uplinkTopic } from "../../../protocol/src/core/topics";
+import { uplinkTopic } from "@em-platform/protocol/core/topics";
 import type { UplinkTransport } from "../base-app";
 import type { MqttClient } from "./mqtt-client";
 

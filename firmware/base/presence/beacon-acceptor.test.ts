@@ -1,9 +1,9 @@
+import { DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { EventCode, FrameSource } from "@em-platform/protocol/core/events";
+import { hmacSha256 } from "@em-platform/protocol/core/hmac";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { EventCode, FrameSource } from "../../../protocol/src/core/events";
-import { hmacSha256 } from "../../../protocol/src/core/hmac";
-import { sha256 } from "../../../protocol/src/core/sha256";
 import { defaultTagConfig } from "../../tag/tag-config";
 import { TEST_ROOT as root } from "../../testing/test-fleet";
 import {

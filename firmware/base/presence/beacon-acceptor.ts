@@ -55,13 +55,13 @@ import {
   type Beacon,
   type BeaconKeyLookup,
   parseBeacon,
-} from "../../../protocol/src/core/beacon";
-import { fromHex, readU32BE, toHex } from "../../../protocol/src/core/bytes";
-import { ReceiverCounter } from "../../../protocol/src/core/counters";
-import { ErrorCode } from "../../../protocol/src/core/errors";
-import { EventCode, FrameSource } from "../../../protocol/src/core/events";
-import { hmacSha256 } from "../../../protocol/src/core/hmac";
-import type { Sha256 } from "../../../protocol/src/core/sha256";
+} from "@em-platform/protocol/core/beacon";
+import { fromHex, readU32BE, toHex } from "@em-platform/protocol/core/bytes";
+import { ReceiverCounter } from "@em-platform/protocol/core/counters";
+import { ErrorCode } from "@em-platform/protocol/core/errors";
+import { EventCode, FrameSource } from "@em-platform/protocol/core/events";
+import { hmacSha256 } from "@em-platform/protocol/core/hmac";
+import type { Sha256 } from "@em-platform/protocol/core/sha256";
 import { CounterPace } from "./counter-pace";
 import type { EventSink } from "./presence-event";
 import { DEFAULT_REPORT_PERIOD_MS, ReportLimiter } from "./report-limiter";

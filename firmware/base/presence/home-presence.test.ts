@@ -1,7 +1,7 @@
+import { BeaconFlag, DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { describe, expect, it } from "vitest";
-import { BeaconFlag, DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { EventCode } from "../../../protocol/src/core/events";
-import { sha256 } from "../../../protocol/src/core/sha256";
 import { TEST_ROOT as root } from "../../testing/test-fleet";
 import { AcceptKind } from "./beacon-acceptor";
 import { HomePresence } from "./home-presence";

@@ -3,8 +3,8 @@
 // tag state and, during installation, the range test. The app calls `onAdvertisement` from its
 // BLE scan callback and `tick` about once a second; events go to one sink (the event queue).
 
-import type { BeaconKeyLookup } from "../../../protocol/src/core/beacon";
-import type { Sha256 } from "../../../protocol/src/core/sha256";
+import type { BeaconKeyLookup } from "@em-platform/protocol/core/beacon";
+import type { Sha256 } from "@em-platform/protocol/core/sha256";
 import {
   AcceptKind,
   type AcceptResult,

@@ -3,7 +3,7 @@
 // every module takes it as an argument (`utcS`) next to a monotonic `nowMs` used for intervals,
 // so a clock correction (`clock_set`) never looks like minutes of silence.
 
-import type { EventDataOf } from "../../../protocol/src/core/events";
+import type { EventDataOf } from "@em-platform/protocol/core/events";
 
 export type EventData = { [key: number]: number | string };
 

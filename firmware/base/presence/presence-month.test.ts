@@ -2,10 +2,10 @@
 // presence decision flap? The bar: ≤ 1 false left_home per simulated month of noisy
 // at-home data. The figures printed here are the ones quoted in README-presence.md.
 
+import { DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { EventCode } from "@em-platform/protocol/core/events";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { EventCode } from "../../../protocol/src/core/events";
-import { sha256 } from "../../../protocol/src/core/sha256";
 import { TEST_ROOT as root } from "../../testing/test-fleet";
 import { AcceptKind } from "./beacon-acceptor";
 import { HomePresence } from "./home-presence";

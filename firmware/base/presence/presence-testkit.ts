@@ -2,9 +2,9 @@
 // a seeded PRNG and a virtual tag that signs real beacons with the protocol's encoder. Written in
 // the device subset like everything under firmware/, so the build's source gates pass over it.
 
-import { type BeaconFields, encodeBeacon } from "../../../protocol/src/core/beacon";
-import { deriveKey, KeyPurpose } from "../../../protocol/src/core/keys";
-import type { Sha256 } from "../../../protocol/src/core/sha256";
+import { type BeaconFields, encodeBeacon } from "@em-platform/protocol/core/beacon";
+import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
+import type { Sha256 } from "@em-platform/protocol/core/sha256";
 
 /** xorshift32: deterministic from a seed, no Math.imul (absent on Espruino). */
 export class Prng {

@@ -42,7 +42,7 @@
 //   with the 8 dB margin not at all; k = 15 is steadier still but would pass T once a few
 //   beacons are lost, and then the rule adds nothing.
 
-import { EventCode } from "../../../protocol/src/core/events";
+import { EventCode } from "@em-platform/protocol/core/events";
 import { type EventSink, unitEvent } from "./presence-event";
 import { DEFAULT_RANGE_PRESET, enterThreshold, HYSTERESIS_DB } from "./range-presets";
 import { DEFAULT_MEDIAN_WINDOW, MedianRssiFilter } from "./rssi-filter";

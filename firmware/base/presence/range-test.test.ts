@@ -1,5 +1,5 @@
+import { EventCode } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { EventCode } from "../../../protocol/src/core/events";
 import type { UnitEvent } from "./presence-event";
 import { Prng } from "./presence-testkit";
 import { RangeTest, recommendPreset } from "./range-test";

@@ -12,7 +12,7 @@
 // not reach that percentile the recommendation is far, with `covered: false`: the unit should be
 // moved (or the tag was walked out of the home).
 
-import { EventCode } from "../../../protocol/src/core/events";
+import { EventCode } from "@em-platform/protocol/core/events";
 import { type EventSink, unitEvent } from "./presence-event";
 import { enterThreshold, RangePreset } from "./range-presets";
 

@@ -3,9 +3,9 @@
 // at night; or replays frames the unit accepted just before he pulled its plug. Both pass the MAC
 // and the counter; only the counter's pace against the unit's clock (counter-pace.ts) refuses them.
 import { createHash } from "node:crypto";
+import { DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { EventCode, FrameSource } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_COMPANY_ID } from "../../../protocol/src/core/beacon";
-import { EventCode, FrameSource } from "../../../protocol/src/core/events";
 import { TEST_ROOT as root } from "../../testing/test-fleet";
 import {
   AcceptKind,

@@ -1,6 +1,6 @@
+import { type Beacon, BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { EventCode } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { type Beacon, BeaconFlag } from "../../../protocol/src/core/beacon";
-import { EventCode } from "../../../protocol/src/core/events";
 import type { UnitEvent } from "./presence-event";
 import { defaultTagStateParams, TagState } from "./tag-state";
 

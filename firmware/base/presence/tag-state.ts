@@ -41,8 +41,8 @@
 // when the permission ends the clock restarts from that moment, so a subject late back is the
 // schedule's curfew violation, not a second alarm at the same instant.
 
-import { type Beacon, BeaconFlag } from "../../../protocol/src/core/beacon";
-import { EventCode, type EventDataOf } from "../../../protocol/src/core/events";
+import { type Beacon, BeaconFlag } from "@em-platform/protocol/core/beacon";
+import { EventCode, type EventDataOf } from "@em-platform/protocol/core/events";
 import { type EventSink, unitEvent, wholeSeconds } from "./presence-event";
 
 export const DEFAULT_NOT_HEARD_MS = 300000;

@@ -1,5 +1,5 @@
+import { EventCode } from "@em-platform/protocol/core/events";
 import { describe, expect, it } from "vitest";
-import { EventCode } from "../../../protocol/src/core/events";
 import { EventQueue } from "./event-queue";
 import { RamSegmentStore } from "./ram-segment-store";
 

@@ -8,21 +8,21 @@
 // The body is the event exactly as it goes into an uplink: CBOR [seq, time, code, tag id, data].
 // The CRC covers magic, length, class and body — not the ack byte, written later.
 
-import { copyBytes, readU32BE, writeU32BE } from "../../../protocol/src/core/bytes";
+import { copyBytes, readU32BE, writeU32BE } from "@em-platform/protocol/core/bytes";
 import {
   type CborMap,
   type CborValue,
   decodeCbor,
   encodeCbor,
-} from "../../../protocol/src/core/cbor";
-import { ErrorCode, fail, ok, type Result } from "../../../protocol/src/core/errors";
+} from "@em-platform/protocol/core/cbor";
+import { ErrorCode, fail, ok, type Result } from "@em-platform/protocol/core/errors";
 import {
   EventClass,
   EventCode,
   eventClass,
   type QueueOverflowData,
-} from "../../../protocol/src/core/events";
-import type { UplinkEvent } from "../../../protocol/src/core/uplink";
+} from "@em-platform/protocol/core/events";
+import type { UplinkEvent } from "@em-platform/protocol/core/uplink";
 import { CRC16_INIT, crc16 } from "./crc16";
 import type { SegmentStore } from "./segment-store";
 

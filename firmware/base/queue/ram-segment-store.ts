@@ -3,7 +3,7 @@
 // `cutAfterBytes(n)`, the next write stores only its first n bytes and then the "power" is gone
 // until `restore()`. Used by the tests, the simulator and the self-test bundle.
 
-import { fillBytes } from "../../../protocol/src/core/bytes";
+import { fillBytes } from "@em-platform/protocol/core/bytes";
 import type { SegmentStore } from "./segment-store";
 
 export class RamSegmentStore implements SegmentStore {

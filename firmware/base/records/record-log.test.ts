@@ -1,5 +1,5 @@
+import { encodeCbor } from "@em-platform/protocol/core/cbor";
 import { describe, expect, it } from "vitest";
-import { encodeCbor } from "../../../protocol/src/core/cbor";
 import type { Storage } from "../../hal/hal";
 import { VirtualFlash } from "../../testing/virtual-flash";
 import { loadSchedule, RecordName, saveSchedule } from "../base-records";

@@ -19,7 +19,7 @@
 // its newest record; data is read from flash when asked for. Closures rather than a class: one
 // instance, and locals minify to one letter where fields would not. At least 2 pages of ≤ 64 KB.
 
-import { readU32BE, writeU32BE } from "../../../protocol/src/core/bytes";
+import { readU32BE, writeU32BE } from "@em-platform/protocol/core/bytes";
 import type { Storage } from "../../hal/hal";
 import { CRC16_INIT, crc16 } from "../queue/crc16";
 import type { SegmentStore } from "../queue/segment-store";

@@ -2,8 +2,8 @@
 // every rewrite went there (before the record log), and the record log's page wear over 24
 // months of the same pattern (firmware/README.md, "Records").
 
+import { toHex } from "@em-platform/protocol/core/bytes";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../../../protocol/src/core/bytes";
 import type { Storage } from "../../hal/hal";
 import { VirtualFlash } from "../../testing/virtual-flash";
 import {

@@ -1,6 +1,6 @@
+import { decodeCbor, encodeCbor } from "@em-platform/protocol/core/cbor";
+import { ErrorCode } from "@em-platform/protocol/core/errors";
 import { describe, expect, it } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../protocol/src/core/cbor";
-import { ErrorCode } from "../../../protocol/src/core/errors";
 import {
   activeException,
   addException,

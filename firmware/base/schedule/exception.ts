@@ -9,9 +9,9 @@
 // same id replaces the old one, which is how the centre shortens or moves one); at most
 // MAX_EXCEPTIONS live ones.
 
-import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
-import { isCborMap } from "../../../protocol/src/core/cbor";
-import { ErrorCode, ok } from "../../../protocol/src/core/errors";
+import type { CborMap, CborValue } from "@em-platform/protocol/core/cbor";
+import { isCborMap } from "@em-platform/protocol/core/cbor";
+import { ErrorCode, ok } from "@em-platform/protocol/core/errors";
 import { rejection, type ScheduleError, type ScheduleResult } from "./schedule";
 
 export const ExceptionKind = { awayPermitted: 1, mustBeHome: 2 } as const;

@@ -11,7 +11,7 @@
 //
 // Every change bumps `revision`, which tells a ViolationDetector to re-read the requirement.
 
-import { ErrorCode } from "../../../protocol/src/core/errors";
+import { ErrorCode } from "@em-platform/protocol/core/errors";
 import {
   addException,
   pruneExceptions,

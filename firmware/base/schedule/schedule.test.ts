@@ -1,7 +1,7 @@
+import { decodeCbor, encodeCbor } from "@em-platform/protocol/core/cbor";
+import { ErrorCode } from "@em-platform/protocol/core/errors";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../protocol/src/core/cbor";
-import { ErrorCode } from "../../../protocol/src/core/errors";
 import type { ScheduleException } from "./exception";
 import { EU_EASTERN_RULE } from "./local-time";
 import { requirementAt, windowOccurrences } from "./requirement";

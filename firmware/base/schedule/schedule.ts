@@ -5,16 +5,16 @@
 // decodeSchedule checks shape and types only; validateSchedule checks every range and rule, so it
 // also guards schedules built in code (the centre, the simulator).
 
-import type { CborMap, CborValue } from "../../../protocol/src/core/cbor";
-import { isCborMap } from "../../../protocol/src/core/cbor";
-import { AckResult } from "../../../protocol/src/core/commands";
+import type { CborMap, CborValue } from "@em-platform/protocol/core/cbor";
+import { isCborMap } from "@em-platform/protocol/core/cbor";
+import { AckResult } from "@em-platform/protocol/core/commands";
 import {
   ErrorCode,
   type ErrorCodeValue,
   type Ok,
   ok,
   type ProtocolError,
-} from "../../../protocol/src/core/errors";
+} from "@em-platform/protocol/core/errors";
 import {
   isKnownTimeZone,
   type TimeZoneSpec,

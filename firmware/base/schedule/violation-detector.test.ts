@@ -1,6 +1,6 @@
+import { EventCode, ViolationCause } from "@em-platform/protocol/core/events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EventCode, ViolationCause } from "../../../protocol/src/core/events";
 import { ExceptionKind, type ScheduleException } from "./exception";
 import { LocalPick, localSecondsOf, localToUtc } from "./local-time";
 import { type Schedule, validateSchedule, WindowKind, windowsOverlap } from "./schedule";

@@ -55,8 +55,8 @@
 // stretch the grace. An open violation stays open if the home requirement still holds at newT,
 // else it ends at newT.
 
-import type { CborMap } from "../../../protocol/src/core/cbor";
-import { EventCode, ViolationCause } from "../../../protocol/src/core/events";
+import type { CborMap } from "@em-platform/protocol/core/cbor";
+import { EventCode, ViolationCause } from "@em-platform/protocol/core/events";
 import { NEVER, type Requirement } from "./requirement";
 
 export type PresenceInput = "present" | "absent" | "unknown";

@@ -9,8 +9,8 @@
 //
 // Device code (DEVICE-JS subset).
 
-import { utf8Encode } from "../../../protocol/src/core/bytes";
-import { unitIdText } from "../../../protocol/src/core/topics";
+import { utf8Encode } from "@em-platform/protocol/core/bytes";
+import { unitIdText } from "@em-platform/protocol/core/topics";
 import type { Clock, DigitalInput, Indicator, Uart } from "../../hal/hal";
 import type { BaseApp } from "../base-app";
 import { SIM800 } from "../modem/dialect-sim800";

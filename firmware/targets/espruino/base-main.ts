@@ -7,7 +7,7 @@
 // GSM uplink. Flash: the event queue on 64 free raw pages, the records the unit rewrites on the
 // next 8 (RecordLog; reads of a name it never wrote fall through to the provisioned Storage files).
 
-import { sha256 } from "../../../protocol/src/core/sha256";
+import { sha256 } from "@em-platform/protocol/core/sha256";
 import { assembleHomeUnit } from "../../base/assemble-home-unit";
 import type { BaseHal } from "../../base/base-app";
 import { loadIdentity } from "../../base/base-records";

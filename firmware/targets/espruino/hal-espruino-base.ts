@@ -3,8 +3,8 @@
 // and the restart. The rest (clock, storage, inputs, scanner, UART, watchdog, indicator, crypto)
 // is shared with the tag in hal-espruino.ts.
 
-import { readU32BE } from "../../../protocol/src/core/bytes";
-import { BootReason } from "../../../protocol/src/core/events";
+import { readU32BE } from "@em-platform/protocol/core/bytes";
+import { BootReason } from "@em-platform/protocol/core/events";
 import type { TagLink } from "../../base/base-app";
 import type { AnalogInput } from "../../hal/hal";
 import { COMMAND_CHARACTERISTIC, COMMAND_SERVICE } from "./hal-espruino";

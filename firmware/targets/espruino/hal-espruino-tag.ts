@@ -7,7 +7,7 @@
 // require("crypto").SHA256 in firmware; the counter log on free raw flash pages
 // (require("Flash"), outside Storage), or in Storage files when there are none.
 
-import { TAG_COMMAND_LENGTH } from "../../../protocol/src/core/tag-command";
+import { TAG_COMMAND_LENGTH } from "@em-platform/protocol/core/tag-command";
 import type { TagHal, TagInput } from "../../tag/tag-app";
 import type { TagStorage } from "../../tag/tag-storage";
 import {

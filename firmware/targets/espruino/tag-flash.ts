@@ -4,7 +4,7 @@
 // own once Storage is full — while the tag's code runs from Storage, which is unsafe. Lean on
 // purpose (the tag has 8 KB); the home unit's fuller binding is flash-segment-store.ts.
 
-import { equalBytes } from "../../../protocol/src/core/bytes";
+import { equalBytes } from "@em-platform/protocol/core/bytes";
 import type { CounterPages } from "../../tag/tag-storage";
 
 /**

@@ -1,9 +1,9 @@
 // Tag beacon (SPEC §4): 20 bytes of BLE manufacturer data after the company id.
 
-import { equalBytes, readU32BE, writeU32BE } from "./bytes";
-import { ErrorCode, fail, ok, type Result } from "./errors";
-import { hmacSha256 } from "./hmac";
-import type { Sha256 } from "./sha256";
+import { equalBytes, readU32BE, writeU32BE } from "./bytes.js";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
+import { hmacSha256 } from "./hmac.js";
+import type { Sha256 } from "./sha256.js";
 
 export const BEACON_VERSION_TYPE = 0x11;
 export const BEACON_LENGTH = 20;

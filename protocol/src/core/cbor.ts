@@ -10,7 +10,7 @@
 // the input (the COSE layer MACs the exact received bytes), and a length header is checked
 // against the bytes left before anything is built for it.
 
-import { readU32BE, utf8Decode, utf8Encode, writeU32BE } from "./bytes";
+import { readU32BE, utf8Decode, utf8Encode, writeU32BE } from "./bytes.js";
 import {
   ErrorCode,
   type ErrorCodeValue,
@@ -18,7 +18,7 @@ import {
   ok,
   type ProtocolError,
   type Result,
-} from "./errors";
+} from "./errors.js";
 
 export class CborTagged {
   tag: number;

@@ -1,12 +1,12 @@
 // COSE_Mac0 (RFC 9052 §6.2) with HMAC 256/256, the envelope of uplinks, downlinks and SMS
 // (SPEC §6). Verification always runs over the bytes received, never a re-encoding.
 
-import { equalBytes, readU32BE } from "./bytes";
-import { CborTagged, type CborValue, decodeCbor, encodeCbor, isCborMap } from "./cbor";
-import { ErrorCode, fail, ok, type Result } from "./errors";
-import { hmacSha256 } from "./hmac";
-import { keyId } from "./keys";
-import type { Sha256 } from "./sha256";
+import { equalBytes, readU32BE } from "./bytes.js";
+import { CborTagged, type CborValue, decodeCbor, encodeCbor, isCborMap } from "./cbor.js";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
+import { hmacSha256 } from "./hmac.js";
+import { keyId } from "./keys.js";
+import type { Sha256 } from "./sha256.js";
 
 export const COSE_MAC0_TAG = 17;
 export const ALG_HMAC_256_256 = 5;

@@ -3,7 +3,7 @@
 // copy of the rules for every face. A file of its own so a bundle that needs only the rules
 // does not carry the classes (esbuild cannot drop an ES5 class it cannot prove unused).
 
-import { equalBytes } from "./bytes";
+import { equalBytes } from "./bytes.js";
 
 const MAX_COUNTER = 0xffffffff;
 

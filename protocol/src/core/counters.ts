@@ -2,21 +2,21 @@
 // RFC 8613 appendix B.1.1) so a tag does not write flash on every beacon; the receiver
 // classifies every authenticated frame as fresh, duplicate, replay or too far ahead.
 
-import { copyBytes } from "./bytes";
+import { copyBytes } from "./bytes.js";
 import {
   type CounterClass,
   type CounterStore,
   classifyCounter,
   counterSender,
-} from "./counter-rules";
-import { ErrorCode, fail, ok, type Result } from "./errors";
+} from "./counter-rules.js";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
 
 export {
   type CounterClass,
   type CounterStore,
   classifyCounter,
   counterSender,
-} from "./counter-rules";
+} from "./counter-rules.js";
 
 export class SenderCounter {
   private readonly sender: () => number;

@@ -1,11 +1,11 @@
 // Downlink: centre → home unit, one signed command (SPEC §8).
 
-import { isU32 } from "./bytes";
-import { type CborMap, decodeCbor, encodeCbor, isCborMap } from "./cbor";
-import { encodeMac0, type KeyLookup, openMac0 } from "./cose";
-import { ErrorCode, fail, ok, type Result } from "./errors";
-import { KeyPurpose } from "./keys";
-import type { Sha256 } from "./sha256";
+import { isU32 } from "./bytes.js";
+import { type CborMap, decodeCbor, encodeCbor, isCborMap } from "./cbor.js";
+import { encodeMac0, type KeyLookup, openMac0 } from "./cose.js";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
+import { KeyPurpose } from "./keys.js";
+import type { Sha256 } from "./sha256.js";
 
 export const DOWNLINK_VERSION = 1;
 

@@ -1,8 +1,8 @@
 // HMAC-SHA256 (RFC 2104) and HKDF-SHA256 (RFC 5869) over an injected SHA-256, because the
 // boards have SHA-256 in firmware but no HMAC.
 
-import { concatBytes } from "./bytes";
-import type { Sha256 } from "./sha256";
+import { concatBytes } from "./bytes.js";
+import type { Sha256 } from "./sha256.js";
 
 export function hmacSha256(sha: Sha256, key: Uint8Array, data: Uint8Array): Uint8Array {
   let k = key;

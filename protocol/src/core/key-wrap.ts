@@ -2,9 +2,9 @@
 // (and the centre) can compute, bound to the downlink counter and the tag id, so a wrapped key
 // read from one command is of no use in another.
 
-import { writeU32BE } from "./bytes";
-import { hmacSha256 } from "./hmac";
-import type { Sha256 } from "./sha256";
+import { writeU32BE } from "./bytes.js";
+import { hmacSha256 } from "./hmac.js";
+import type { Sha256 } from "./sha256.js";
 
 /** key XOR HMAC-SHA256(wrap key, downlink counter ‖ tag id): wraps and unwraps alike. */
 export function xorTagKey(

@@ -1,8 +1,8 @@
 // Per-device, per-purpose, per-version keys (SPEC §2): the centre keeps one root per fleet.
 
-import { writeU32BE } from "./bytes";
-import { hkdfSha256 } from "./hmac";
-import type { Sha256 } from "./sha256";
+import { writeU32BE } from "./bytes.js";
+import { hkdfSha256 } from "./hmac.js";
+import type { Sha256 } from "./sha256.js";
 
 export const KeyPurpose = {
   tagBeacon: 1,

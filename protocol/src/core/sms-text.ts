@@ -1,7 +1,7 @@
 // SMS text form of an envelope (SPEC §12): "EM1:" + base64url without padding (RFC 4648 §5).
 // Hand-written: Espruino's btoa is standard base64 and JerryScript may have none.
 
-import { ErrorCode, fail, ok, type Result } from "./errors";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 export const SMS_PREFIX = "EM1:";

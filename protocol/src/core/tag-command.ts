@@ -1,9 +1,9 @@
 // Tag command (SPEC §5): 29 bytes written to the tag over BLE, signed by the centre.
 
-import { equalBytes, readU16BE, readU32BE, writeU16BE, writeU32BE } from "./bytes";
-import { ErrorCode, type ErrorCodeValue, fail, ok, type Result } from "./errors";
-import { hmacSha256 } from "./hmac";
-import type { Sha256 } from "./sha256";
+import { equalBytes, readU16BE, readU32BE, writeU16BE, writeU32BE } from "./bytes.js";
+import { ErrorCode, type ErrorCodeValue, fail, ok, type Result } from "./errors.js";
+import { hmacSha256 } from "./hmac.js";
+import type { Sha256 } from "./sha256.js";
 
 export const TAG_COMMAND_VERSION_TYPE = 0x12;
 export const TAG_COMMAND_LENGTH = 29;

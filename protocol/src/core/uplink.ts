@@ -1,11 +1,11 @@
 // Uplink: home unit → centre, a batch of events in a COSE_Mac0 envelope (SPEC §7).
 
-import { isU32 } from "./bytes";
-import { type CborMap, type CborValue, decodeCbor, encodeCbor, isCborMap } from "./cbor";
-import { encodeMac0, type KeyIdFields, type KeyLookup, openMac0 } from "./cose";
-import { ErrorCode, fail, ok, type Result } from "./errors";
-import { KeyPurpose } from "./keys";
-import type { Sha256 } from "./sha256";
+import { isU32 } from "./bytes.js";
+import { type CborMap, type CborValue, decodeCbor, encodeCbor, isCborMap } from "./cbor.js";
+import { encodeMac0, type KeyIdFields, type KeyLookup, openMac0 } from "./cose.js";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
+import { KeyPurpose } from "./keys.js";
+import type { Sha256 } from "./sha256.js";
 
 export const UPLINK_VERSION = 1;
 export const MAX_EVENTS_PER_UPLINK = 32;

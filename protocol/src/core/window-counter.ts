@@ -6,7 +6,7 @@
 // so a MAC-valid frame with a seen counter is a redelivery, or a replay of it: harmless either
 // way, events are processed once by seq); one below the window is a replay.
 
-import { ErrorCode, fail, ok, type Result } from "./errors";
+import { ErrorCode, fail, ok, type Result } from "./errors.js";
 
 export const UPLINK_WINDOW = 64;
 

@@ -8,11 +8,15 @@ import {
   beaconBody,
   beaconMacInput,
   parseBeacon,
-} from "../core/beacon";
-import { equalBytes } from "../core/bytes";
-import { ErrorCode, fail, type Result } from "../core/errors";
-import { TAG_COMMAND_MAC_LENGTH, type TagCommandFields, tagCommandBody } from "../core/tag-command";
-import { nodeHmac } from "./node-crypto";
+} from "../core/beacon.js";
+import { equalBytes } from "../core/bytes.js";
+import { ErrorCode, fail, type Result } from "../core/errors.js";
+import {
+  TAG_COMMAND_MAC_LENGTH,
+  type TagCommandFields,
+  tagCommandBody,
+} from "../core/tag-command.js";
+import { nodeHmac } from "./node-crypto.js";
 
 export function verifyBeaconHost(
   key: Uint8Array,

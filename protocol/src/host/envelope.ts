@@ -3,25 +3,25 @@
 // every input with the same error code; payloads are decoded by the core decoder, which enforces
 // deterministic CBOR.
 
-import { readU32BE } from "../core/bytes";
-import { encodeCbor } from "../core/cbor";
-import { type KeyIdFields, type KeyLookup, type Mac0, parseMac0 } from "../core/cose";
+import { readU32BE } from "../core/bytes.js";
+import { encodeCbor } from "../core/cbor.js";
+import { type KeyIdFields, type KeyLookup, type Mac0, parseMac0 } from "../core/cose.js";
 import {
   type Downlink,
   decodeDownlinkPayload,
   encodeDownlinkPayload,
   type OpenedDownlink,
-} from "../core/downlink";
-import { ErrorCode, fail, ok, type Result } from "../core/errors";
-import { KeyPurpose, keyId } from "../core/keys";
+} from "../core/downlink.js";
+import { ErrorCode, fail, ok, type Result } from "../core/errors.js";
+import { KeyPurpose, keyId } from "../core/keys.js";
 import {
   decodeUplinkPayload,
   encodeUplinkPayload,
   type OpenedUplink,
   type Uplink,
-} from "../core/uplink";
-import { nodeHmac } from "./node-crypto";
-import { decodeUplinkPayloadFast } from "./uplink-fast";
+} from "../core/uplink.js";
+import { nodeHmac } from "./node-crypto.js";
+import { decodeUplinkPayloadFast } from "./uplink-fast.js";
 
 // 84 (array of 4) 64 "MAC0"
 const MAC_STRUCTURE_PREFIX = new Uint8Array([0x84, 0x64, 0x4d, 0x41, 0x43, 0x30]);

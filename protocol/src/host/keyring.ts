@@ -4,8 +4,8 @@
 // The lookup runs before the MAC check, with a key id taken from an unauthenticated header, so
 // the cache is a small LRU (issue 11, item 9): forged ids cost one HKDF each, never memory.
 
-import type { KeyIdFields } from "../core/cose";
-import { nodeDeriveKey } from "./node-crypto";
+import type { KeyIdFields } from "../core/cose.js";
+import { nodeDeriveKey } from "./node-crypto.js";
 
 export interface KeyringOptions {
   /** Root secret per key version; versions absent here are rejected as unknown. */

@@ -1,8 +1,8 @@
 // node:crypto behind the core's injected-crypto seams.
 
 import { createHash, createHmac, hkdfSync } from "node:crypto";
-import { keyId } from "../core/keys";
-import type { Sha256 } from "../core/sha256";
+import { keyId } from "../core/keys.js";
+import type { Sha256 } from "../core/sha256.js";
 
 export const nodeSha256: Sha256 = (data) =>
   new Uint8Array(createHash("sha256").update(data).digest());

@@ -3,11 +3,11 @@
 // counter in the window of its (unit, key version). The reference receiver and the conformance
 // kit's reference adapter both run this, so the kit checks the rule the simulator lives by.
 
-import type { KeyLookup } from "../core/cose";
-import type { ErrorCodeValue } from "../core/errors";
-import type { OpenedUplink } from "../core/uplink";
-import { WindowReceiverCounter } from "../core/window-counter";
-import { openUplinkHost } from "./envelope";
+import type { KeyLookup } from "../core/cose.js";
+import type { ErrorCodeValue } from "../core/errors.js";
+import type { OpenedUplink } from "../core/uplink.js";
+import { WindowReceiverCounter } from "../core/window-counter.js";
+import { openUplinkHost } from "./envelope.js";
 
 /** SPEC §3 default gap bound for uplinks. */
 export const UPLINK_GAP = 1000000;

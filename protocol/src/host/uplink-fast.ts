@@ -4,8 +4,8 @@
 // decoder, so both faces accept the same inputs and reject them with the same codes (a
 // differential test holds them together).
 
-import type { CborMap } from "../core/cbor";
-import type { Uplink, UplinkEvent } from "../core/uplink";
+import type { CborMap } from "../core/cbor.js";
+import type { Uplink, UplinkEvent } from "../core/uplink.js";
 
 let buf: Uint8Array = new Uint8Array(0);
 let pos = 0;

@@ -4,12 +4,12 @@
 // radio duplicate, an older counter a replay) — plus one row per tag for the live table. Pure:
 // time comes in with each frame, so a recorded trace replays to the same table.
 
-import { BeaconFlag, parseBeacon } from "../../../protocol/src/core/beacon";
-import { toHex } from "../../../protocol/src/core/bytes";
-import { ReceiverCounter } from "../../../protocol/src/core/counters";
-import { KeyPurpose } from "../../../protocol/src/core/keys";
-import { openBeaconHost } from "../../../protocol/src/host/beacon";
-import type { FleetKeyring } from "../../../protocol/src/host/keyring";
+import { BeaconFlag, parseBeacon } from "@em-platform/protocol/core/beacon";
+import { toHex } from "@em-platform/protocol/core/bytes";
+import { ReceiverCounter } from "@em-platform/protocol/core/counters";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
+import { openBeaconHost } from "@em-platform/protocol/host/beacon";
+import type { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import type { Advert } from "../../../simulator/radio/advert-trace";
 
 export interface SniffedFrame {

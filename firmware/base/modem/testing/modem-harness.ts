@@ -1,7 +1,7 @@
 // A ModemDriver on a ScriptedUart under virtual time, with every callback recorded, and the
 // SIM800 bring-up transcript the driver must speak. Shared by the driver, SMS and call tests.
 
-import { toHex } from "../../../../protocol/src/core/bytes";
+import { toHex } from "@em-platform/protocol/core/bytes";
 import { FakeClock } from "../../../testing/fake-board";
 import { VirtualClock } from "../../../testing/virtual-clock";
 import { SIM800 } from "../dialect-sim800";
