@@ -1,14 +1,25 @@
 // The simulator's command: `npm run sim -- <command> …` (`npm start` is `run` on the demo
 // scenario). `--help` everywhere; usage errors exit 2, a failed check 1.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { startMosquitto } from "../broker/mosquitto-broker";
 import { checkAlerts, describeCheck } from "../check/alert-check";
+import {
+  alertsFileReader,
+  describeResults,
+  KitError,
+  runLiveKit,
+  type StartedBackend,
+  startBackend,
+} from "../conformance/live-kit";
 import { htmlReport } from "../report/html-report";
 import { AlertFormatError, parseAlerts, toJsonl } from "../scenario/alerts";
 import { expectedAlerts } from "../scenario/ground-truth";
@@ -16,6 +27,10 @@ import { parseScenario, type Scenario, ScenarioError } from "../scenario/scenari
 import { runScenario } from "../scenario/scenario-run";
 
 class UsageError extends Error {}
+
+const REFERENCE_BACKEND = fileURLToPath(
+  new URL("../conformance/reference-backend.ts", import.meta.url),
+);
 
 const USAGE = `sim <command> [options]
 
@@ -25,6 +40,8 @@ commands:
                           compare any backend's observed alerts with a run's expected ones
   validate <scenario.json>
                           check a scenario file and print what it will do
+  conform                 check a backend live against SPEC.md: scripted units publish to its
+                          broker, its alerts are judged clause by clause
   help                    this text
 
 "sim <command> --help" describes each. Exit codes: 0 passed, 1 the check failed,
@@ -44,6 +61,21 @@ is below the scenario's thresholds.`,
 Matches observed alerts (one JSON object per line: subject, type, start, end, reportedAt) to the
 expected ones and prints recall, precision, detection latency and every miss and false alarm,
 local times in --zone (default UTC). Exits 1 below --recall / --precision (default 1).`,
+  conform: `sim conform [--backend "<command>"] [--observed <alerts.jsonl>] [--mosquitto | --broker mqtt://host:port]
+             [--username u --password p] [--root <64 hex>] [--json <file>]
+
+Plays scripted sessions into a broker as virtual units — the same envelope by SMS and MQTT out of
+order, replays, forgeries, a unit of another fleet, a unit's envelope on another unit's topic, a key
+rotation and a downgrade, a unit's clock an hour back and a day ahead — then judges the alerts the
+backend raised (its observed-alerts JSONL) session by session, naming the SPEC clauses.
+
+The backend: --backend "<command>" is started by the kit with EM_BROKER_URL, EM_BROKER_USER,
+EM_BROKER_PASSWORD, EM_FLEET_ROOT, EM_KEY_VERSIONS (1,2) and EM_ALERTS_FILE (--observed, or a
+temporary file) in its environment, must print "ready" once subscribed, and is stopped with
+SIGTERM. Without --backend but with --broker, a backend already running there with the kit's root
+keeps its alerts in --observed. Without either: the reference receiver on the embedded broker.
+The root defaults to the test fleet's (SPEC §16) — never a deployment's. Exit 0 conformant,
+1 not, 2 usage, 3 the broker or the backend failed.`,
   validate: `sim validate <scenario.json>
 
 Checks the scenario (every error names the file, the JSON path and what was expected) and
@@ -184,6 +216,68 @@ function validate(args: string[]): number {
   return 0;
 }
 
+async function conform(args: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args,
+    options: {
+      help: { type: "boolean", short: "h" },
+      backend: { type: "string" },
+      observed: { type: "string" },
+      mosquitto: { type: "boolean" },
+      broker: { type: "string" },
+      username: { type: "string" },
+      password: { type: "string" },
+      root: { type: "string" },
+      json: { type: "string" },
+    },
+  });
+  if (v.help) return help("conform");
+  const root = v.root === undefined ? TEST_ROOT : fromHex(v.root);
+  if (root === null || root.length !== 32) throw new UsageError("--root: 64 hex digits");
+  if (v.broker !== undefined && v.backend === undefined && v.observed === undefined)
+    throw new UsageError(
+      "--broker without --backend: say where the backend keeps its alerts (--observed)",
+    );
+  const broker = await brokerFor(v);
+  const tmp = mkdtempSync(join(tmpdir(), "em-conform-"));
+  const alertsFile = v.observed ?? join(tmp, "observed-alerts.jsonl");
+  let backend: StartedBackend | null = null;
+  try {
+    if (v.backend !== undefined || v.broker === undefined) {
+      const command =
+        v.backend !== undefined
+          ? ["sh", "-c", "exec " + v.backend]
+          : [process.execPath, "--import", "tsx", REFERENCE_BACKEND];
+      backend = await startBackend(command, {
+        EM_BROKER_URL: broker.url,
+        EM_BROKER_USER: v.username ?? "",
+        EM_BROKER_PASSWORD: v.password ?? "",
+        EM_FLEET_ROOT: toHex(root),
+        EM_KEY_VERSIONS: "1,2",
+        EM_ALERTS_FILE: alertsFile,
+      });
+    }
+    console.log(`sim conform: ${v.backend ?? "the reference receiver"} on ${broker.url}`);
+    const results = await runLiveKit({
+      url: broker.url,
+      username: v.username,
+      password: v.password,
+      root,
+      readObserved: alertsFileReader(alertsFile),
+      log: (l) => console.log("  " + l),
+    });
+    const died = backend?.died() ?? null;
+    if (died !== null) throw new KitError(`the backend exited (${died}) during the sessions`);
+    for (const l of describeResults(results)) console.log(l);
+    if (v.json !== undefined) writeFileSync(v.json, JSON.stringify(results, null, 2) + "\n");
+    return results.every((r) => r.passed) ? 0 : 1;
+  } finally {
+    await backend?.stop();
+    await broker.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 function help(cmd?: string): number {
   console.log(cmd !== undefined && HELP[cmd] ? HELP[cmd] : USAGE);
   return 0;
@@ -197,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "run") return await run(rest);
     if (cmd === "check") return check(rest);
     if (cmd === "validate") return validate(rest);
+    if (cmd === "conform") return await conform(rest);
     throw new UsageError(`no such command: ${cmd}`);
   } catch (e) {
     if (
