@@ -1,12 +1,18 @@
 // The reference receiver as a centre: its verified events turned into alerts, one per fact
 // (simulator/scenario/alerts.ts). A curfew violation is one alert from its start to its end; a
 // tag_not_heard that the violation names (key 4, SPEC §9) is part of it, not a second alert;
-// forged, replayed and flooded frames are one "radio_attack" alert per report.
+// forged, replayed and flooded frames are one "radio_attack" alert per episode: the unit reports an
+// ongoing attack once per report period (SPEC §9), and a report that follows the last within that
+// period (and a margin for the tick and the queue) continues the same alert.
 
 import { EventCode } from "@em-platform/protocol/core/events";
 import { unitIdText } from "@em-platform/protocol/core/topics";
 import type { Alert } from "../scenario/alerts";
 import type { ReceivedEvent } from "./reference-receiver";
+
+/** Reports of an attack further apart than this are two episodes: the unit's report period
+ * (10 min) and 2 min for the tick that flushes a report and the queue behind it. */
+export const ATTACK_EPISODE_S = 12 * 60;
 
 export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[] {
   const subject = unitIdText(unitId);
@@ -21,6 +27,7 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       linked.add(e.data[4]);
   let mains: Alert | null = null;
   let violation: Alert | null = null;
+  let lastAttackReport = Number.NEGATIVE_INFINITY;
   for (const e of events) {
     const reportedAt = Math.floor(e.atMs / 1000);
     const alert = (type: Alert["type"]): Alert => ({
@@ -57,7 +64,8 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       case EventCode.replayedFrameSeen:
       case EventCode.frameTooFarAhead:
       case EventCode.beaconFlood:
-        out.push(alert("radio_attack"));
+        if (e.time - lastAttackReport > ATTACK_EPISODE_S) out.push(alert("radio_attack"));
+        lastAttackReport = e.time;
         break;
     }
   }

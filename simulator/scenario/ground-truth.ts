@@ -8,7 +8,10 @@
 //   from start + grace; leaving inside it: from the walk-out + grace; only if still absent then
 //   (back at exactly the deadline is in time) and the deadline is before the stretch's end; it
 //   ends at the return or the stretch's end, whichever is first.
-// - nothing else: no tag_not_heard (the violation is the alarm, SPEC §9), no radio attack.
+// - radio_attack: a replay of the subject's recorded beacons, from its first frame (the unit
+//   refuses them by counter or counter pace, SPEC §4; the scenario refuses a recording too young
+//   for that). A neighbour's tag heard through the wall raises nothing and is no presence.
+// - nothing else: no tag_not_heard (the violation is the alarm, SPEC §9).
 // Only facts inside the run count; stretches begin no earlier than the scenario's start (the
 // schedule is delivered during the setup before it).
 
@@ -100,6 +103,14 @@ export function expectedAlerts(s: Scenario): Alert[] {
         };
         if (a !== null) alert.detectableAt = a[1];
         if (a === null || a[1] < end) out.push(alert);
+      } else if (inc.type === "replayAttack") {
+        out.push({
+          subject,
+          type: "radio_attack",
+          start: at,
+          end: null,
+          cause: `the tag's beacons of ${inc.recording?.at} replayed at the door`,
+        });
       } else if (inc.type === "mainsOutage") {
         const back = at + Math.round(inc.minutes * 60);
         out.push({

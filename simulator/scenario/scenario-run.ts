@@ -11,11 +11,12 @@ import { observedAlerts } from "../centre/observed-alerts";
 import { posixTzFromIana } from "../centre/posix-tz";
 import { type CheckResult, checkAlerts } from "../check/alert-check";
 import { Outage } from "../modem/network";
+import { replayTrace } from "../radio/trace-replay";
 import { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 import type { Alert } from "./alerts";
 import { expectedAlerts, runEnd, unitIdOf } from "./ground-truth";
-import { AREAS, incidentAt, minuteOfDay, type Scenario, selected } from "./scenario";
+import { AREAS, incidentAt, minuteOfDay, recordingOf, type Scenario, selected } from "./scenario";
 
 /** Virtual time before the start for the units to come online and take their schedule. */
 export const SETUP_S = 15 * 60;
@@ -100,7 +101,26 @@ export async function runScenario(
       }
       for (const i of selected(s, inc, k)) {
         const h = homes[i];
-        if (inc.type === "strapCut") w.clock.schedule(() => h.cutStrap(), inMs(at), 0);
+        if (inc.type === "replayAttack") {
+          const [from, to] = recordingOf(s, inc).map((t) => t * 1000 - w.clock.epochMs);
+          // Recorded from the tag's own transmissions, whether the unit heard them or not.
+          w.clock.schedule(
+            () =>
+              replayTrace(
+                w.clock,
+                (a) => h.hearAdvert(a),
+                h.tag.board.advertiser.log
+                  .filter((r) => r.atMs >= from && r.atMs < to)
+                  .map((r) => ({ ...r, atMs: r.atMs - from, address: "recorder", rssi: -60 })),
+              ),
+            inMs(at),
+            0,
+          );
+        } else if (inc.type === "neighbourTag") {
+          const next = homes[(i + 1) % homes.length];
+          w.clock.schedule(() => next.heardNextDoor.add(h), inMs(at), 0);
+          w.clock.schedule(() => next.heardNextDoor.delete(h), inMs(at) + lenMs, 0);
+        } else if (inc.type === "strapCut") w.clock.schedule(() => h.cutStrap(), inMs(at), 0);
         else if (inc.type === "mainsOutage") {
           w.clock.schedule(() => h.setMains(false), inMs(at), 0);
           w.clock.schedule(() => h.setMains(true), inMs(at) + lenMs, 0);

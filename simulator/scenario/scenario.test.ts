@@ -65,6 +65,29 @@ describe("scenario files", () => {
     ).not.toThrow();
   });
 
+  it("refuse a replay the unit cannot tell from the tag, and a neighbour without a neighbour", () => {
+    const bad = (over: Record<string, unknown>) => error(JSON.stringify({ ...BASE, ...over }));
+    const replay = (o: Record<string, unknown>) => ({
+      type: "replayAttack",
+      subjects: [0],
+      at: "23:00",
+      recordedAt: "19:00",
+      minutes: 10,
+      ...o,
+    });
+    expect(bad({ incidents: [replay({ recordedAt: undefined })] }).path).toBe(
+      "$.incidents[0].recordedAt",
+    );
+    // ends 20 minutes before the replay: within REPLAY_AFTER_S
+    expect(bad({ incidents: [replay({ recordedAt: "22:30" })] }).expected).toMatch(/30 minutes/);
+    expect(bad({ incidents: [replay({ recordedAt: "17:00" })] }).path).toBe(
+      "$.incidents[0].recordedAt",
+    ); // before the run
+    expect(
+      bad({ subjects: 1, incidents: [{ type: "neighbourTag", at: "21:00", minutes: 5 }] }).path,
+    ).toBe("$.incidents[0].type");
+  });
+
   it("every example scenario is valid", () => {
     const dir = new URL("../scenarios/", import.meta.url);
     for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")))
@@ -119,6 +142,24 @@ describe("ground truth", () => {
       end: at("2026-11-23T18:30:00Z"),
       cause: "not back by the window's start + grace",
     });
+  });
+
+  it("a replay is a radio attack from its first frame; a neighbour's tag raises nothing", () => {
+    const s = scenario({
+      incidents: [
+        { type: "replayAttack", subjects: [1], at: "21:00", recordedAt: "18:30", minutes: 10 },
+        { type: "neighbourTag", subjects: [0], at: "19:00", minutes: 120 },
+      ],
+    });
+    expect(expectedAlerts(s)).toEqual([
+      {
+        subject: "00010001",
+        type: "radio_attack",
+        start: at("2026-11-23T19:00:00Z"),
+        end: null,
+        cause: "the tag's beacons of 18:30 replayed at the door",
+      },
+    ]);
   });
 
   it("a strap cut away from home is known at the return; outages have their span", () => {

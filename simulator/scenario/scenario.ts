@@ -7,7 +7,13 @@ import { intlOffset } from "../centre/posix-tz";
 import { expandRoutines, type Routine } from "./routines";
 import { xorshift32 } from "./seeded-random";
 
-export type IncidentType = "strapCut" | "mainsOutage" | "absence" | "cellOutage";
+export type IncidentType =
+  | "strapCut"
+  | "mainsOutage"
+  | "absence"
+  | "cellOutage"
+  | "replayAttack"
+  | "neighbourTag";
 
 /** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
 export type Selection = "all" | number[] | { fraction: number };
@@ -18,10 +24,13 @@ export interface Incident {
   /** Local time "HH:MM" on `day` (0 = the start's local date). */
   at: string;
   day: number;
-  /** mainsOutage, cellOutage: length; absence: how long the subject is away. */
+  /** mainsOutage, cellOutage, neighbourTag: length; absence: how long the subject is away;
+   * replayAttack: the length of the recording (played back at `at` as it was recorded). */
   minutes: number;
   /** cellOutage: the area (cell) that loses packet data. */
   area: string;
+  /** replayAttack: when the subject's tag was recorded (local "HH:MM" on `day`). */
+  recording?: { at: string; day: number };
 }
 
 export interface HomeWindow {
@@ -65,7 +74,18 @@ export class ScenarioError extends Error {
 }
 
 type Json = unknown;
-const TYPES: IncidentType[] = ["strapCut", "mainsOutage", "absence", "cellOutage"];
+const TYPES: IncidentType[] = [
+  "strapCut",
+  "mainsOutage",
+  "absence",
+  "cellOutage",
+  "replayAttack",
+  "neighbourTag",
+];
+/** A replay must start this long after its recording ends, or its frames could pass for the
+ * tag's own: a unit that last heard the tag t ago allows a counter 2 % of t + ~60 s behind its
+ * pace (SPEC §15 row 2), which for the longest absence a scenario holds (24 h) is 29.8 min. */
+export const REPLAY_AFTER_S = 30 * 60;
 export const AREAS = ["riga-centre", "riga-east"];
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
@@ -179,12 +199,17 @@ export function parseScenario(text: string, file: string): Scenario {
     else if (isObject(s)) sel = { fraction: num(s.fraction, p + ".subjects.fraction", 0, 1) };
     else fail(p + ".subjects", '"all", a list of subject indices or {"fraction": 0…1}');
     const needsMinutes = type !== "strapCut";
-    return {
+    if (type === "neighbourTag" && subjects < 2)
+      fail(p + ".type", "a fleet of 2 or more subjects (the neighbour is the next subject)");
+    const day = int(x.day ?? 0, p + ".day", 0, 31);
+    const inc: Incident = {
       type,
       subjects: type === "cellOutage" ? "all" : sel,
       at: hhmm(x.at, p + ".at"),
-      day: int(x.day ?? 0, p + ".day", 0, 31),
-      minutes: needsMinutes ? num(x.minutes, p + ".minutes", 1, 24 * 60) : 0,
+      day,
+      minutes: needsMinutes
+        ? num(x.minutes, p + ".minutes", 1, type === "replayAttack" ? 120 : 24 * 60)
+        : 0,
       area:
         type === "cellOutage"
           ? AREAS.includes(x.area as string)
@@ -192,6 +217,12 @@ export function parseScenario(text: string, file: string): Scenario {
             : fail(p + ".area", "one of " + AREAS.join(", "))
           : "",
     };
+    if (type === "replayAttack")
+      inc.recording = {
+        at: hhmm(x.recordedAt, p + ".recordedAt"),
+        day: int(x.recordedDay ?? day, p + ".recordedDay", 0, 31),
+      };
+    return inc;
   });
   if (!Array.isArray(doc.routines ?? [])) fail("$.routines", "an array of routines");
   const selection = (v: Json, p: string): Selection => {
@@ -255,7 +286,30 @@ export function parseScenario(text: string, file: string): Scenario {
       );
   });
   scenario.incidents = incidents.concat(expandRoutines(scenario, routines));
+  checkReplays(scenario, file);
   return scenario;
+}
+
+/** When a replayAttack's recording starts and ends (UTC s). */
+export function recordingOf(s: Scenario, inc: Incident): [number, number] {
+  const r = inc.recording ?? { at: inc.at, day: inc.day };
+  const from = incidentAt(s, { ...inc, at: r.at, day: r.day });
+  return [from, from + Math.round(inc.minutes * 60)];
+}
+
+/** A replay the unit cannot tell from the tag is not an attack the ground truth can promise to
+ * see: its recording must lie in the run and end REPLAY_AFTER_S before the replay. */
+function checkReplays(s: Scenario, file: string): void {
+  s.incidents.forEach((inc, k) => {
+    if (inc.type !== "replayAttack") return;
+    const [from, to] = recordingOf(s, inc);
+    if (from < s.start || to + REPLAY_AFTER_S > incidentAt(s, inc))
+      throw new ScenarioError(
+        file,
+        `$.incidents[${k}].recordedAt`,
+        `a recording inside the run that ends ${REPLAY_AFTER_S / 60} minutes or more before the replay at ${inc.at}`,
+      );
+  });
 }
 
 /** The subject indices an incident concerns, the same for the same seed. */

@@ -83,6 +83,8 @@ const QUIET_MS = 60;
 const MODEM_RESET_MS = 1200;
 /** A deliberate press: well past the uplink's 50 ms debounce. */
 const PRESS_MS = 300;
+/** A neighbour's tag through one wall, dBm: as strong as a tag at the far end of the flat. */
+const NEIGHBOUR_RSSI = -70;
 
 export class VirtualHome {
   readonly unitId: number;
@@ -244,16 +246,17 @@ export class VirtualHome {
     this.board.scanner.inject(a);
   }
 
+  /** Other homes' units that hear this tag through a wall while the subject is at home (the
+   * neighbours'); at NEIGHBOUR_RSSI, strong enough that only the tag id tells it apart. */
+  readonly heardNextDoor = new Set<VirtualHome>();
+
   private bridgeRadio(): void {
     // The virtual radio: every frame the tag puts on air reaches the unit's current scanner.
     this.tag.board.advertiser.onAdvertise = (rec) => {
-      if (this.radioOn)
-        this.board.scanner.inject({
-          address: "tag-" + this.tagId,
-          rssi: this.rssi,
-          companyId: rec.companyId,
-          data: rec.data,
-        });
+      if (!this.radioOn) return;
+      const a = { address: "tag-" + this.tagId, companyId: rec.companyId, data: rec.data };
+      this.board.scanner.inject({ ...a, rssi: this.rssi });
+      for (const n of this.heardNextDoor) n.hearAdvert({ ...a, rssi: NEIGHBOUR_RSSI });
     };
   }
 
