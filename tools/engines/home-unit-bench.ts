@@ -20,7 +20,8 @@
 // bundle, so its functions stay in flash; its RAM cost is measured before the bundle boots
 // (`harness` in `bootMemory`). It keeps to `__`-prefixed globals: a bundle's names are globals.
 // The modem's RESET line (D8) is wired: `digitalWrite(D8, …)` reaches the bench over Serial2 and
-// powers the virtual SIM800 off and on, as the board's reset does.
+// powers the virtual SIM800 off and on, as the board's reset does. The mains sense input (D3)
+// is the bench's too: present at every boot, pulled out and back by `setMains`.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
@@ -108,6 +109,12 @@ const BENCH_JS = `(function () {
     setServices: function () {},
     setAdvertising: function () {}
   };
+  // The mains sense input (the board's D3, high while mains is present): the Linux build reads
+  // every pin low, which the unit would take for mains lost at boot. The bench drives it ("P").
+  var mains = true, mainsWatch = null, rd = digitalRead, sw = setWatch, cw = clearWatch;
+  Pin.prototype.read = function () { return this == D3 ? mains : rd(this) == 1; };
+  global.setWatch = function (f, p, o) { if (p == D3) { mainsWatch = f; return 99; } return sw(f, p, o); };
+  global.clearWatch = function (id) { if (id === 99) mainsWatch = null; else if (id === undefined) cw(); else cw(id); };
   var s1 = Serial1.setup;
   Serial1.setup = function (baud, o) { o.path = __pty1; s1.call(Serial1, baud, o); };
   global.digitalWrite = function (p, v) {
@@ -122,6 +129,10 @@ const BENCH_JS = `(function () {
       var c = buf.slice(0, i).split(" ");
       buf = buf.slice(i + 1);
       if (c[0] === "M") print("MEM " + c[1] + " " + JSON.stringify(process.memory()));
+      else if (c[0] === "P") {
+        mains = c[1] === "1";
+        if (mainsWatch) mainsWatch({ state: mains, time: getTime(), lastTime: getTime() });
+      }
       else if (c[0] === "B" && global.__scan) {
         var h = c[3];
         var a = new Uint8Array(h.length / 2);
@@ -386,6 +397,11 @@ export class HomeUnitBench {
     const company = this.o.companyId ?? 0xffff;
     const id = address ?? defaultAddress(payload);
     this.send(`B ${rssi} ${company} ${toHex(payload)} ${id}`);
+  }
+
+  /** Mains plugged in (true, as at every boot) or pulled out: the unit's mains sense input. */
+  setMains(on: boolean): void {
+    this.send(`P ${on ? 1 : 0}`);
   }
 
   /** Waits until the console (this boot) matches. */
