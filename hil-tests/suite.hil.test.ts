@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { BeaconFlag } from "@em-platform/protocol/core/beacon";
+import type { CborMap } from "@em-platform/protocol/core/cbor";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { EventCode } from "@em-platform/protocol/core/events";
 import { encodeBeaconHost } from "@em-platform/protocol/host/beacon";
@@ -205,6 +206,18 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
   };
   const latched = BeaconFlag.strapOpen | BeaconFlag.strapLatched;
 
+  /** Sends a command from the centre and returns the result its command_ack carries. */
+  const commandResult = async (b: HomeUnitBench, code: number, args: CborMap | null) => {
+    const counter = await receiver.sendCommand(UNIT, code, args);
+    await until(
+      `command_ack of command ${code}`,
+      () => receiver.acks(UNIT, counter).length > 0,
+      20_000,
+      () => b.tail(),
+    );
+    return receiver.acks(UNIT, counter)[0].data?.[3];
+  };
+
   it("a strap cut reaches the centre verified as strap_tamper within 10 s", async () => {
     const b = bench;
     if (b === null) throw new Error("the unit did not boot");
@@ -233,14 +246,7 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
     if (b === null) throw new Error("the unit did not boot");
     // At the default (medium) preset only silence means absent: its leave threshold is below a
     // scanner's sensitivity. A flat gets near (10 m), set by the centre like any command.
-    const counter = await receiver.sendCommand(UNIT, CommandCode.setRangePreset, { 1: 1 });
-    await until(
-      "set_range_preset acknowledged",
-      () => receiver.acks(UNIT, counter).length > 0,
-      20_000,
-      () => b.tail(),
-    );
-    expect(receiver.acks(UNIT, counter)[0].data?.[3]).toBe(AckResult.ok);
+    expect(await commandResult(b, CommandCode.setRangePreset, { 1: 1 })).toBe(AckResult.ok);
     // In range first (a quorum of strong sightings), then the subject walks into the garden:
     // the same tag heard at −93 dBm (below near's −89), one new frame a second (the unit's MAC
     // budget refills at that rate).
@@ -295,27 +301,13 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
         kind: 1,
       })),
     });
-    const counter = await receiver.sendCommand(UNIT, CommandCode.setSchedule, { 1: schedule });
-    await until(
-      "command_ack of set_schedule",
-      () => receiver.acks(UNIT, counter).length > 0,
-      20_000,
-      () => b.tail(),
-    );
-    expect(receiver.acks(UNIT, counter)[0].data?.[3]).toBe(AckResult.ok);
+    expect(await commandResult(b, CommandCode.setSchedule, { 1: schedule })).toBe(AckResult.ok);
   });
 
   it("a command from the centre is executed and acknowledged", async () => {
     const b = bench;
     if (b === null) throw new Error("the unit did not boot");
-    const counter = await receiver.sendCommand(UNIT, CommandCode.requestStatus, null);
-    await until(
-      "command_ack",
-      () => receiver.acks(UNIT, counter).length > 0,
-      20_000,
-      () => b.tail(),
-    );
-    expect(receiver.acks(UNIT, counter)[0].data?.[3]).toBe(AckResult.ok);
+    expect(await commandResult(b, CommandCode.requestStatus, null)).toBe(AckResult.ok);
   });
 
   it("a reboot loses nothing: every event the unit numbered reaches the centre", async () => {

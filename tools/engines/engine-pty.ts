@@ -73,13 +73,16 @@ const LINK_LOST = [8, 3];
  * engine and running it again when the link was lost. The Linux engine's console sometimes trips
  * its `ASSERT(len <= 64)` (jsdevices.c) and exits when a scheduling delay lets more than 64
  * input bytes pile up — a real UART delivers bytes one by one; `lab flash` and `lab provision`
- * leave every target untouched until its copy verified, so running them again is safe.
+ * leave every target untouched until its copy verified, so running them again is safe, and an
+ * upload resumes where the last attempt stopped. The trip is a race in the engine's input
+ * buffer, so its odds grow with the bytes sent: a 94 KB home-unit bundle was cut in half of
+ * the attempts on this machine, hence five attempts, each sending only what is left.
  */
 export async function onEngineConsole(
   dir: string,
   enginePath: string,
   command: (tty: string, attempt: number) => Promise<number>,
-  attempts = 3,
+  attempts = 5,
 ): Promise<number> {
   let code = -1;
   for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -5,7 +5,14 @@ import { crc32 } from "node:zlib";
 import { SerialPortMock } from "serialport";
 import { afterEach, describe, expect, it } from "vitest";
 import { LabError } from "./errors";
-import { byteLiteral, chunkExprs, commandLine, flashOver } from "./espruino";
+import {
+  byteLiteral,
+  chunkCrcsExpr,
+  chunkExprs,
+  commandLine,
+  flashOver,
+  resumableChunks,
+} from "./espruino";
 
 // serialport loads the binding's CommonJS build; an ESM import of @serialport/binding-mock would
 // be a second copy with its own ports, so the mock is reached through SerialPortMock.
@@ -72,8 +79,9 @@ describe("flash over a mock port", () => {
   const bundle = 'print("hi");\n' + "z".repeat(1100);
   const crc = crc32(Buffer.from(bundle, "latin1")) >>> 0;
 
-  function honest(free = 40960, freeVars = 2200): Answer {
-    const files = new Map<string, string>();
+  /** A device whose Storage is `files`: a write with a total size allocates the file as erased
+   * flash (0xFF) and fills its chunk, a write at an offset fills that chunk. */
+  function honest(free = 40960, freeVars = 2200, files = new Map<string, string>()): Answer {
     return (expr) => {
       if (expr.startsWith("process.env.VERSION")) return `2v29 PUCKJS ${free} ${freeVars}`;
       if (expr === 'require("Storage").getFree()') return String(free);
@@ -82,13 +90,28 @@ describe("flash over a mock port", () => {
         files.delete(m[1]);
         return "undefined";
       }
-      m = /^require\("Storage"\)\.write\("([^"]+)",("(?:[^"\\]|\\.)*"),(\d+)(?:,\d+)?\)$/.exec(
+      m = /^require\("Storage"\)\.write\("([^"]+)",("(?:[^"\\]|\\.)*"),(\d+)(?:,(\d+))?\)$/.exec(
         expr,
       );
       if (m) {
         const text = unliteral(m[2]);
-        files.set(m[1], (files.get(m[1]) ?? "").slice(0, Number(m[3])) + text);
+        const off = Number(m[3]);
+        const was = m[4] !== undefined ? "\xff".repeat(Number(m[4])) : (files.get(m[1]) ?? "");
+        files.set(m[1], was.slice(0, off) + text + was.slice(off + text.length));
         return "true";
+      }
+      m =
+        /^\(function\(f\)\{if\(f===undefined\|\|f\.length!==(\d+)\)return"none";.*o\+=(\d+)\).*read\("([^"]+)"\)\)$/.exec(
+          expr,
+        );
+      if (m) {
+        const f = files.get(m[3]);
+        if (f === undefined || f.length !== Number(m[1])) return "none";
+        const step = Number(m[2]);
+        const crcs: number[] = [];
+        for (let o = 0; o < f.length; o += step)
+          crcs.push(crc32(Buffer.from(f.slice(o, o + step), "latin1")) >>> 0);
+        return crcs.join(" ");
       }
       m = /^require\("Storage"\)\.write\("([^"]+)",require\("Storage"\)\.read\("([^"]+)"\)\)$/.exec(
         expr,
@@ -106,12 +129,12 @@ describe("flash over a mock port", () => {
     };
   }
 
-  it("a board with room for longer lines (a Jolt.js) gets 4 KB chunks, a small one 1 KB", async () => {
+  it("a board with room for longer lines (a Jolt.js) gets 2 KB chunks, a small one 1 KB", async () => {
     const big = "q".repeat(5000);
     const roomy = await mockDevice(honest(409600, 11800));
     const r = await flashOver(roomy.port, big, { name: "b.js", baudRate: 10_000_000 });
-    expect(r.chunks).toBe(2);
-    expect(roomy.sent()).toContain(`write("b.js~","${"q".repeat(4096)}",0,5000)`);
+    expect(r.chunks).toBe(3);
+    expect(roomy.sent()).toContain(`write("b.js~","${"q".repeat(2048)}",0,5000)`);
     const small = await mockDevice(honest(409600, 2200));
     expect((await flashOver(small.port, big, { name: "b.js", baudRate: 10_000_000 })).chunks).toBe(
       5,
@@ -127,7 +150,45 @@ describe("flash over a mock port", () => {
     expect(sent()).not.toContain('Storage").write');
   });
 
-  it("sends exactly: Ctrl-C, echo(0), identify, erase temp, free, 2 chunks, verify, commit", async () => {
+  it("an interrupted upload resumes: the chunks written are kept, only the rest is sent", async () => {
+    const files = new Map<string, string>();
+    const data = "r".repeat(1000) + "s".repeat(1000) + "t".repeat(900);
+    const device = honest(40960, 2200, files);
+    let writes = 0;
+    // The first session's device dies while the third chunk arrives: no acknowledgement, and
+    // that chunk is never written.
+    const first = await mockDevice((e) =>
+      /\.write\("b\.js~","/.test(e) && ++writes === 3 ? null : device(e),
+    );
+    const cut = await flashOver(first.port, data, {
+      name: "b.js",
+      baudRate: 10_000_000,
+      timeouts: { line: 300 },
+    }).catch((e) => e);
+    expect((cut as LabError).code).toBe("upload-interrupted");
+    expect(files.get("b.js")).toBeUndefined();
+    MockBinding.reset();
+    const second = await mockDevice(device);
+    const r = await flashOver(second.port, data, { name: "b.js", baudRate: 10_000_000 });
+    expect(r).toMatchObject({ chunks: 3, kept: 2 });
+    expect(files.get("b.js")).toBe(data);
+    expect(second.sent()).not.toContain('erase(\\"b.js~\\")\n');
+    expect(second.sent().match(/\.write\("b\.js~",/g)).toHaveLength(1);
+    expect(second.sent()).toContain(`"${"t".repeat(852)}",2048)`);
+  });
+
+  it("a temporary file of another bundle, or a chunk neither right nor blank, is sent again whole", async () => {
+    const data = "r".repeat(1000) + "s".repeat(1000);
+    const crcs = (a: string, b: string) =>
+      [a, b].map((x) => crc32(Buffer.from(x, "latin1")) >>> 0).join(" ");
+    expect(resumableChunks(crcs("r".repeat(1000), "\xff".repeat(1000)), data, 1000)).toBe(1);
+    expect(resumableChunks(crcs("r".repeat(1000), "x".repeat(1000)), data, 1000)).toBe(0);
+    expect(resumableChunks(crcs("q".repeat(1000), "\xff".repeat(1000)), data, 1000)).toBe(0);
+    expect(resumableChunks("none", data, 1000)).toBe(0);
+    expect(resumableChunks(crcs("r".repeat(1000), "s".repeat(1000)), data, 1000)).toBe(2);
+  });
+
+  it("sends exactly: Ctrl-C, echo(0), identify, earlier upload?, erase temp, free, 2 chunks, verify, commit", async () => {
     const { port, sent } = await mockDevice(honest());
     const r = await flashOver(port, bundle, { name: "app.js", baudRate: 10_000_000 });
     expect(r).toMatchObject({ name: "app.js", bytes: bundle.length, crc, chunks: 2 });
@@ -140,6 +201,7 @@ describe("flash over a mock port", () => {
     const S = 'require("Storage")';
     const lines = [
       'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()+" "+process.memory().free',
+      chunkCrcsExpr("app.js~", bundle.length, 1024),
       `${S}.erase("app.js~")`,
       `${S}.getFree()`,
       `${S}.write("app.js~",${byteLiteral(bundle.slice(0, 1024))},0,${bundle.length})`,

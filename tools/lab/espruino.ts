@@ -14,6 +14,12 @@
 // the verified temporary one; a cut inside the on-device copy (milliseconds, no serial line
 // involved) leaves a target whose CRC differs, which the next flash replaces. The host reports
 // success only after the target's CRC matched.
+//
+// An interrupted upload resumes: each chunk is written whole by its own line or not at all, and
+// the rest of the temporary file is still erased flash (0xFF, writable without an erase), so the
+// next flash of the same bundle asks the device for the CRC-32 of each chunk of the temporary
+// file, keeps the leading chunks that match and sends only the rest. Anything else found there
+// (another bundle, a chunk neither right nor blank) is erased and sent again from the start.
 
 import { crc32 } from "node:zlib";
 import { LabError } from "./errors";
@@ -21,10 +27,14 @@ import { Link, type LinkOptions, type PortLike, sleep } from "./link";
 
 /** Bytes of a file per upload line on a small board (a Puck.js: ~2,500 JsVars), and on one with
  * room for a longer line (a Jolt.js: 12,000). Each line waits for its acknowledgement, a round
- * trip (~50 ms on the Linux engine), so fewer, longer lines upload a large bundle faster. */
+ * trip (~50 ms on the Linux engine), so fewer, longer lines upload a large bundle faster — but
+ * the longer the line, the longer the engine stalls while it arrives, and the Linux build dies
+ * (`ASSERT(len <= 64)`) on a stall that lets more than 64 bytes pile up: measured with base.js
+ * on a fresh espruino-jolt, 4 KB lines killed it in 4 uploads of 8 (12.0 s each), 2 KB lines in
+ * 1 of 10 (13.5 s). A real board has flow control instead. */
 export const CHUNK_BYTES = 1024;
-export const LARGE_CHUNK_BYTES = 4096;
-/** Free JsVars above which a board takes LARGE_CHUNK_BYTES: a 4 KB line and its string literal
+export const LARGE_CHUNK_BYTES = 2048;
+/** Free JsVars above which a board takes LARGE_CHUNK_BYTES: the line and its string literal
  * cost well under 1,000. */
 const LARGE_CHUNK_FREE_VARS = 6000;
 
@@ -173,7 +183,33 @@ export interface FlashReport {
   bytes: number;
   crc: number;
   chunks: number;
+  /** Chunks an earlier, interrupted upload of the same bundle had written (not sent again). */
+  kept: number;
   ms: number;
+}
+
+/** The expression a device answers with the CRC-32 of each `chunk`-byte piece of a Storage file
+ * of `length` bytes, space-separated; "none" when there is no such file of that length. */
+export function chunkCrcsExpr(name: string, length: number, chunk: number): string {
+  return `(function(f){if(f===undefined||f.length!==${length})return"none";var r=[];for(var o=0;o<f.length;o+=${chunk})r.push(E.CRC32(f.substr(o,${chunk}))>>>0);return r.join(" ")})(require("Storage").read(${JSON.stringify(name)}))`;
+}
+
+/** How many leading chunks of `data` the device's answer to chunkCrcsExpr shows written, with
+ * every later chunk still blank flash; 0 means start over. */
+export function resumableChunks(answer: string, data: string, chunk: number): number {
+  const n = Math.max(1, Math.ceil(data.length / chunk));
+  const got = answer.split(" ").map(Number);
+  if (answer === "none" || got.length !== n) return 0;
+  const crcOf = (b: Buffer) => crc32(b) >>> 0;
+  let kept = 0;
+  while (
+    kept < n &&
+    got[kept] === crcOf(Buffer.from(data.slice(kept * chunk, (kept + 1) * chunk), "latin1"))
+  )
+    kept++;
+  for (let j = kept; j < n; j++)
+    if (got[j] !== crcOf(Buffer.alloc(Math.min(chunk, data.length - j * chunk), 0xff))) return 0;
+  return kept;
 }
 
 /** Storage bytes a flash needs: the temporary file and the target, headers included. */
@@ -226,20 +262,24 @@ async function storeVerified(
   const tmp = tempName(name);
   const want = crc32(Buffer.from(data, "latin1")) >>> 0;
   const S = 'require("Storage")';
-  await s.run(`${S}.erase(${JSON.stringify(tmp)})`);
-  let free = Number(await s.run(`${S}.getFree()`));
-  if (free < storageNeeded(data.length)) {
-    await s.run(`${S}.compact()`, 30000, "Storage.compact()");
-    free = Number(await s.run(`${S}.getFree()`));
-  }
-  if (free < storageNeeded(data.length))
-    throw new LabError(
-      "out-of-storage",
-      `out of Storage: ${free} bytes free, ${storageNeeded(data.length)} needed (a temporary copy and ${name})`,
-    );
   const chunk = chunkFor(device.freeVars);
   const lines = chunkExprs(tmp, data, chunk);
-  for (let i = 0; i < lines.length; i++) {
+  const earlier = await s.run(chunkCrcsExpr(tmp, data.length, chunk), 30000, "an earlier upload");
+  const kept = resumableChunks(earlier, data, chunk);
+  if (kept === 0) {
+    await s.run(`${S}.erase(${JSON.stringify(tmp)})`);
+    let free = Number(await s.run(`${S}.getFree()`));
+    if (free < storageNeeded(data.length)) {
+      await s.run(`${S}.compact()`, 30000, "Storage.compact()");
+      free = Number(await s.run(`${S}.getFree()`));
+    }
+    if (free < storageNeeded(data.length))
+      throw new LabError(
+        "out-of-storage",
+        `out of Storage: ${free} bytes free, ${storageNeeded(data.length)} needed (a temporary copy and ${name})`,
+      );
+  }
+  for (let i = kept; i < lines.length; i++) {
     const ok = await s.run(lines[i], s.timeouts.line, "chunk " + (i + 1) + " of " + lines.length);
     if (ok !== "true")
       throw new LabError("upload-interrupted", `chunk ${i + 1} not written: ${ok}`);
@@ -267,6 +307,7 @@ async function storeVerified(
     bytes: data.length,
     crc: want,
     chunks: lines.length,
+    kept,
     ms: Date.now() - started,
   };
 }

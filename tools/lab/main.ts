@@ -423,7 +423,7 @@ export function formatReport(r: FlashReport): string {
   const s = r.ms / 1000;
   return (
     `verified ${r.name}: ${r.bytes} bytes, CRC-32 ${r.crc.toString(16).padStart(8, "0")}, ` +
-    `${r.chunks} chunks in ${s.toFixed(2)} s (${Math.round(r.bytes / s)} B/s) on ` +
+    `${r.chunks} chunks${r.kept > 0 ? ` (${r.kept} kept from an interrupted upload)` : ""} in ${s.toFixed(2)} s (${Math.round(r.bytes / s)} B/s) on ` +
     `${r.device.board} Espruino ${r.device.version}, ${r.device.storageFree} B of Storage free before`
   );
 }
