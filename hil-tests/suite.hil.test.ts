@@ -9,7 +9,15 @@
 // are signed on the host with the key read back from the tag's own provisioned Storage. A lab
 // command's errors go to stderr (the run's output); its stdout is the step's transcript.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -88,6 +96,9 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
     );
 
   beforeAll(async () => {
+    // This run's transcripts only: a stale attempt log from an earlier run would mislead.
+    for (const f of existsSync(RESULTS) ? readdirSync(RESULTS) : [])
+      if (f.endsWith(".log")) rmSync(join(RESULTS, f));
     mkdirSync(RESULTS, { recursive: true });
     work = mkdtempSync(join(tmpdir(), "em-hil-"));
     tagDir = mkdtempSync(join(work, "tag-"));

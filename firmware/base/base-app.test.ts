@@ -743,7 +743,10 @@ describe("home unit app: the schedule, the pending one and the exceptions surviv
       const old = state(dry);
       const sizes: number[] = [];
       const write = dry.recordFlash.write.bind(dry.recordFlash);
-      dry.recordFlash.write = (seg, off, b) => (sizes.push(b.length), write(seg, off, b));
+      dry.recordFlash.write = (seg, off, b) => {
+        sizes.push(b.length);
+        return write(seg, off, b);
+      };
       change(dry);
       dry.recordFlash.write = write;
       const next = state(dry);
