@@ -13,7 +13,7 @@ import {
   type Selection,
   selected,
 } from "./scenario";
-import { xorshift32 } from "./seeded-random";
+import { seeded } from "./seeded-random";
 
 export interface Routine {
   subjects: Selection;
@@ -26,13 +26,6 @@ export interface Routine {
   late: { probability: number; minutes: number };
   /** Monday to Friday only (local), or every day. */
   weekdaysOnly: boolean;
-}
-
-/** The same numbers for the same scenario, routine, subject and day (FNV-1a of the four). */
-function seeded(...parts: number[]): () => number {
-  let h = 2166136261;
-  for (const p of parts) h = Math.imul(h ^ (p >>> 0), 16777619) >>> 0;
-  return xorshift32(h);
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");

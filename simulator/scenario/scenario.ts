@@ -4,6 +4,7 @@
 // was expected; nothing is guessed. The same scenario and seed run the same way.
 
 import { intlOffset } from "../centre/posix-tz";
+import { expandRates, type IncidentRate, RATED_TYPES, type RatedType } from "./incident-rates";
 import { expandRoutines, type Routine } from "./routines";
 import { xorshift32 } from "./seeded-random";
 
@@ -147,6 +148,7 @@ export function parseScenario(text: string, file: string): Scenario {
     "homeWindows",
     "incidents",
     "routines",
+    "rates",
     "thresholds",
   ];
   for (const k of Object.keys(doc)) if (!known.includes(k)) fail("$." + k, "no such field");
@@ -257,6 +259,22 @@ export function parseScenario(text: string, file: string): Scenario {
       weekdaysOnly: weekdaysOnly as boolean,
     };
   });
+  if (!Array.isArray(doc.rates ?? [])) fail("$.rates", "an array of incident rates");
+  const rates = ((doc.rates ?? []) as Json[]).map((x, i): IncidentRate => {
+    const p = `$.rates[${i}]`;
+    if (!isObject(x)) return fail(p, "an object");
+    for (const k of Object.keys(x))
+      if (!["type", "subjects", "perDay", "minutes"].includes(k))
+        fail(`${p}.${k}`, "no such field");
+    const type = x.type as RatedType;
+    if (!RATED_TYPES.includes(type)) fail(p + ".type", "one of " + RATED_TYPES.join(", "));
+    return {
+      type,
+      subjects: selection(x.subjects, p + ".subjects"),
+      perDay: num(x.perDay, p + ".perDay", 0, 24),
+      minutes: type === "strapCut" ? 0 : num(x.minutes, p + ".minutes", 1, 24 * 60),
+    };
+  });
   const t = doc.thresholds ?? {};
   if (!isObject(t)) fail("$.thresholds", "an object {recall, precision}");
   const th = t as Record<string, Json>;
@@ -286,6 +304,7 @@ export function parseScenario(text: string, file: string): Scenario {
       );
   });
   scenario.incidents = incidents.concat(expandRoutines(scenario, routines));
+  scenario.incidents = scenario.incidents.concat(expandRates(scenario, rates, scenario.incidents));
   checkReplays(scenario, file);
   return scenario;
 }

@@ -12,3 +12,11 @@ export function xorshift32(state: number): () => number {
     return x / 4294967296;
   };
 }
+
+/** The same numbers for the same parts (e.g. scenario seed, routine, subject, day): xorshift32
+ * seeded with their FNV-1a hash. */
+export function seeded(...parts: number[]): () => number {
+  let h = 2166136261;
+  for (const p of parts) h = Math.imul(h ^ (p >>> 0), 16777619) >>> 0;
+  return xorshift32(h);
+}
