@@ -39,6 +39,9 @@ describe("bench config", () => {
     expect(error({ ...GOOD, relay: { ...GOOD.relay, strapChannel: 99 } }).path).toBe(
       "$.relay.strapChannel",
     );
+    expect(error({ ...GOOD, relay: { ...GOOD.relay, mainsChannel: 1 } }).path).toBe(
+      "$.relay.mainsChannel",
+    );
     expect(error({ ...GOOD, colour: "red" }).path).toBe("$.colour");
     expect(error({ ...GOOD, unit: { ...GOOD.unit, port: GOOD.tag.port } }).expected).toBe(
       "a port other than the tag's",

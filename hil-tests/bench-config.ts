@@ -4,6 +4,7 @@
 // virtual bench. Every error names the file, the JSON path and what was expected.
 
 import { readFileSync } from "node:fs";
+import { RELAY_CHANNELS } from "./relay-fixture";
 
 export interface DeviceSeat {
   /** The console's serial port. */
@@ -89,9 +90,11 @@ export function parseBenchConfig(text: string, file: string): BenchConfig {
     const r = obj(d.relay, "$.relay");
     config.relay = {
       port: str(r.port, "$.relay.port"),
-      strapChannel: int(r.strapChannel, "$.relay.strapChannel", 0, 15),
-      mainsChannel: int(r.mainsChannel, "$.relay.mainsChannel", 0, 15),
+      strapChannel: int(r.strapChannel, "$.relay.strapChannel", 1, RELAY_CHANNELS),
+      mainsChannel: int(r.mainsChannel, "$.relay.mainsChannel", 1, RELAY_CHANNELS),
     };
+    if (config.relay.mainsChannel === config.relay.strapChannel)
+      fail("$.relay.mainsChannel", "a channel other than the strap's");
   }
   if (d.ble !== undefined) config.ble = { hci: int(obj(d.ble, "$.ble").hci, "$.ble.hci", 0, 15) };
   if (config.tag.port === config.unit.port) fail("$.unit.port", "a port other than the tag's");
