@@ -4,7 +4,8 @@
 // - strap_tamper: at the cut; a unit can know only once the subject is back in range.
 // - mains_lost: from the plug being pulled to its return.
 // - curfew_violation: home windows in the scenario's zone (by Intl, independently of the
-//   unit's POSIX rule), adjacent or overlapping windows one stretch. Absent at a stretch's start:
+//   unit's POSIX rule), adjacent or overlapping windows one stretch; a subject's exceptions cut
+//   (away permitted) or extend (must be home) its stretches. Absent at a stretch's start:
 //   from start + grace; leaving inside it: from the walk-out + grace; only if still absent then
 //   (back at exactly the deadline is in time) and the deadline is before the stretch's end; it
 //   ends at the return or the stretch's end, whichever is first.
@@ -36,6 +37,41 @@ export function runEnd(s: Scenario): number {
   return s.start + Math.round(s.hours * 3600);
 }
 
+/** Spans merged where they overlap or touch, in order. */
+function merged(spans: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const r of spans.slice().sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last !== undefined && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/** Subject i's home stretches: the windows' with its exceptions applied — away permitted cuts
+ * them, must be home adds to them (SPEC §10) — merged and cut to the run. */
+export function subjectStretches(
+  s: Scenario,
+  i: number,
+  windows: [number, number][],
+): [number, number][] {
+  let spans = windows;
+  const end = runEnd(s);
+  const span = (x: number, y: number): [number, number][] => (y > x ? [[x, y]] : []);
+  s.incidents.forEach((inc, k) => {
+    if (inc.type !== "exception" || !selected(s, inc, k).includes(i)) return;
+    const a = incidentAt(s, inc);
+    const b = a + Math.round(inc.minutes * 60);
+    spans =
+      inc.exception?.kind === "home"
+        ? merged([...spans, ...span(Math.max(a, s.start), Math.min(b, end))])
+        : spans.flatMap(([x, y]) =>
+            b <= x || y <= a ? span(x, y) : [...span(x, a), ...span(b, y)],
+          );
+  });
+  return spans;
+}
+
 /** Home stretches [from, to) in UTC seconds over the run (windows merged). */
 export function homeStretches(s: Scenario): [number, number][] {
   const end = runEnd(s);
@@ -55,14 +91,7 @@ export function homeStretches(s: Scenario): [number, number][] {
       if (to > from) raw.push([from, to]);
     }
   }
-  raw.sort((x, y) => x[0] - y[0]);
-  const out: [number, number][] = [];
-  for (const r of raw) {
-    const last = out[out.length - 1];
-    if (last !== undefined && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-    else out.push([r[0], r[1]]);
-  }
-  return out;
+  return merged(raw);
 }
 
 /** Each subject's absences [leave, return) in UTC seconds (return may lie past the run). */
@@ -125,7 +154,7 @@ export function expectedAlerts(s: Scenario): Alert[] {
   });
   for (let i = 0; i < s.subjects; i++) {
     const subject = unitIdText(unitIdOf(i));
-    for (const [ws, we] of stretches)
+    for (const [ws, we] of subjectStretches(s, i, stretches))
       for (const [leave, ret] of away[i]) {
         if (ret <= ws || leave >= we) continue;
         const before = leave < ws;

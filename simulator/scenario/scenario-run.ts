@@ -16,7 +16,15 @@ import { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 import type { Alert } from "./alerts";
 import { expectedAlerts, runEnd, unitIdOf } from "./ground-truth";
-import { AREAS, incidentAt, minuteOfDay, recordingOf, type Scenario, selected } from "./scenario";
+import {
+  AREAS,
+  exceptionSentAt,
+  incidentAt,
+  minuteOfDay,
+  recordingOf,
+  type Scenario,
+  selected,
+} from "./scenario";
 
 /** Virtual time before the start for the units to come online and take their schedule. */
 export const SETUP_S = 15 * 60;
@@ -91,6 +99,8 @@ export async function runScenario(
 
     const nowS = () => Math.floor(w.nowMs() / 1000);
     const inMs = (utcS: number) => Math.max(0, utcS * 1000 - w.nowMs());
+    /** Exceptions sent: the unit, the downlink counter, when the exception begins. */
+    const exceptions: { unitId: number; counter: Promise<number>; start: number }[] = [];
     s.incidents.forEach((inc, k) => {
       const at = incidentAt(s, inc);
       if (at < s.start || at >= runEnd(s)) return;
@@ -101,7 +111,25 @@ export async function runScenario(
       }
       for (const i of selected(s, inc, k)) {
         const h = homes[i];
-        if (inc.type === "replayAttack") {
+        if (inc.type === "exception") {
+          const start = incidentAt(s, inc);
+          const args = {
+            1: k + 1,
+            2: start,
+            3: start + Math.round(inc.minutes * 60),
+            4: inc.exception?.kind === "home" ? 2 : 1,
+            5: inc.minutes > 120,
+          };
+          w.clock.schedule(
+            () => {
+              const counter = w.receiver.sendCommand(h.unitId, CommandCode.addException, args);
+              counter.catch(() => {}); // awaited, and so reported, after the run
+              exceptions.push({ unitId: h.unitId, counter, start });
+            },
+            inMs(exceptionSentAt(s, inc)),
+            0,
+          );
+        } else if (inc.type === "replayAttack") {
           const [from, to] = recordingOf(s, inc).map((t) => t * 1000 - w.clock.epochMs);
           // Recorded from the tag's own transmissions, whether the unit heard them or not.
           w.clock.schedule(
@@ -161,6 +189,17 @@ export async function runScenario(
       "every queue drained",
       120_000,
     );
+    // The ground truth counts an exception from its start: it must have been taken by then.
+    for (const x of exceptions) {
+      const counter = await x.counter;
+      const ok = w.receiver
+        .acks(x.unitId, counter)
+        .some((a) => a.data?.[3] === AckResult.ok && a.time <= x.start);
+      if (!ok)
+        throw new Error(
+          `the exception for unit ${x.unitId.toString(16)} from ${new Date(x.start * 1000).toISOString()} was not acknowledged before it began`,
+        );
+    }
     const observed: Alert[] = [];
     let events = 0;
     for (const h of homes) {

@@ -14,7 +14,8 @@ export type IncidentType =
   | "absence"
   | "cellOutage"
   | "replayAttack"
-  | "neighbourTag";
+  | "neighbourTag"
+  | "exception";
 
 /** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
 export type Selection = "all" | number[] | { fraction: number };
@@ -32,6 +33,9 @@ export interface Incident {
   area: string;
   /** replayAttack: when the subject's tag was recorded (local "HH:MM" on `day`). */
   recording?: { at: string; day: number };
+  /** exception (`at` is its start, `minutes` its length): away permitted or must be home, sent
+   * by the centre through the signed downlink `noticeMinutes` before it begins. */
+  exception?: { kind: "away" | "home"; noticeMinutes: number };
 }
 
 export interface HomeWindow {
@@ -82,6 +86,7 @@ const TYPES: IncidentType[] = [
   "cellOutage",
   "replayAttack",
   "neighbourTag",
+  "exception",
 ];
 /** A replay must start this long after its recording ends, or its frames could pass for the
  * tag's own: a unit that last heard the tag t ago allows a counter 2 % of t + ~60 s behind its
@@ -210,7 +215,12 @@ export function parseScenario(text: string, file: string): Scenario {
       at: hhmm(x.at, p + ".at"),
       day,
       minutes: needsMinutes
-        ? num(x.minutes, p + ".minutes", 1, type === "replayAttack" ? 120 : 24 * 60)
+        ? num(
+            x.minutes,
+            p + ".minutes",
+            1,
+            type === "replayAttack" ? 120 : type === "exception" ? 7 * 24 * 60 : 24 * 60,
+          )
         : 0,
       area:
         type === "cellOutage"
@@ -219,6 +229,13 @@ export function parseScenario(text: string, file: string): Scenario {
             : fail(p + ".area", "one of " + AREAS.join(", "))
           : "",
     };
+    if (type === "exception") {
+      if (x.kind !== "away" && x.kind !== "home") fail(p + ".kind", '"away" or "home"');
+      inc.exception = {
+        kind: x.kind as "away" | "home",
+        noticeMinutes: int(x.noticeMinutes ?? 30, p + ".noticeMinutes", 1, 24 * 60),
+      };
+    }
     if (type === "replayAttack")
       inc.recording = {
         at: hhmm(x.recordedAt, p + ".recordedAt"),
@@ -306,7 +323,36 @@ export function parseScenario(text: string, file: string): Scenario {
   scenario.incidents = incidents.concat(expandRoutines(scenario, routines));
   scenario.incidents = scenario.incidents.concat(expandRates(scenario, rates, scenario.incidents));
   checkReplays(scenario, file);
+  checkExceptions(scenario, file);
   return scenario;
+}
+
+/** When the centre sends an exception (UTC s). */
+export function exceptionSentAt(s: Scenario, inc: Incident): number {
+  return incidentAt(s, inc) - (inc.exception?.noticeMinutes ?? 0) * 60;
+}
+
+/** An exception is sent during the run, and a unit holds no two that overlap (it would refuse
+ * the second: SPEC §10). */
+function checkExceptions(s: Scenario, file: string): void {
+  const spans: [number, number][][] = Array.from({ length: s.subjects }, () => []);
+  s.incidents.forEach((inc, k) => {
+    if (inc.type !== "exception") return;
+    const p = `$.incidents[${k}]`;
+    if (exceptionSentAt(s, inc) < s.start)
+      throw new ScenarioError(file, p + ".noticeMinutes", "a notice that falls within the run");
+    const at = incidentAt(s, inc);
+    for (const i of selected(s, inc, k)) {
+      const end = at + Math.round(inc.minutes * 60);
+      if (spans[i].some(([a, b]) => at < b && a < end))
+        throw new ScenarioError(
+          file,
+          p + ".at",
+          `no overlap with another exception of subject ${i}`,
+        );
+      spans[i].push([at, end]);
+    }
+  });
 }
 
 /** When a replayAttack's recording starts and ends (UTC s). */
