@@ -4,8 +4,9 @@
 // - strap_tamper: at the cut; a unit can know only once the subject is back in range.
 // - mains_lost: from the plug being pulled to its return.
 // - curfew_violation: home windows in the scenario's zone (by Intl, independently of the
-//   unit's POSIX rule), adjacent or overlapping windows one stretch; a subject's exceptions cut
-//   (away permitted) or extend (must be home) its stretches. Absent at a stretch's start:
+//   unit's POSIX rule), adjacent or overlapping windows one stretch; a subject's schedule change
+//   swaps its windows from the change on, and its exceptions cut (away permitted) or extend
+//   (must be home) its stretches. Absent at a stretch's start:
 //   from start + grace; leaving inside it: from the walk-out + grace; only if still absent then
 //   (back at exactly the deadline is in time) and the deadline is before the stretch's end; it
 //   ends at the return or the stretch's end, whichever is first.
@@ -72,15 +73,33 @@ export function subjectStretches(
   return spans;
 }
 
+/** Subject i's home stretches from its windows — the scenario's, or from a schedule change on
+ * the changed ones (SPEC §11: the new schedule takes over at its valid-from) — with its
+ * exceptions applied. */
+export function stretchesOf(s: Scenario, i: number): [number, number][] {
+  let windows = homeStretches(s);
+  s.incidents.forEach((inc, k) => {
+    if (inc.type !== "scheduleChange" || !selected(s, inc, k).includes(i)) return;
+    const t = incidentAt(s, inc);
+    const after = homeStretches(s, inc.schedule?.homeWindows);
+    const cut = (spans: [number, number][], from: number, to: number) =>
+      spans
+        .map(([a, b]): [number, number] => [Math.max(a, from), Math.min(b, to)])
+        .filter(([a, b]) => b > a);
+    windows = merged([...cut(windows, 0, t), ...cut(after, t, Number.POSITIVE_INFINITY)]);
+  });
+  return subjectStretches(s, i, windows);
+}
+
 /** Home stretches [from, to) in UTC seconds over the run (windows merged). */
-export function homeStretches(s: Scenario): [number, number][] {
+export function homeStretches(s: Scenario, homeWindows = s.homeWindows): [number, number][] {
   const end = runEnd(s);
   const raw: [number, number][] = [];
   const days = Math.ceil(s.hours / 24) + 2;
   for (let d = -1; d < days; d++) {
     const mid = localMidnight(s, d);
     const local = mid + intlOffset(s.timeZone, mid);
-    for (const w of s.homeWindows) {
+    for (const w of homeWindows) {
       const f = minuteOfDay(w.from);
       let t = minuteOfDay(w.to);
       if (t <= f) t += 1440;
@@ -114,7 +133,6 @@ function awayAt(list: [number, number][], t: number): [number, number] | null {
 export function expectedAlerts(s: Scenario): Alert[] {
   const end = runEnd(s);
   const away = absences(s);
-  const stretches = homeStretches(s);
   const out: Alert[] = [];
   s.incidents.forEach((inc, k) => {
     const at = incidentAt(s, inc);
@@ -154,7 +172,7 @@ export function expectedAlerts(s: Scenario): Alert[] {
   });
   for (let i = 0; i < s.subjects; i++) {
     const subject = unitIdText(unitIdOf(i));
-    for (const [ws, we] of subjectStretches(s, i, stretches))
+    for (const [ws, we] of stretchesOf(s, i))
       for (const [leave, ret] of away[i]) {
         if (ret <= ws || leave >= we) continue;
         const before = leave < ws;

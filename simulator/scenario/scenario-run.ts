@@ -4,6 +4,7 @@
 // path and acknowledged — then the incidents at their local times, then the queues drained;
 // the centre's alerts checked against the ground truth.
 
+import type { CborMap } from "@em-platform/protocol/core/cbor";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { encodeSchedule, type Schedule } from "../../firmware/base/schedule/schedule";
 import type { RunningBroker } from "../broker/broker";
@@ -18,7 +19,9 @@ import type { Alert } from "./alerts";
 import { expectedAlerts, runEnd, unitIdOf } from "./ground-truth";
 import {
   AREAS,
-  exceptionSentAt,
+  commandSentAt,
+  type HomeWindow,
+  type Incident,
   incidentAt,
   minuteOfDay,
   recordingOf,
@@ -39,17 +42,22 @@ export interface ScenarioRun {
   realS: number;
 }
 
-export function scheduleOf(s: Scenario): Schedule {
+/** The schedule the centre sends: the scenario's windows from before the start, or a change's
+ * from its valid-from (version 2). */
+export function scheduleOf(
+  s: Scenario,
+  change?: { homeWindows: HomeWindow[]; from: number },
+): Schedule {
   const windows = [];
   for (let d = 0; d < 7; d++)
-    for (const w of s.homeWindows) {
+    for (const w of change?.homeWindows ?? s.homeWindows) {
       const from = minuteOfDay(w.from);
       const length = (minuteOfDay(w.to) - from + 1440) % 1440;
       windows.push({ weekday: d, start: from, length: length, kind: 1 });
     }
   return {
-    version: 1,
-    validFrom: s.start - SETUP_S,
+    version: change === undefined ? 1 : 2,
+    validFrom: change?.from ?? s.start - SETUP_S,
     // a schedule must be valid for 7 days at least (SPEC §11)
     validTo: Math.max(runEnd(s) + 2 * 86400, s.start + 8 * 86400),
     timeZone: posixTzFromIana(s.timeZone, s.start),
@@ -99,8 +107,26 @@ export async function runScenario(
 
     const nowS = () => Math.floor(w.nowMs() / 1000);
     const inMs = (utcS: number) => Math.max(0, utcS * 1000 - w.nowMs());
-    /** Exceptions sent: the unit, the downlink counter, when the exception begins. */
-    const exceptions: { unitId: number; counter: Promise<number>; start: number }[] = [];
+    /** Exceptions and schedule changes sent: the unit, the downlink counter, when it begins. */
+    const timed: { unitId: number; counter: Promise<number>; start: number; what: string }[] = [];
+    const sendAhead = (
+      h: VirtualHome,
+      inc: Incident,
+      code: number,
+      args: CborMap,
+      what: string,
+    ) => {
+      const start = incidentAt(s, inc);
+      w.clock.schedule(
+        () => {
+          const counter = w.receiver.sendCommand(h.unitId, code, args);
+          counter.catch(() => {}); // awaited, and so reported, after the run
+          timed.push({ unitId: h.unitId, counter, start, what });
+        },
+        inMs(commandSentAt(s, inc)),
+        0,
+      );
+    };
     s.incidents.forEach((inc, k) => {
       const at = incidentAt(s, inc);
       if (at < s.start || at >= runEnd(s)) return;
@@ -113,21 +139,27 @@ export async function runScenario(
         const h = homes[i];
         if (inc.type === "exception") {
           const start = incidentAt(s, inc);
-          const args = {
-            1: k + 1,
-            2: start,
-            3: start + Math.round(inc.minutes * 60),
-            4: inc.exception?.kind === "home" ? 2 : 1,
-            5: inc.minutes > 120,
-          };
-          w.clock.schedule(
-            () => {
-              const counter = w.receiver.sendCommand(h.unitId, CommandCode.addException, args);
-              counter.catch(() => {}); // awaited, and so reported, after the run
-              exceptions.push({ unitId: h.unitId, counter, start });
+          sendAhead(
+            h,
+            inc,
+            CommandCode.addException,
+            {
+              1: k + 1,
+              2: start,
+              3: start + Math.round(inc.minutes * 60),
+              4: inc.exception?.kind === "home" ? 2 : 1,
+              5: inc.minutes > 120,
             },
-            inMs(exceptionSentAt(s, inc)),
-            0,
+            "the exception",
+          );
+        } else if (inc.type === "scheduleChange") {
+          const change = { homeWindows: inc.schedule?.homeWindows ?? [], from: incidentAt(s, inc) };
+          sendAhead(
+            h,
+            inc,
+            CommandCode.setSchedule,
+            { 1: encodeSchedule(scheduleOf(s, change)) },
+            "the schedule change",
           );
         } else if (inc.type === "replayAttack") {
           const [from, to] = recordingOf(s, inc).map((t) => t * 1000 - w.clock.epochMs);
@@ -189,15 +221,16 @@ export async function runScenario(
       "every queue drained",
       120_000,
     );
-    // The ground truth counts an exception from its start: it must have been taken by then.
-    for (const x of exceptions) {
+    // The ground truth counts an exception or a new schedule from its start: it must have been
+    // taken by then.
+    for (const x of timed) {
       const counter = await x.counter;
       const ok = w.receiver
         .acks(x.unitId, counter)
         .some((a) => a.data?.[3] === AckResult.ok && a.time <= x.start);
       if (!ok)
         throw new Error(
-          `the exception for unit ${x.unitId.toString(16)} from ${new Date(x.start * 1000).toISOString()} was not acknowledged before it began`,
+          `${x.what} for unit ${x.unitId.toString(16)} from ${new Date(x.start * 1000).toISOString()} was not acknowledged before it began`,
         );
     }
     const observed: Alert[] = [];

@@ -15,7 +15,8 @@ export type IncidentType =
   | "cellOutage"
   | "replayAttack"
   | "neighbourTag"
-  | "exception";
+  | "exception"
+  | "scheduleChange";
 
 /** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
 export type Selection = "all" | number[] | { fraction: number };
@@ -36,6 +37,9 @@ export interface Incident {
   /** exception (`at` is its start, `minutes` its length): away permitted or must be home, sent
    * by the centre through the signed downlink `noticeMinutes` before it begins. */
   exception?: { kind: "away" | "home"; noticeMinutes: number };
+  /** scheduleChange (`at`: when the new schedule takes effect): its home windows, sent by the
+   * centre as a signed set_schedule `noticeMinutes` before. */
+  schedule?: { homeWindows: HomeWindow[]; noticeMinutes: number };
 }
 
 export interface HomeWindow {
@@ -87,6 +91,7 @@ const TYPES: IncidentType[] = [
   "replayAttack",
   "neighbourTag",
   "exception",
+  "scheduleChange",
 ];
 /** A replay must start this long after its recording ends, or its frames could pass for the
  * tag's own: a unit that last heard the tag t ago allows a counter 2 % of t + ~60 s behind its
@@ -183,15 +188,18 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const hours = num(doc.hours, "$.hours", 0.5, 24 * 31);
   const grace = int(doc.grace ?? 300, "$.grace", 0, 3600);
-  if (!Array.isArray(doc.homeWindows)) fail("$.homeWindows", "an array of {from, to}");
-  const homeWindows = (doc.homeWindows as Json[]).map((w, i) => {
-    const p = `$.homeWindows[${i}]`;
-    if (!isObject(w)) return fail(p, "an object {from, to}");
-    const from = hhmm(w.from, p + ".from");
-    const to = hhmm(w.to, p + ".to");
-    if (from === to) fail(p + ".to", "a time other than from");
-    return { from, to };
-  });
+  const windowsAt = (v: Json, path: string): HomeWindow[] => {
+    if (!Array.isArray(v)) return fail(path, "an array of {from, to}");
+    return (v as Json[]).map((w, i) => {
+      const p = `${path}[${i}]`;
+      if (!isObject(w)) return fail(p, "an object {from, to}");
+      const from = hhmm(w.from, p + ".from");
+      const to = hhmm(w.to, p + ".to");
+      if (from === to) fail(p + ".to", "a time other than from");
+      return { from, to };
+    });
+  };
+  const homeWindows = windowsAt(doc.homeWindows, "$.homeWindows");
   if (!Array.isArray(doc.incidents ?? [])) fail("$.incidents", "an array of incidents");
   const incidents = ((doc.incidents ?? []) as Json[]).map((x, i): Incident => {
     const p = `$.incidents[${i}]`;
@@ -205,7 +213,7 @@ export function parseScenario(text: string, file: string): Scenario {
       sel = s.map((n, j) => int(n, `${p}.subjects[${j}]`, 0, subjects - 1));
     else if (isObject(s)) sel = { fraction: num(s.fraction, p + ".subjects.fraction", 0, 1) };
     else fail(p + ".subjects", '"all", a list of subject indices or {"fraction": 0…1}');
-    const needsMinutes = type !== "strapCut";
+    const needsMinutes = type !== "strapCut" && type !== "scheduleChange";
     if (type === "neighbourTag" && subjects < 2)
       fail(p + ".type", "a fleet of 2 or more subjects (the neighbour is the next subject)");
     const day = int(x.day ?? 0, p + ".day", 0, 31);
@@ -229,6 +237,11 @@ export function parseScenario(text: string, file: string): Scenario {
             : fail(p + ".area", "one of " + AREAS.join(", "))
           : "",
     };
+    if (type === "scheduleChange")
+      inc.schedule = {
+        homeWindows: windowsAt(x.homeWindows, p + ".homeWindows"),
+        noticeMinutes: int(x.noticeMinutes ?? 30, p + ".noticeMinutes", 1, 24 * 60),
+      };
     if (type === "exception") {
       if (x.kind !== "away" && x.kind !== "home") fail(p + ".kind", '"away" or "home"');
       inc.exception = {
@@ -327,20 +340,32 @@ export function parseScenario(text: string, file: string): Scenario {
   return scenario;
 }
 
-/** When the centre sends an exception (UTC s). */
-export function exceptionSentAt(s: Scenario, inc: Incident): number {
-  return incidentAt(s, inc) - (inc.exception?.noticeMinutes ?? 0) * 60;
+/** When the centre sends an exception or a schedule change (UTC s). */
+export function commandSentAt(s: Scenario, inc: Incident): number {
+  return (
+    incidentAt(s, inc) - (inc.exception ?? inc.schedule ?? { noticeMinutes: 0 }).noticeMinutes * 60
+  );
 }
 
-/** An exception is sent during the run, and a unit holds no two that overlap (it would refuse
- * the second: SPEC §10). */
+/** An exception or schedule change is sent during the run; a unit holds no two exceptions that
+ * overlap (it would refuse the second: SPEC §10) and gets at most one schedule change (it holds
+ * one schedule waiting to begin). */
 function checkExceptions(s: Scenario, file: string): void {
   const spans: [number, number][][] = Array.from({ length: s.subjects }, () => []);
+  const changed = new Set<number>();
   s.incidents.forEach((inc, k) => {
-    if (inc.type !== "exception") return;
+    if (inc.type !== "exception" && inc.type !== "scheduleChange") return;
     const p = `$.incidents[${k}]`;
-    if (exceptionSentAt(s, inc) < s.start)
+    if (commandSentAt(s, inc) < s.start)
       throw new ScenarioError(file, p + ".noticeMinutes", "a notice that falls within the run");
+    if (inc.type === "scheduleChange") {
+      for (const i of selected(s, inc, k)) {
+        if (changed.has(i))
+          throw new ScenarioError(file, p + ".subjects", `one schedule change per subject (${i})`);
+        changed.add(i);
+      }
+      return;
+    }
     const at = incidentAt(s, inc);
     for (const i of selected(s, inc, k)) {
       const end = at + Math.round(inc.minutes * 60);
