@@ -49,6 +49,24 @@ export function backendEnv(env: NodeJS.ProcessEnv = process.env): BackendEnv {
   };
 }
 
+/** Runs a backend process by this contract: `start` connects and subscribes with the kit's
+ * environment and returns how to stop; then `ready` is printed and SIGTERM stops it. A backend
+ * that cannot start says why on stderr and exits 3. */
+export function serveBackend(start: (env: BackendEnv) => Promise<() => Promise<void>>): void {
+  (async () => {
+    const env = backendEnv();
+    writeAlertsFile(env.alertsFile, []);
+    const stop = await start(env);
+    process.on("SIGTERM", () => {
+      stop().finally(() => process.exit(0));
+    });
+    console.log(READY_LINE);
+  })().catch((e: Error) => {
+    console.error(e.message);
+    process.exit(3);
+  });
+}
+
 /** Replaces the alerts file whole, so a reader never sees half of it. */
 export function writeAlertsFile(path: string, alerts: Alert[]): void {
   const tmp = path + ".tmp";

@@ -5,12 +5,10 @@
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { observedAlerts } from "../centre/observed-alerts";
 import { type ReceivedEvent, ReferenceReceiver } from "../centre/reference-receiver";
-import { backendEnv, READY_LINE, writeAlertsFile } from "./backend-contract";
+import { serveBackend, writeAlertsFile } from "./backend-contract";
 
-async function main(): Promise<void> {
-  const env = backendEnv();
+serveBackend(async (env) => {
   const byUnit = new Map<number, ReceivedEvent[]>();
-  writeAlertsFile(env.alertsFile, []);
   const centre = await ReferenceReceiver.start({
     url: env.url,
     keyring: FleetKeyring.fromRoot(env.root, env.keyVersions),
@@ -26,13 +24,5 @@ async function main(): Promise<void> {
       Array.from(byUnit.entries()).flatMap(([unit, events]) => observedAlerts(unit, events)),
     );
   });
-  process.on("SIGTERM", () => {
-    centre.stop().finally(() => process.exit(0));
-  });
-  console.log(READY_LINE);
-}
-
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(3);
+  return () => centre.stop();
 });

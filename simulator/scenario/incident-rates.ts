@@ -6,7 +6,14 @@
 // unplugging that overlaps another of the same subject (a return in the middle of an absence
 // would end both). Scripted incidents and routines come first; rates fill in around them.
 
-import { type Incident, incidentAt, type Scenario, type Selection, selected } from "./scenario";
+import {
+  hhmmOf,
+  type Incident,
+  incidentAt,
+  type Scenario,
+  type Selection,
+  selected,
+} from "./scenario";
 import { seeded } from "./seeded-random";
 
 export type RatedType = "strapCut" | "mainsOutage" | "absence";
@@ -20,9 +27,6 @@ export interface IncidentRate {
   /** mainsOutage and absence: how long each lasts. */
   minutes: number;
 }
-
-const pad = (n: number) => String(n).padStart(2, "0");
-const hhmmOf = (m: number) => pad(Math.floor(m / 60)) + ":" + pad(m % 60);
 
 /** A Poisson-distributed count with mean `mean` (Knuth's method: means here are small). */
 function poisson(mean: number, rnd: () => number): number {

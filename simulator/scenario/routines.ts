@@ -6,6 +6,7 @@
 // falls outside the run is not played: a routine covers the run, nothing more.
 
 import {
+  hhmmOf,
   type Incident,
   localMidnight,
   minuteOfDay,
@@ -27,9 +28,6 @@ export interface Routine {
   /** Monday to Friday only (local), or every day. */
   weekdaysOnly: boolean;
 }
-
-const pad = (n: number) => String(n).padStart(2, "0");
-const hhmmOf = (m: number) => pad(Math.floor(m / 60)) + ":" + pad(m % 60);
 
 export function expandRoutines(s: Scenario, routines: Routine[]): Incident[] {
   const out: Incident[] = [];

@@ -138,22 +138,21 @@ export async function runScenario(
       for (const i of selected(s, inc, k)) {
         const h = homes[i];
         if (inc.type === "exception") {
-          const start = incidentAt(s, inc);
           sendAhead(
             h,
             inc,
             CommandCode.addException,
             {
               1: k + 1,
-              2: start,
-              3: start + Math.round(inc.minutes * 60),
+              2: at,
+              3: at + Math.round(inc.minutes * 60),
               4: inc.exception?.kind === "home" ? 2 : 1,
               5: inc.minutes > 120,
             },
             "the exception",
           );
         } else if (inc.type === "scheduleChange") {
-          const change = { homeWindows: inc.schedule?.homeWindows ?? [], from: incidentAt(s, inc) };
+          const change = { homeWindows: inc.schedule?.homeWindows ?? [], from: at };
           sendAhead(
             h,
             inc,

@@ -104,6 +104,12 @@ function isObject(v: Json): v is Record<string, Json> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** "HH:MM" of `m` minutes after local midnight (0…1439). */
+export function hhmmOf(m: number): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return pad(Math.floor(m / 60)) + ":" + pad(m % 60);
+}
+
 /** Minutes after local midnight of "HH:MM". */
 export function minuteOfDay(hhmm: string): number {
   const m = HHMM.exec(hhmm);

@@ -21,7 +21,7 @@ import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { UPLINK_GAP, UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
 import mqtt from "mqtt";
 import type { Alert } from "../../scenario/alerts";
-import { backendEnv, READY_LINE, writeAlertsFile } from "../backend-contract";
+import { serveBackend, writeAlertsFile } from "../backend-contract";
 
 const DEFECTS = [
   "no-seq-dedupe",
@@ -32,10 +32,9 @@ const DEFECTS = [
 ] as const;
 type Defect = (typeof DEFECTS)[number];
 
-async function main(): Promise<void> {
+serveBackend(async (env) => {
   const defect = process.env.EM_DEFECT as Defect;
   if (!DEFECTS.includes(defect)) throw new Error(`EM_DEFECT: one of ${DEFECTS.join(", ")}`);
-  const env = backendEnv();
   const keys = FleetKeyring.fromRoot(env.root, env.keyVersions);
   const acceptor = new UplinkAcceptor(keys.lookup);
   const windows = new Map<number, WindowReceiverCounter>();
@@ -87,7 +86,6 @@ async function main(): Promise<void> {
     writeAlertsFile(env.alertsFile, alerts);
   };
 
-  writeAlertsFile(env.alertsFile, alerts);
   const client = await mqtt.connectAsync(env.url, {
     clientId: env.user ?? `em-broken-centre-${process.pid}`,
     username: env.user,
@@ -104,13 +102,5 @@ async function main(): Promise<void> {
     receive(new Uint8Array(payload), parseInt(topic.split("/")[3], 16));
   });
   await client.subscribeAsync(["em/v1/unit/+/up", SMS_IN_TOPIC], { qos: 1 });
-  process.on("SIGTERM", () => {
-    client.endAsync().finally(() => process.exit(0));
-  });
-  console.log(READY_LINE);
-}
-
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(3);
+  return () => client.endAsync();
 });
