@@ -32,12 +32,11 @@ import { SIM800 } from "../../firmware/base/modem/dialect-sim800";
 import { fillText, stepText } from "../../firmware/base/modem/modem-dialect";
 import type { Storage } from "../../firmware/hal/hal";
 import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
-import { BUNDLES } from "./build-firmware";
-import { buildBundle, compileBundle } from "./firmware-build";
+import { buildShipped } from "../engines/shipped-bundles";
+import { compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
 import { runBundle } from "./run-bundle";
 
-const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "basebundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -296,17 +295,7 @@ let base = "";
 let fake = "";
 
 beforeAll(async () => {
-  const spec = BUNDLES.find((b) => b.name === "base")!;
-  const outFile = join(out, "base.js");
-  await buildBundle({
-    name: spec.name,
-    entry: join(root, spec.entry),
-    outFile,
-    budgetBytes: spec.budgetBytes,
-    stripMessages: spec.stripMessages,
-    forRam: spec.forRam,
-  });
-  base = readFileSync(outFile, "utf8");
+  base = readFileSync(await buildShipped("base", out), "utf8");
   fake = (
     await compileBundle(
       join(import.meta.dirname, "..", "..", "firmware", "testing", "espruino-fake.ts"),

@@ -20,11 +20,10 @@ import type { RunningBroker } from "../../simulator/broker/broker";
 import { startEmbeddedBroker } from "../../simulator/broker/embedded-broker";
 import { type ReceivedEvent, ReferenceReceiver } from "../../simulator/centre/reference-receiver";
 import { Outage } from "../../simulator/modem/network";
-import { BUNDLES } from "../build/build-firmware";
-import { buildBundle } from "../build/firmware-build";
 import { enginesMissing, POOL_JSVARS } from "./engines";
 import type { EngineMemory } from "./espruino-board";
 import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800, socatMissing } from "./home-unit-bench";
+import { buildShipped } from "./shipped-bundles";
 
 const UNIT = 0xa11c;
 const TAG = 0xc0ffee;
@@ -69,20 +68,9 @@ describe.skipIf(why !== null)(
 
     beforeAll(async () => {
       out = mkdtempSync(join(tmpdir(), "em-home-unit-"));
-      const spec = BUNDLES.find((b) => b.name === "base");
-      if (spec === undefined) throw new Error("no base bundle in build-firmware.ts");
       // EM_BASE_BUNDLE: a base.js built elsewhere (another commit, a release); else its own
       // build of this tree (dist/ belongs to whoever ran build:firmware last).
-      bundle = process.env.EM_BASE_BUNDLE ?? join(out, "base.js");
-      if (process.env.EM_BASE_BUNDLE === undefined)
-        await buildBundle({
-          name: "base",
-          entry: join(import.meta.dirname, "..", "..", spec.entry),
-          outFile: bundle,
-          budgetBytes: spec.budgetBytes,
-          stripMessages: spec.stripMessages,
-          forRam: spec.forRam,
-        });
+      bundle = process.env.EM_BASE_BUNDLE ?? (await buildShipped("base", out));
       broker = await startEmbeddedBroker();
       receiver = await ReferenceReceiver.start({
         url: broker.url,

@@ -12,13 +12,6 @@ export async function buildShipped(name: string, dir: string): Promise<string> {
   const b = BUNDLES.find((x) => x.name === name);
   if (b === undefined) throw new Error("no shipped bundle named " + name);
   const outFile = join(dir, name + ".js");
-  await buildBundle({
-    name: b.name,
-    entry: join(root, b.entry),
-    outFile,
-    budgetBytes: b.budgetBytes,
-    stripMessages: b.stripMessages,
-    forRam: b.forRam,
-  });
+  await buildBundle({ ...b, entry: join(root, b.entry), outFile });
   return outFile;
 }
