@@ -194,8 +194,9 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
 
   /** The tag's beacons, signed with the key provisioned on the tag itself (what its firmware
    * signs with), counters from 100 up. */
-  let tagFrame: ((flags: number) => Uint8Array) | null = null;
-  const beaconOf = (flags: number): Uint8Array => {
+  let tagFrame: ((flags: number, ageS: number) => Uint8Array) | null = null;
+  /** An extended beacon (SPEC §4) as the tag sends it; `ageS`: how long ago the strap latched. */
+  const beaconOf = (flags: number, ageS = 0): Uint8Array => {
     if (tagFrame === null) {
       const r = new EspruinoBoard("espruino-puck", tagDir).run(
         'print("B64 " + btoa(require("Storage").read("em.id")));',
@@ -205,16 +206,17 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
       );
       if (id === null) throw new Error("no identity on the tag");
       let counter = 100;
-      tagFrame = (f) =>
+      tagFrame = (f, age) =>
         encodeBeaconHost(id.beaconKey, id.companyId, {
           tagId: id.tagId,
           counter: counter++,
           flags: f,
           batteryMv: 3000,
           keyVersion: id.keyVersion,
+          strapLatchAgeS: age,
         });
     }
-    return tagFrame(flags);
+    return tagFrame(flags, ageS);
   };
   const latched = BeaconFlag.strapOpen | BeaconFlag.strapLatched;
 
@@ -238,7 +240,7 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
       await sleep(300);
     }
     const cutAt = Date.now();
-    b.beacon(beaconOf(latched));
+    b.beacon(beaconOf(latched, 2)); // the burst's second frame: the strap opened 2 s before
     await until(
       "strap_tamper at the centre",
       () => receiver.withCode(UNIT, EventCode.strapTamper).length > 0,
@@ -250,7 +252,9 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
       join(RESULTS, "strap-cut.log"),
       `strap_tamper verified at the centre ${ms} ms after the cut\n`,
     );
-    expect(receiver.withCode(UNIT, EventCode.strapTamper)[0].tagId).toBe(TAG);
+    const ev = receiver.withCode(UNIT, EventCode.strapTamper)[0];
+    expect(ev.tagId).toBe(TAG);
+    expect(ev.data?.[1]).toBe(ev.time - 2); // placed at the cut, from the beacon's latch age
   });
 
   it("leaving range: with the near preset, beacons heard weaker than it end in left_home", async () => {

@@ -232,6 +232,28 @@ describe("home unit app", () => {
     expect(w.link.codes().filter((c) => c === EventCode.strapTamper).length).toBe(1);
   });
 
+  it("a cut far from home is placed at its time: 12 h away, the unit rebooted meanwhile", () => {
+    const w = world();
+    w.clock.advance(minutes(15));
+    w.setRadio(false); // the subject leaves: the unit hears nothing of what follows
+    w.clock.advance(4 * 60 * minutes(1));
+    const cutUtc = (EPOCH_MS + w.clock.time) / 1000;
+    w.tag.hw.strap.set(false); // at work, 14:00 say
+    w.clock.advance(3 * 60 * minutes(1));
+    w.rebootUnit();
+    w.clock.advance(5 * 60 * minutes(1));
+    expect(w.link.codes()).not.toContain(EventCode.strapTamper);
+    const backUtc = (EPOCH_MS + w.clock.time) / 1000;
+    w.setRadio(true);
+    expect(w.clock.runUntil(() => w.link.codes().includes(EventCode.strapTamper), 60_000)).toBe(
+      true,
+    );
+    const ev = w.link.events.find((e) => e.code === EventCode.strapTamper)!;
+    expect(ev.time).toBeGreaterThanOrEqual(Math.floor(backUtc)); // heard on the return…
+    const placed = (ev.data as { 1: number })[1];
+    expect(Math.abs(placed - cutUtc)).toBeLessThanOrEqual(3); // …placed at the cut (2 s steps)
+  });
+
   it("offers a waiting alarm for SMS as one envelope, the same one until it is sent", () => {
     const w = world();
     w.clock.advance(minutes(1));

@@ -189,6 +189,35 @@ describe("tag: strap tamper", () => {
     expectFresh(tag.frames());
   });
 
+  it("every beacon says how long ago the strap latched: 12 h later to the 2 s step; unknown after a tag reboot; 0 once re-armed", () => {
+    const { world, tag } = setup(11);
+    world.advance(15 * MIN);
+    for (const f of tag.frames()) expect(f.strapLatchAgeS).toBe(0); // extended beacons, nothing latched
+    const cutAt = world.time;
+    tag.hw.strap.set(false);
+    world.advance(12 * HOUR);
+    const later = since(tag, cutAt + 10 * 1000);
+    expect(later.length).toBeGreaterThan(5000);
+    for (const f of later) {
+      const truth = (f.atMs - cutAt) / 1000;
+      expect(f.strapLatchAgeS).toBeLessThanOrEqual(truth);
+      expect(f.strapLatchAgeS).toBeGreaterThan(truth - 2.1); // the 10 ms edge filter and the step
+    }
+    expect(tag.last()!.strapLatchAgeS).toBeGreaterThan(12 * 3600 - 10);
+    const rebootAt = world.time;
+    tag.reboot();
+    world.advance(MIN);
+    for (const f of since(tag, rebootAt)) expect(f.strapLatchAgeS).toBeNull();
+    tag.hw.strap.set(true);
+    world.advance(MIN);
+    const cmd = command(tag, 1, TagCommandCode.rearm, RearmMask.strap);
+    expect(tag.app.command(cmd)).toBe(CommandResult.accepted);
+    world.advance(MIN);
+    expect(tag.last()!.flags & F.strapLatched).toBe(0);
+    expect(tag.last()!.strapLatchAgeS).toBe(0);
+    expect(tag.bad).toBe(0);
+  });
+
   it("an open strap at boot latches after the debounce", () => {
     const { world, tag, cfg } = setup(6);
     world.advance(MIN);

@@ -185,6 +185,7 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
       const counter = nextCounter();
       if (counter < 0) throw counter; // all 2^32 used: no frame, counted as an error below
       const f = flags();
+      const strap = machines[0];
       hal.advertiser.advertise(
         id.companyId,
         encodeBeacon(sha, id.beaconKey, id.companyId, {
@@ -193,6 +194,9 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
           flags: f,
           batteryMv: battery.mv,
           keyVersion: id.keyVersion,
+          // The extended beacon (SPEC §4): when the strap latched, so a cut while away from
+          // home is placed in time when the unit next hears the tag.
+          strapLatchAgeS: strap.latchedAt < 0 ? null : (now - strap.latchedAt) / 1000,
         }),
         scheduler.airIntervalMs(gap),
         hal.commands !== null,

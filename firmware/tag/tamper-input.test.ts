@@ -27,6 +27,19 @@ describe("TamperInput", () => {
     expect(t.tick(1500)).toBe(true);
     expect(t.openNow).toBe(true);
     expect(t.latched).toBe(true);
+    expect(t.latchedAt).toBe(1000); // when the strap opened, not when the debounce ended
+  });
+
+  it("knows when it latched only for a latch of this boot; a re-latch after a re-arm is new", () => {
+    const restored = tamperInput(D, false, true, 0); // booted with the strap still open
+    restored.tick(D);
+    expect([restored.openNow, restored.latched, restored.latchedAt]).toEqual([true, true, -1]);
+    restored.level(true, 3000);
+    restored.tick(3500);
+    expect(restored.rearm()).toBe(true);
+    restored.level(false, 9000);
+    restored.tick(9500);
+    expect([restored.latched, restored.latchedAt]).toEqual([true, 9000]);
   });
 
   it("chatter shorter than the debounce never latches, whatever its pattern", () => {

@@ -29,6 +29,9 @@ export interface TamperInput {
   openNow: boolean;
   /** Set by a debounced open; cleared only by rearm(). The caller persists it. */
   latched: boolean;
+  /** When the open that latched began (monotonic ms); -1 when not known this boot (a latch
+   * restored from flash: the clock restarted with the tag). */
+  latchedAt: number;
   /** Opens shorter than the debounce (ignored chatter), for diagnostics. */
   glitches: number;
   /** When tick() must run next (monotonic ms), or -1 when nothing is pending. */
@@ -58,7 +61,11 @@ export function tamperInput(
 
   function tick(now: number): boolean {
     if (t.deadline < 0 || now < t.deadline) return false;
-    if (state === OPENING) t.latched = true;
+    // A latch kept from before a reboot keeps its (unknown) time: the strap opened back then.
+    if (state === OPENING && !t.latched) {
+      t.latched = true;
+      t.latchedAt = t.deadline - debounceMs;
+    }
     go(state + 1, now);
     return true;
   }
@@ -66,6 +73,7 @@ export function tamperInput(
   const t: TamperInput = {
     openNow: false,
     latched: latched,
+    latchedAt: -1,
     glitches: 0,
     deadline: -1,
     tick: tick,

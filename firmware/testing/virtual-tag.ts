@@ -36,6 +36,9 @@ export interface VerifiedFrame {
   counter: number;
   flags: number;
   batteryMv: number | null;
+  /** As the beacon says (SPEC §4): seconds since the strap latched, null unknown, undefined for
+   * a 20-byte beacon. */
+  strapLatchAgeS?: number | null;
   intervalMs: number;
 }
 
@@ -111,6 +114,7 @@ export class VirtualTag {
         counter: r.value.counter,
         flags: r.value.flags,
         batteryMv: r.value.batteryMv,
+        strapLatchAgeS: r.value.strapLatchAgeS,
         intervalMs: rec.intervalMs,
       });
     }

@@ -29,6 +29,67 @@ describe("tag beacon", () => {
     expect(toHex(b.subarray(0, 12))).toBe("110a0b0c0d01020304037801");
   });
 
+  it("lays out the extended beacon's 24 bytes: latch age in 2 s steps, then the MAC", () => {
+    const f = {
+      tagId: 0x0a0b0c0d,
+      counter: 0x01020304,
+      flags: BeaconFlag.strapLatched,
+      batteryMv: 3000,
+      keyVersion: 1,
+      strapLatchAgeS: 4 * 3600 + 1,
+    };
+    const b = encodeBeacon(sha256, key, DEFAULT_COMPANY_ID, f);
+    expect(b.length).toBe(24);
+    // 14,401 s → code 7,200 = 0x1c20; bytes 14–15 reserved
+    expect(toHex(b.subarray(0, 16))).toBe("130a0b0c0d01020304027801" + "1c20" + "0000");
+    const r = verifyBeacon(sha256, key, DEFAULT_COMPANY_ID, b);
+    expect(r.ok && r.value.strapLatchAgeS).toBe(14400);
+    // The MAC covers bytes 0…15: the age cannot be changed without the key.
+    const moved = b.slice();
+    moved[13] ^= 1;
+    const m = verifyBeacon(sha256, key, DEFAULT_COMPANY_ID, moved);
+    expect(!m.ok && m.code).toBe("bad_mac");
+  });
+
+  it("the latch age: 0 unless latched, saturates at 36.4 h, null when the tag does not know", () => {
+    const at = (flags: number, age: number | null) => {
+      const b = encodeBeacon(sha256, key, DEFAULT_COMPANY_ID, {
+        tagId: 9,
+        counter: 1,
+        flags: flags,
+        batteryMv: null,
+        keyVersion: 1,
+        strapLatchAgeS: age,
+      });
+      const r = parseBeacon(b);
+      return { hex: toHex(b.subarray(12, 16)), age: r.ok ? r.value.strapLatchAgeS : r.code };
+    };
+    expect(at(0, 500)).toEqual({ hex: "00000000", age: 0 });
+    expect(at(BeaconFlag.strapLatched, null)).toEqual({ hex: "ffff0000", age: null });
+    expect(at(BeaconFlag.strapLatched, 10 * 86400)).toEqual({ hex: "fffe0000", age: 131068 });
+    expect(at(BeaconFlag.strapLatched, 1.9)).toEqual({ hex: "00000000", age: 0 });
+    expect(at(BeaconFlag.caseLatched, 500).age).toBe(0); // the case latch has no age
+  });
+
+  it("rejects an extended beacon whose reserved bytes are set or that ages an unlatched strap", () => {
+    const f = { tagId: 9, counter: 1, flags: 0, batteryMv: null, keyVersion: 1 };
+    const unlatched = encodeBeacon(sha256, key, DEFAULT_COMPANY_ID, { ...f, strapLatchAgeS: 0 });
+    const aged = unlatched.slice();
+    aged[13] = 1;
+    const r1 = parseBeacon(aged);
+    expect(!r1.ok && r1.code).toBe("field_out_of_range");
+    for (const i of [14, 15]) {
+      const b = encodeBeacon(sha256, key, DEFAULT_COMPANY_ID, {
+        ...f,
+        flags: BeaconFlag.strapLatched,
+        strapLatchAgeS: 60,
+      });
+      b[i] = 1;
+      const r = parseBeacon(b);
+      expect(!r.ok && r.code).toBe("field_out_of_range");
+    }
+  });
+
   it("round-trips and verifies; the MAC covers the company id", () => {
     fc.assert(
       fc.property(
@@ -82,7 +143,13 @@ describe("tag beacon", () => {
       expect(!r.ok && r.code).toBe(code);
     };
     expectCode(good.subarray(0, 19), "truncated");
-    expectCode(new Uint8Array(21), "too_long");
+    const long = new Uint8Array(21);
+    long.set(good);
+    expectCode(long, "too_long");
+    expectCode(new Uint8Array(25), "too_long");
+    const shortExtended = good.slice(); // 20 bytes that say "extended": it needs 24
+    shortExtended[0] = 0x13;
+    expectCode(shortExtended, "truncated");
     const v2 = good.slice();
     v2[0] = 0x21;
     expectCode(v2, "bad_version");

@@ -73,6 +73,42 @@ export const beaconCases: { name: string; companyId: number; fields: BeaconField
     companyId: ASYMMETRIC_COMPANY_ID,
     fields: { tagId: TAG_ID, counter: 1089, flags: 0, batteryMv: 2990, keyVersion: 1 },
   },
+  {
+    name: "extended beacon, nothing latched (latch age 0)",
+    companyId: COMPANY_ID,
+    fields: {
+      tagId: TAG_ID,
+      counter: 1090,
+      flags: 0,
+      batteryMv: 3010,
+      keyVersion: 1,
+      strapLatchAgeS: 0,
+    },
+  },
+  {
+    name: "extended beacon: strap cut 4 h 0 min 2 s ago, closed again (latch age code 7,201)",
+    companyId: COMPANY_ID,
+    fields: {
+      tagId: TAG_ID,
+      counter: 2890,
+      flags: BeaconFlag.strapLatched,
+      batteryMv: 3000,
+      keyVersion: 1,
+      strapLatchAgeS: 14402,
+    },
+  },
+  {
+    name: "extended beacon: latched before the tag's last reboot (age unknown, code 0xFFFF)",
+    companyId: COMPANY_ID,
+    fields: {
+      tagId: TAG_ID,
+      counter: 2900,
+      flags: BeaconFlag.strapLatched | BeaconFlag.rebooted,
+      batteryMv: 2990,
+      keyVersion: 1,
+      strapLatchAgeS: null,
+    },
+  },
 ];
 
 export const tagCommandCases = [

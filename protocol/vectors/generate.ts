@@ -199,7 +199,10 @@ export function workedExamples(v: Record<string, any>): string {
   L.push("");
   L.push("### Tag beacons (payload after the company id)");
   L.push("");
-  L.push("Fields separated as: version/type, tag id, counter, flags, battery, key version, MAC.");
+  L.push(
+    "Fields separated as: version/type, tag id, counter, flags, battery, key version, (extended" +
+      " beacon: latch age, reserved,) MAC.",
+  );
   L.push("");
   for (const b of v["beacon.json"].vectors) {
     const company =
@@ -209,7 +212,8 @@ export function workedExamples(v: Record<string, any>): string {
     L.push(`- ${b.name}${company}: \`${JSON.stringify(b.fields)}\``);
     L.push("");
     L.push("  ```");
-    L.push("  " + spaced(b.hex, [1, 4, 4, 1, 1, 1, 8]));
+    const extended = b.hex.length === 48;
+    L.push("  " + spaced(b.hex, extended ? [1, 4, 4, 1, 1, 1, 2, 2, 8] : [1, 4, 4, 1, 1, 1, 8]));
     L.push("  ```");
   }
   L.push("");

@@ -69,7 +69,8 @@ export function invalidCases(): InvalidCase[] {
   const beacon = encodeBeacon(sha256, bkey, COMPANY_ID, bf);
   /** A beacon body with its MAC computed over whatever the body holds, valid or not. */
   const macBeacon = (body: Uint8Array) => {
-    body.set(hmacSha256(sha256, bkey, beaconMacInput(COMPANY_ID, body)).subarray(0, 8), 12);
+    const at = body.length - 8;
+    body.set(hmacSha256(sha256, bkey, beaconMacInput(COMPANY_ID, body)).subarray(0, 8), at);
     return body;
   };
   add("beacon: one byte short", "beacon", beacon.subarray(0, 19), "truncated", "§4");
@@ -107,6 +108,41 @@ export function invalidCases(): InvalidCase[] {
     "beacon: tag id 0",
     "beacon",
     macBeacon(beaconBody({ ...bf, tagId: 0 })),
+    "field_out_of_range",
+    "§4",
+  );
+  const xf = beaconCases[5].fields; // extended, strap latched 4 h ago
+  const extended = encodeBeacon(sha256, bkey, COMPANY_ID, xf);
+  add(
+    "extended beacon: 20 bytes (a type 3 needs 24)",
+    "beacon",
+    extended.subarray(0, 20),
+    "truncated",
+    "§14 order",
+  );
+  add(
+    "extended beacon: one byte extra",
+    "beacon",
+    concatBytes([extended, new Uint8Array([0])]),
+    "too_long",
+    "§4",
+  );
+  add("extended beacon: latch age changed", "beacon", flip(extended, 13), "bad_mac", "§4");
+  const reservedBytes = beaconBody(xf);
+  reservedBytes[15] = 1;
+  add(
+    "extended beacon: reserved byte 15 set, MAC valid",
+    "beacon",
+    macBeacon(reservedBytes),
+    "field_out_of_range",
+    "§4",
+  );
+  const ageUnlatched = beaconBody({ ...xf, flags: 0, strapLatchAgeS: 0 });
+  ageUnlatched[13] = 5;
+  add(
+    "extended beacon: a latch age with the strap not latched, MAC valid",
+    "beacon",
+    macBeacon(ageUnlatched),
     "field_out_of_range",
     "§4",
   );

@@ -1,5 +1,6 @@
 // The reference receiver as a centre: its verified events turned into alerts, one per fact
-// (simulator/scenario/alerts.ts). A curfew violation is one alert from its start to its end; a
+// (simulator/scenario/alerts.ts). A strap cut starts when the strap opened, as the tag's latch
+// age places it (SPEC §9 key 1). A curfew violation is one alert from its start to its end; a
 // tag_not_heard that the violation names (key 4, SPEC §9) is part of it, not a second alert;
 // forged, replayed and flooded frames are one "radio_attack" alert per episode: the unit reports an
 // ongoing attack once per report period (SPEC §9), and a report that follows the last within that
@@ -38,9 +39,14 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       reportedAt,
     });
     switch (e.code) {
-      case EventCode.strapTamper:
-        out.push(alert("strap_tamper"));
+      case EventCode.strapTamper: {
+        // When the strap opened, if the tag said (SPEC §9 key 1): a cut far from home is heard
+        // hours later, and its time is the cut's, not the return's.
+        const a = alert("strap_tamper");
+        if (e.data !== null && typeof e.data[1] === "number") a.start = e.data[1];
+        out.push(a);
         break;
+      }
       case EventCode.mainsLost:
         mains = alert("mains_lost");
         out.push(mains);

@@ -24,9 +24,10 @@ describe("alert checker", () => {
         reportedAt: T + 600,
       },
       {
+        // cut away from home, heard an hour later: placed at the cut by the tag's latch age
         subject: "00010002",
         type: "strap_tamper",
-        start: T + 3610,
+        start: T + 2,
         end: null,
         reportedAt: T + 3612,
       },
@@ -34,6 +35,17 @@ describe("alert checker", () => {
     const r = checkAlerts(expected, observed);
     expect([r.recall, r.precision, r.misses, r.falseAlarms]).toEqual([1, 1, [], []]);
     expect(r.latency).toEqual({ p50: 5, p95: 3612, max: 3612 });
+  });
+
+  it("a cut stamped when the centre heard of it, not when it happened, is at the wrong time", () => {
+    const observed: Alert[] = [
+      { subject: "00010000", type: "strap_tamper", start: T + 3, end: null },
+      { subject: "00010001", type: "curfew_violation", start: T + 600, end: T + 900 },
+      { subject: "00010002", type: "strap_tamper", start: T + 3610, end: null },
+    ];
+    const r = checkAlerts(expected, observed);
+    expect(r.misses.map((m) => m.subject)).toEqual(["00010002"]);
+    expect(r.falseAlarms.map((m) => m.start)).toEqual([T + 3610]);
   });
 
   it("a wrong observed file: each miss and false alarm listed with subject and local time", () => {

@@ -15,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeIdentity, stateStore, type TagStorage } from "../../firmware/tag/tag-storage";
 import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
 import { identityFromRoot } from "../../firmware/testing/virtual-tag";
-import { buildBundle, compileBundle } from "./firmware-build";
+import { buildShipped } from "../engines/shipped-bundles";
+import { compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
 import { runBundle } from "./run-bundle";
 
-const root = join(import.meta.dirname, "..", "..");
 const out = mkdtempSync(join(tmpdir(), "tagbundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -66,15 +66,7 @@ let fake = "";
 const CUT_AT = 15 * MIN;
 
 beforeAll(async () => {
-  const outFile = join(out, "tag.js");
-  await buildBundle({
-    name: "tag",
-    entry: join(root, "firmware/targets/espruino/tag-main.ts"),
-    outFile,
-    budgetBytes: 8 * 1024,
-    stripMessages: true,
-  });
-  tag = readFileSync(outFile, "utf8");
+  tag = readFileSync(await buildShipped("tag", out), "utf8");
   fake = (
     await compileBundle(
       join(import.meta.dirname, "..", "..", "firmware", "testing", "espruino-fake.ts"),
@@ -166,12 +158,20 @@ describe("tag.js in the device realm on fake Espruino globals", () => {
       const spliced = frames.filter((f) => f.a.atMs > CUT_AT + 4000 && f.a.atMs < rearmAt);
       expect(spliced.length).toBeGreaterThan(50);
       for (const f of spliced) expect(f.b.flags).toBe(F.strapLatched);
+      // Extended beacons: each says how long ago the strap opened (2 s steps, SPEC §4). The cut
+      // reaches the fake's pin after its 10 ms edge filter, and the age counts from there.
+      for (const f of before) expect(f.b.strapLatchAgeS).toBe(0);
+      for (const f of [...alarm.slice(0, 5), ...spliced]) {
+        const age = (f.a.atMs - CUT_AT) / 1000;
+        expect(f.b.strapLatchAgeS).toBeLessThanOrEqual(age);
+        expect(f.b.strapLatchAgeS).toBeGreaterThan(age - 2.1);
+      }
 
       // The re-arm, in two GATT writes: a burst without the latch; the record cleared first.
       const after = frames.filter((f) => f.a.atMs >= rearmAt + 100);
       expect(after[0].a.atMs).toBe(rearmAt + 100);
       expect(latchesIn(after[0].a.flash)).toBe(0);
-      for (const f of after) expect(f.b.flags).toBe(0);
+      for (const f of after) expect([f.b.flags, f.b.strapLatchAgeS]).toEqual([0, 0]);
       expect(latchesIn(rep.flash)).toBe(0);
 
       expect(rep.watchdog.timeoutMs).toBe(60000);

@@ -59,6 +59,7 @@ interface Frame {
   atMs: number;
   counter: number;
   flags: number;
+  strapLatchAgeS: number | null | undefined;
 }
 
 /** Every ADV line the engine printed, verified with the beacon key (throws on a forgery). */
@@ -67,7 +68,12 @@ function frames(stdout: string, t0Ms: number): Frame[] {
   for (const m of stdout.matchAll(/ADV (\d+) (\d+) ([0-9a-f]+)/g)) {
     const r = verifyBeaconHost(id.beaconKey, Number(m[2]), fromHex(m[3]) as Uint8Array);
     if (!r.ok) throw new Error("a frame does not verify: " + r.code + " " + m[3]);
-    out.push({ atMs: Number(m[1]) - t0Ms, counter: r.value.counter, flags: r.value.flags });
+    out.push({
+      atMs: Number(m[1]) - t0Ms,
+      counter: r.value.counter,
+      flags: r.value.flags,
+      strapLatchAgeS: r.value.strapLatchAgeS,
+    });
   }
   return out;
 }
@@ -146,9 +152,16 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
       expect(
         cut.filter((f) => f.atMs > cutAt + 60000).every((f) => f.flags === BeaconFlag.strapLatched),
       ).toBe(true);
+      // Extended beacons: how long ago the strap opened, counted on the engine's own clock.
+      expect(before.every((f) => f.strapLatchAgeS === 0)).toBe(true);
+      for (const f of cut.filter((x) => x.flags & BeaconFlag.strapLatched)) {
+        const age = (f.atMs - cutAt) / 1000;
+        expect(f.strapLatchAgeS).toBeLessThanOrEqual(age);
+        expect(f.strapLatchAgeS).toBeGreaterThan(age - 3);
+      }
       // The re-arm clears the latch.
       expect(after.length).toBeGreaterThan(20);
-      expect(after.every((f) => f.flags === 0)).toBe(true);
+      expect(after.every((f) => f.flags === 0 && f.strapLatchAgeS === 0)).toBe(true);
       console.info(
         `tag on espruino-puck: ${all.length} frames verified; cut → latched frame ${(first as Frame).atMs - cutAt} ms; ${/END (.*)/.exec(r.stdout)?.[1]}`,
       );
@@ -186,6 +199,8 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
       const two = frames(second.stdout, T0 * 1000);
       expect(two.length).toBeGreaterThan(5);
       expect(two.every((f) => (f.flags & BeaconFlag.strapLatched) !== 0)).toBe(true);
+      // The latch from flash has no time on this boot's clock: "unknown", not a made-up age.
+      expect(two.every((f) => f.strapLatchAgeS === null)).toBe(true);
       expect(two[0].counter).toBeGreaterThan(one[one.length - 1].counter);
     } finally {
       board.dispose();

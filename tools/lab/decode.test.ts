@@ -81,7 +81,9 @@ describe("lab decode", () => {
       const d = decodeFrame(c.kind === "sms" ? c.text : fromHex(c.hex)!, at);
       // The tool knows a binary frame's kind only from its header: one whose header names the
       // other kind ("type 2 in a beacon") is read as that kind.
-      const byHeader = { "1": "beacon", "2": "tagCommand" }[c.hex?.charAt(1) as "1" | "2"];
+      const byHeader = { "1": "beacon", "2": "tagCommand", "3": "beacon" }[
+        c.hex?.charAt(1) as "1" | "2" | "3"
+      ];
       if ((c.kind === "beacon" || c.kind === "tagCommand") && byHeader !== c.kind) {
         expect(d.kind, c.name).toBe(byHeader);
         continue;

@@ -87,6 +87,27 @@ describe("beacon acceptor", () => {
     expect(s.events).toEqual([]);
   });
 
+  it("accepts the extended beacon, whose MAC covers the latch age, and the 20-byte one", () => {
+    const s = setup();
+    s.tag.flags = 0x02;
+    s.tag.strapLatchAgeS = 3600;
+    const ext = s.tag.frame(100);
+    expect(ext.length).toBe(24);
+    const r = s.accept(ext, 0);
+    expect(r.kind).toBe(AcceptKind.accepted);
+    expect(r.beacon!.strapLatchAgeS).toBe(3600);
+    expect(s.accept(ext, 100).kind).toBe(AcceptKind.duplicate); // the radio's repeat
+    const moved = s.tag.frame(101);
+    moved[13] ^= 0x40; // the cut placed 9 min later, by someone without the key
+    expect(s.accept(moved, 8000).kind).toBe(AcceptKind.forged);
+    s.tag.strapLatchAgeS = undefined;
+    const short = s.tag.frame(102);
+    expect(short.length).toBe(20);
+    expect(s.accept(short, 16000).kind).toBe(AcceptKind.accepted);
+    const cut = short.slice(0, 19);
+    expect(s.accept(cut, 16000).reason).toBe("not_beacon");
+  });
+
   it("ignores a neighbour's valid tag without computing an HMAC", () => {
     const s = setup();
     const before = s.shaCalls();

@@ -9,7 +9,7 @@
 // | step | check                                           | outcome when it fails                |
 // | ---- | ----------------------------------------------- | ------------------------------------ |
 // | 1    | company id is ours                              | ignored (wrong_company)              |
-// | 2    | 20 bytes, version/type 0x11                     | ignored (not_beacon)                 |
+// | 2    | 20 bytes 0x11, or 24 bytes 0x13 (extended)      | ignored (not_beacon)                 |
 // | 3    | a tag is paired                                 | ignored (not_paired)                 |
 // | 4    | tag id is the paired tag                        | ignored (other_tag) — never reported |
 // | 5    | bytes identical to the last accepted beacon     | duplicate (no HMAC needed)           |
@@ -54,6 +54,8 @@ import {
   BEACON_VERSION_TYPE,
   type Beacon,
   type BeaconKeyLookup,
+  EXTENDED_BEACON_LENGTH,
+  EXTENDED_BEACON_VERSION_TYPE,
   parseBeacon,
 } from "@em-platform/protocol/core/beacon";
 import { fromHex, readU32BE, toHex } from "@em-platform/protocol/core/bytes";
@@ -224,7 +226,8 @@ export class BeaconAcceptor {
   private pendingAtS: number;
   /** Bytes of the last accepted beacon, for the HMAC-free duplicate check. */
   private readonly last: Uint8Array;
-  private hasLast: boolean;
+  /** Its length: 0 when there is none. */
+  private lastLength: number;
   /** Reused MAC input: company id (LE) ‖ payload bytes 0…11 (SPEC §4). */
   private readonly macIn: Uint8Array;
   private changes: number;
@@ -268,9 +271,9 @@ export class BeaconAcceptor {
     this.pace = new CounterPace(o.beaconIntervalMs);
     this.pendingCounter = -1;
     this.pendingAtS = 0;
-    this.last = new Uint8Array(BEACON_LENGTH);
-    this.hasLast = false;
-    this.macIn = new Uint8Array(2 + 12);
+    this.last = new Uint8Array(EXTENDED_BEACON_LENGTH);
+    this.lastLength = 0;
+    this.macIn = new Uint8Array(2 + EXTENDED_BEACON_LENGTH - BEACON_MAC_LENGTH);
     this.changes = 0;
     this.macTokens = MAC_BURST;
     this.macAtMs = -1;
@@ -296,7 +299,7 @@ export class BeaconAcceptor {
     this.counter = new ReceiverCounter(this.gap);
     this.pace.forget();
     this.pendingCounter = -1;
-    this.hasLast = false;
+    this.lastLength = 0;
     this.changes++;
   }
 
@@ -328,19 +331,20 @@ export class BeaconAcceptor {
   }
 
   private sameAsLast(payload: Uint8Array): boolean {
-    if (!this.hasLast) return false;
-    for (let i = 0; i < BEACON_LENGTH; i++) if (payload[i] !== this.last[i]) return false;
+    if (payload.length !== this.lastLength) return false;
+    for (let i = 0; i < payload.length; i++) if (payload[i] !== this.last[i]) return false;
     return true;
   }
 
   private macValid(key: Uint8Array, companyId: number, payload: Uint8Array): boolean {
-    const m = this.macIn;
+    const n = payload.length - BEACON_MAC_LENGTH;
+    const m = n === BEACON_LENGTH - BEACON_MAC_LENGTH ? this.macIn.subarray(0, 2 + n) : this.macIn;
     m[0] = companyId & 255; // little-endian, as on air
     m[1] = (companyId >> 8) & 255;
-    for (let i = 0; i < 12; i++) m[2 + i] = payload[i];
+    for (let i = 0; i < n; i++) m[2 + i] = payload[i];
     const mac = hmacSha256(this.sha, key, m);
     let d = 0;
-    for (let i = 0; i < BEACON_MAC_LENGTH; i++) d |= mac[i] ^ payload[12 + i];
+    for (let i = 0; i < BEACON_MAC_LENGTH; i++) d |= mac[i] ^ payload[n + i];
     return d === 0;
   }
 
@@ -361,7 +365,11 @@ export class BeaconAcceptor {
     utcS: number,
   ): AcceptResult {
     if (companyId !== this.companyId) return IGNORED_WRONG_COMPANY;
-    if (payload.length !== BEACON_LENGTH || payload[0] !== BEACON_VERSION_TYPE)
+    const n = payload.length;
+    if (
+      !(n === BEACON_LENGTH && payload[0] === BEACON_VERSION_TYPE) &&
+      !(n === EXTENDED_BEACON_LENGTH && payload[0] === EXTENDED_BEACON_VERSION_TYPE)
+    )
       return IGNORED_NOT_BEACON;
     if (this.tagId === 0) return IGNORED_NOT_PAIRED;
     if (readU32BE(payload, 1) !== this.tagId) {
@@ -416,7 +424,7 @@ export class BeaconAcceptor {
     if (c.ok) {
       this.pace.accepted(b.counter, nowMs);
       this.last.set(payload);
-      this.hasLast = true;
+      this.lastLength = payload.length;
       this.changes++;
       this.counts.accepted++;
       this.counts.rssiSum += rssi;
@@ -504,7 +512,7 @@ export class BeaconAcceptor {
       this.pendingCounter = s.highest;
       this.pendingAtS = s.atS;
     }
-    this.hasLast = false;
+    this.lastLength = 0;
     this.changes = 0;
     return true;
   }

@@ -57,6 +57,8 @@ export class VirtualTag {
   counter: number;
   flags: number;
   batteryMv: number | null;
+  /** Set: it sends extended beacons with this latch age (SPEC §4); undefined: 20-byte ones. */
+  strapLatchAgeS: number | null | undefined;
 
   constructor(sha: Sha256, root: Uint8Array, companyId: number, tagId: number, keyVersion: number) {
     this.sha = sha;
@@ -70,13 +72,15 @@ export class VirtualTag {
   }
 
   fields(counter: number): BeaconFields {
-    return {
+    const f: BeaconFields = {
       tagId: this.tagId,
       counter: counter,
       flags: this.flags,
       batteryMv: this.batteryMv,
       keyVersion: this.keyVersion,
     };
+    if (this.strapLatchAgeS !== undefined) f.strapLatchAgeS = this.strapLatchAgeS;
+    return f;
   }
 
   /** The beacon with this counter and the tag's current flags and battery. */

@@ -182,7 +182,16 @@ export class TagState {
     const prev = this.flags;
     const rises = prev < 0 ? f & FIRST_BEACON_RISES : f & ~prev;
     const falls = prev < 0 ? 0 : prev & ~f;
-    if (rises & BeaconFlag.strapLatched) this.emit(EventCode.strapTamper, utcS, null);
+    // When the strap opened, from the extended beacon's latch age (SPEC §4): a cut far from
+    // home is only heard on return, hours later.
+    if (rises & BeaconFlag.strapLatched)
+      this.emit(
+        EventCode.strapTamper,
+        utcS,
+        b.strapLatchAgeS === undefined || b.strapLatchAgeS === null
+          ? null
+          : { 1: utcS - b.strapLatchAgeS },
+      );
     if (rises & BeaconFlag.caseLatched) this.emit(EventCode.caseTamper, utcS, null);
     if (falls & BeaconFlag.strapOpen) this.emit(EventCode.strapRestored, utcS, null);
     if (falls & BeaconFlag.caseOpen) this.emit(EventCode.caseRestored, utcS, null);

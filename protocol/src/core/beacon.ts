@@ -1,12 +1,17 @@
-// Tag beacon (SPEC §4): 20 bytes of BLE manufacturer data after the company id.
+// Tag beacon (SPEC §4): BLE manufacturer data after the company id — the 20-byte beacon (type
+// 1) or the 24-byte extended beacon (type 3), which adds how long ago the strap latched.
 
-import { equalBytes, readU32BE, writeU32BE } from "./bytes.js";
+import { equalBytes, readU16BE, readU32BE, writeU16BE, writeU32BE } from "./bytes.js";
 import { ErrorCode, fail, ok, type Result } from "./errors.js";
 import { hmacSha256 } from "./hmac.js";
 import type { Sha256 } from "./sha256.js";
 
 export const BEACON_VERSION_TYPE = 0x11;
 export const BEACON_LENGTH = 20;
+export const EXTENDED_BEACON_VERSION_TYPE = 0x13;
+export const EXTENDED_BEACON_LENGTH = 24;
+/** The extended beacon's latch age counts in 2-second steps; this code means "unknown". */
+export const LATCH_AGE_UNKNOWN = 0xffff;
 export const BEACON_MAC_LENGTH = 8;
 /** Bluetooth SIG value for internal use/testing; a deployer substitutes its assigned id. */
 export const DEFAULT_COMPANY_ID = 0xffff;
@@ -29,6 +34,12 @@ export interface BeaconFields {
   /** Millivolts, or null when not measured. Encoded in 10 mV steps from 1,800 mV. */
   batteryMv: number | null;
   keyVersion: number;
+  /**
+   * Extended beacon only (absent: a 20-byte beacon). Seconds since the strap latched, in 2 s
+   * steps, at most 131,068 (36.4 h; older latches say that); null when the tag does not know
+   * (it rebooted since). 0 while the strap is not latched.
+   */
+  strapLatchAgeS?: number | null;
 }
 
 export interface Beacon extends BeaconFields {
@@ -41,24 +52,33 @@ export function encodeBattery(mv: number | null): number {
   return Math.max(0, Math.min(250, v));
 }
 
-/** What the beacon MAC covers: company id (little-endian, as on air) ‖ payload bytes 0…11. */
+/** The latch age field: 0 when not latched, 2 s steps, saturating below the "unknown" code. */
+export function encodeLatchAge(flags: number, ageS: number | null): number {
+  if (!(flags & BeaconFlag.strapLatched)) return 0;
+  return ageS === null ? LATCH_AGE_UNKNOWN : Math.min(LATCH_AGE_UNKNOWN - 1, Math.floor(ageS / 2));
+}
+
+/** What the MAC covers: company id (little-endian, as on air) ‖ the payload up to its MAC. */
 export function beaconMacInput(companyId: number, payload: Uint8Array): Uint8Array {
-  const m = new Uint8Array(14);
+  const n = payload.length - BEACON_MAC_LENGTH;
+  const m = new Uint8Array(2 + n);
   m[0] = companyId & 255;
   m[1] = (companyId >> 8) & 255;
-  for (let i = 0; i < 12; i++) m[2 + i] = payload[i];
+  for (let i = 0; i < n; i++) m[2 + i] = payload[i];
   return m;
 }
 
-/** The 20-byte payload with its MAC bytes still zero: the one place the layout is written. */
+/** The payload with its MAC bytes still zero: the one place the layout is written. */
 export function beaconBody(f: BeaconFields): Uint8Array {
-  const b = new Uint8Array(BEACON_LENGTH);
-  b[0] = BEACON_VERSION_TYPE;
+  const ext = f.strapLatchAgeS !== undefined;
+  const b = new Uint8Array(ext ? EXTENDED_BEACON_LENGTH : BEACON_LENGTH);
+  b[0] = ext ? EXTENDED_BEACON_VERSION_TYPE : BEACON_VERSION_TYPE;
   writeU32BE(b, 1, f.tagId);
   writeU32BE(b, 5, f.counter);
   b[9] = f.flags & 0x3f;
   b[10] = encodeBattery(f.batteryMv);
   b[11] = f.keyVersion & 255;
+  if (ext) writeU16BE(b, 12, encodeLatchAge(b[9], f.strapLatchAgeS as number | null));
   return b;
 }
 
@@ -69,32 +89,48 @@ export function encodeBeacon(
   f: BeaconFields,
 ): Uint8Array {
   const b = beaconBody(f);
-  b.set(hmacSha256(sha, key, beaconMacInput(companyId, b)).subarray(0, BEACON_MAC_LENGTH), 12);
+  const at = b.length - BEACON_MAC_LENGTH;
+  b.set(hmacSha256(sha, key, beaconMacInput(companyId, b)).subarray(0, BEACON_MAC_LENGTH), at);
   return b;
 }
 
 /** Structure only: no MAC check. Receivers use this to find which key to check with. */
 export function parseBeacon(payload: Uint8Array): Result<Beacon> {
-  if (payload.length < BEACON_LENGTH) return fail(ErrorCode.truncated, "beacon shorter than 20");
-  if (payload.length > BEACON_LENGTH) return fail(ErrorCode.tooLong, "beacon longer than 20");
+  const n = payload.length;
+  if (n < BEACON_LENGTH) return fail(ErrorCode.truncated, "beacon shorter than 20");
+  if (n > EXTENDED_BEACON_LENGTH) return fail(ErrorCode.tooLong, "beacon longer than 24");
   if (payload[0] >> 4 !== 1)
     return fail(ErrorCode.badVersion, "beacon version " + (payload[0] >> 4));
-  if ((payload[0] & 15) !== 1)
+  const type = payload[0] & 15;
+  if (type !== 1 && type !== 3)
     return fail(ErrorCode.badType, "not a beacon: type " + (payload[0] & 15));
+  const need = type === 3 ? EXTENDED_BEACON_LENGTH : BEACON_LENGTH;
+  if (n < need) return fail(ErrorCode.truncated, "extended beacon shorter than 24");
+  if (n > need) return fail(ErrorCode.tooLong, "beacon longer than 20");
   const tagId = readU32BE(payload, 1);
   if (tagId === 0) return fail(ErrorCode.fieldOutOfRange, "tag id 0 is reserved");
-  if (payload[9] & RESERVED_FLAGS) return fail(ErrorCode.fieldOutOfRange, "reserved flag bits set");
+  const flags = payload[9];
+  if (flags & RESERVED_FLAGS) return fail(ErrorCode.fieldOutOfRange, "reserved flag bits set");
   const bat = payload[10];
   if (bat > 250 && bat !== BATTERY_NOT_MEASURED)
     return fail(ErrorCode.fieldOutOfRange, "battery code " + bat);
-  return ok({
+  const b: Beacon = {
     tagId: tagId,
     counter: readU32BE(payload, 5),
-    flags: payload[9],
+    flags: flags,
     batteryMv: bat === BATTERY_NOT_MEASURED ? null : 1800 + 10 * bat,
     keyVersion: payload[11],
-    mac: payload.subarray(12, 20),
-  });
+    mac: payload.subarray(n - BEACON_MAC_LENGTH, n),
+  };
+  if (type === 3) {
+    const age = readU16BE(payload, 12);
+    if (payload[14] !== 0 || payload[15] !== 0)
+      return fail(ErrorCode.fieldOutOfRange, "reserved bytes 14-15 set");
+    if (age !== 0 && !(flags & BeaconFlag.strapLatched))
+      return fail(ErrorCode.fieldOutOfRange, "latch age without a latched strap");
+    b.strapLatchAgeS = age === LATCH_AGE_UNKNOWN ? null : age * 2;
+  }
+  return ok(b);
 }
 
 /** Parses and checks the MAC. Counter freshness is the caller's (ReceiverCounter). */

@@ -190,7 +190,8 @@ export type EventDataByCode = {
   [EventCode.returnedHome]: PresenceData | null;
   [EventCode.curfewViolationStart]: ViolationStartData;
   [EventCode.curfewViolationEnd]: ViolationEndData;
-  [EventCode.strapTamper]: null;
+  /** Null when the tag did not say when (a 20-byte beacon, or a latch older than its boot). */
+  [EventCode.strapTamper]: OneValueData | null;
   [EventCode.strapRestored]: null;
   [EventCode.caseTamper]: null;
   [EventCode.caseRestored]: null;

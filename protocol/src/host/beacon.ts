@@ -32,7 +32,8 @@ export function verifyBeaconHost(
 
 export function encodeBeaconHost(key: Uint8Array, companyId: number, f: BeaconFields): Uint8Array {
   const b = beaconBody(f);
-  b.set(nodeHmac(key, [beaconMacInput(companyId, b)]).subarray(0, BEACON_MAC_LENGTH), 12);
+  const at = b.length - BEACON_MAC_LENGTH;
+  b.set(nodeHmac(key, [beaconMacInput(companyId, b)]).subarray(0, BEACON_MAC_LENGTH), at);
   return b;
 }
 

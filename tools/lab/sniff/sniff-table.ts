@@ -19,6 +19,8 @@ export interface SniffedFrame {
   flags: string[];
   batteryMv: number | null;
   keyVersion: number | null;
+  /** Extended beacon (SPEC §4): seconds since the strap latched, null unknown; else undefined. */
+  strapLatchAgeS?: number | null;
   /** "ok", "unverified" (no root), "duplicate"/"replay"/… or the SPEC §14 code of the bytes. */
   verdict: string;
 }
@@ -104,6 +106,7 @@ export class SniffTable {
       flags: FLAG_NAMES.filter(([m]) => (b.flags & m) !== 0).map(([, n]) => n),
       batteryMv: b.batteryMv,
       keyVersion: b.keyVersion,
+      strapLatchAgeS: b.strapLatchAgeS,
       verdict,
     };
     this.remember(frame, b.tagId);
@@ -146,6 +149,12 @@ export class SniffTable {
   }
 }
 
+/** 14402 → "4h00m02s". */
+function hms(s: number): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${Math.floor(s / 3600)}h${two(Math.floor(s / 60) % 60)}m${two(s % 60)}s`;
+}
+
 export function describeFrame(f: SniffedFrame): string {
   const t = (f.advert.atMs / 1000).toFixed(3).padStart(9);
   const tag = f.tagId === null ? "?".padEnd(10) : "0x" + f.tagId.toString(16).padStart(8, "0");
@@ -157,6 +166,9 @@ export function describeFrame(f: SniffedFrame): string {
       f.batteryMv === null ? "bat ?" : "bat " + f.batteryMv + " mV",
       "kv " + f.keyVersion,
     );
+  if (f.strapLatchAgeS === null) parts.push("cut ? ago");
+  else if (f.strapLatchAgeS !== undefined && f.strapLatchAgeS > 0)
+    parts.push("cut " + hms(f.strapLatchAgeS) + " ago");
   else parts.push(toHex(f.advert.data));
   parts.push(f.verdict);
   return parts.join("  ");

@@ -17,7 +17,7 @@ import { type Advert, readTrace, traceLine } from "../../../simulator/radio/adve
 import { main } from "../main";
 import { captureStdout } from "../testing/capture-stdout";
 import { type NobleLike, type NoblePeripheral, startBleScan } from "./ble-scan";
-import { SniffTable } from "./sniff-table";
+import { describeFrame, SniffTable } from "./sniff-table";
 
 const OUR = 0xc0ffee;
 const NEIGHBOUR = 0xc0fff0;
@@ -100,6 +100,22 @@ describe("lab sniff", () => {
       const t = new SniffTable(b.companyId, keyring);
       expect(t.feed(at(0, fromHex(b.hex)!, b.companyId))?.verdict, b.name).toBe("ok");
     }
+  });
+
+  it("shows when an extended beacon's strap was cut", () => {
+    const v = JSON.parse(
+      readFileSync(new URL("../../../protocol/vectors/beacon.json", import.meta.url), "utf8"),
+    );
+    const line = (name: string) => {
+      const b = v.vectors.find((x: { name: string }) => x.name.startsWith(name));
+      const f = new SniffTable(b.companyId, keyring).feed(at(0, fromHex(b.hex)!, b.companyId))!;
+      return describeFrame(f);
+    };
+    expect(line("extended beacon: strap cut 4 h")).toContain(
+      "strap-latched  bat 3000 mV  kv 1  cut 4h00m02s ago  ok",
+    );
+    expect(line("extended beacon: latched before")).toContain("cut ? ago");
+    expect(line("extended beacon, nothing latched")).not.toContain("cut");
   });
 
   it("writes and reads its trace, and names every line that is not an advertisement", () => {
