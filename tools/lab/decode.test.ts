@@ -105,6 +105,9 @@ describe("lab decode", () => {
     expect(blind.verdict).toBe(UNVERIFIED);
     expect(describeDecoded(blind)[0]).toBe("uplink: " + UNVERIFIED);
     expect(frameFromText("not a frame!")).toBeNull();
+    // letters that are not base64 of anything: a typo, not a frame of 3 odd bytes
+    expect(frameFromText("hello")).toBeNull();
+    expect(frameFromText(Buffer.from(bytes).toString("base64url"))).toEqual(bytes);
     // a frame under another fleet's root is forged to this one
     const other = decodeFrame(bytes, { ...ctx, root: new Uint8Array(32).fill(9) });
     expect(other.verdict).toBe("bad_mac");

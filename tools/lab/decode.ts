@@ -58,8 +58,13 @@ export function frameFromText(text: string): Uint8Array | string | null {
   if (t.startsWith(SMS_PREFIX)) return t;
   const hex = t.replace(/\s+/g, "");
   if (/^([0-9a-fA-F]{2})+$/.test(hex)) return fromHex(hex.toLowerCase());
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) return new Uint8Array(Buffer.from(t, "base64"));
-  return null;
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) return null;
+  // Node decodes any letters as base64, dropping what does not fit: only text that the bytes
+  // encode back to is base64 ("hello" is not: its last letter would be dropped).
+  const bytes = Buffer.from(t, "base64");
+  const canonical = (x: string) => x.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  if (canonical(bytes.toString("base64")) !== canonical(t)) return null;
+  return new Uint8Array(bytes);
 }
 
 export function decodeFrame(input: Uint8Array | string, ctx: DecodeContext): Decoded {
