@@ -5,20 +5,18 @@
 // frame in the interpreter, is shown as a range.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { gzipSync } from "node:zlib";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { MAC_REFILL_MS } from "../../firmware/base/presence/beacon-acceptor";
 import { averageCurrentUa, conservativeModel, days } from "../../firmware/tag/power-budget";
 import { defaultTagConfig } from "../../firmware/tag/tag-config";
-import { BUNDLES } from "../build/build-firmware";
 import { compileBundle } from "../build/firmware-build";
 import { enginesMissing, POOL_JSVARS } from "../engines/engines";
 import { EspruinoBoard } from "../engines/espruino-board";
 import { socatMissing } from "../engines/home-unit-bench";
 import { unitOnline } from "../engines/home-unit-ram";
 import { tagAfterBoot, tagOverTime, unitAfterBoot } from "../engines/ram";
+import { ISSUE4_BUDGET, issue4Scope } from "./issue4-scope";
 
 const root = join(import.meta.dirname, "..", "..");
 const dist = join(root, "dist", "firmware");
@@ -44,44 +42,12 @@ for (const f of readdirSync(dist)
   );
 }
 
-// ---- the home unit's own logic: issue 4's budget covers base.js without the GSM uplink
-// (firmware/base/modem, mqtt, uplink, net). Measured on base-main.ts with HomeUplink taken out and
-// the transport the app gets without a network record; derived from the real entry each time, so
-// the figure follows it, and it fails loudly if the entry no longer has the expected shape.
-const ISSUE4_BUDGET = 32 * 1024;
-
-function withoutUplink(entry: string): string {
-  const src = readFileSync(entry, "utf8").replace(
-    /from "(\.[^"]+)"/g,
-    (_m, rel: string) => 'from "' + resolve(dirname(entry), rel) + '"',
-  );
-  const importLine = /^import \{[^}]*HomeUplink[^}]*\} from "[^"]+";\n/m;
-  const from = src.indexOf("  let uplink: HomeUplink | null = null;");
-  const to = src.indexOf("  const app: BaseApp | null");
-  const attach = / {2}if \(app !== null && uplink !== null\) \{[^}]*\}\n/;
-  if (!importLine.test(src) || from < 0 || to < from || !attach.test(src))
-    throw new Error("bench: base-main.ts changed shape; update withoutUplink()");
-  return (
-    src.slice(0, from).replace(importLine, "") +
-    "  const transport: UplinkTransport = { ready: () => false, send: (_e, done) => done(false) };\n" +
-    '  if (net === null || id === null) log("EM home unit: no uplink");\n' +
-    src.slice(to).replace(attach, '  if (app === null) log("EM home unit: not booted");\n')
-  );
-}
-
-const baseSpec = BUNDLES.find((b) => b.name === "base");
-if (!baseSpec) throw new Error("bench: no base bundle in BUNDLES");
-const scopeDir = mkdtempSync(join(tmpdir(), "base-scope-"));
-try {
-  const scopeEntry = join(scopeDir, "base-scope-main.ts");
-  writeFileSync(scopeEntry, withoutUplink(join(root, baseSpec.entry)));
-  const scope = await compileBundle(scopeEntry, undefined, baseSpec.stripMessages === true);
-  const min = Buffer.byteLength(scope.min);
+// ---- the home unit's own logic, without the GSM uplink (issue 4's budget; issue4-scope.ts)
+{
+  const scope = await issue4Scope(root);
   console.log(
-    `| base (issue 4 scope) | ${Buffer.byteLength(scope.readable)} | ${min} | ${gzipSync(scope.min, { level: 9 }).length} | ${ISSUE4_BUDGET} | ${Math.round((100 * min) / ISSUE4_BUDGET)} % |`,
+    `| base (issue 4 scope) | ${scope.rawBytes} | ${scope.minifiedBytes} | ${scope.gzipBytes} | ${ISSUE4_BUDGET} | ${Math.round((100 * scope.minifiedBytes) / ISSUE4_BUDGET)} % |`,
   );
-} finally {
-  rmSync(scopeDir, { recursive: true, force: true });
 }
 
 // ---- RAM: JsVars measured on the real engines (tools/engines/ram.ts): process.memory() after a
