@@ -4,7 +4,7 @@
 // assembleHomeUnit (which builds the uplink); so the figure follows the entry, and a change of
 // the entry's shape is an error here, not a silently wrong figure.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BUNDLES } from "../build/build-firmware";
@@ -42,6 +42,7 @@ export async function issue4Scope(root: string): Promise<ScopeSize> {
   const spec = BUNDLES.find((b) => b.name === "base");
   if (!spec) throw new Error("bench: no base bundle in BUNDLES");
   // Inside the repository, so the entry resolves the protocol package as the real one does.
+  mkdirSync(join(root, "dist"), { recursive: true }); // a fresh clone has none yet
   const dir = mkdtempSync(join(root, "dist", "base-scope-"));
   try {
     const entry = join(dir, "base-scope-main.ts");
