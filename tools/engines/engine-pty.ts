@@ -76,13 +76,14 @@ const LINK_LOST = [8, 3];
  * leave every target untouched until its copy verified, so running them again is safe, and an
  * upload resumes where the last attempt stopped. The trip is a race in the engine's input
  * buffer, so its odds grow with the bytes sent: a 94 KB home-unit bundle was cut in half of
- * the attempts on this machine, hence five attempts, each sending only what is left.
+ * the attempts on this machine, and in one CI run all five attempts died within the first 10 of
+ * 47 chunks (a failed attempt costs ~1.5 s), hence ten attempts, each sending only what is left.
  */
 export async function onEngineConsole(
   dir: string,
   enginePath: string,
   command: (tty: string, attempt: number) => Promise<number>,
-  attempts = 5,
+  attempts = 10,
 ): Promise<number> {
   let code = -1;
   for (let attempt = 1; attempt <= attempts; attempt++) {
