@@ -20,7 +20,7 @@ import type {
   Uart,
   Watchdog,
 } from "../hal/hal";
-import type { VirtualClock } from "./virtual-clock";
+import type { TimerOwner, VirtualClock } from "./virtual-clock";
 import { type VirtualFlash, VirtualNor } from "./virtual-flash";
 
 /** The HAL clock of one boot: monotonic time restarts at 0, timers die with the boot. */
@@ -28,7 +28,8 @@ export class FakeClock implements Clock {
   readonly world: VirtualClock;
   readonly bootAt: number;
   private wallOffset = 0;
-  private readonly mine: { [id: number]: boolean } = {};
+  /** This boot's timers stop with it (world/virtual-clock.ts TimerOwner). */
+  private readonly owner: TimerOwner = { off: false };
 
   constructor(world: VirtualClock) {
     this.world = world;
@@ -48,28 +49,15 @@ export class FakeClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): number {
-    const id = this.world.schedule(
-      () => {
-        delete this.mine[id];
-        fn();
-      },
-      ms,
-      0,
-    );
-    this.mine[id] = true;
-    return id;
+    return this.world.schedule(fn, ms, 0, this.owner);
   }
 
   clearTimeout(handle: number): void {
-    if (!this.mine[handle]) return;
-    delete this.mine[handle];
     this.world.cancel(handle);
   }
 
   setInterval(fn: () => void, ms: number): number {
-    const id = this.world.schedule(fn, ms, ms > 0 ? ms : 1);
-    this.mine[id] = true;
-    return id;
+    return this.world.schedule(fn, ms, ms > 0 ? ms : 1, this.owner);
   }
 
   clearInterval(handle: number): void {
@@ -78,8 +66,7 @@ export class FakeClock implements Clock {
 
   /** Cancels every timer of this boot. */
   powerOff(): void {
-    const ids = Object.keys(this.mine);
-    for (let i = 0; i < ids.length; i++) this.world.cancel(+ids[i]);
+    this.owner.off = true;
   }
 }
 
@@ -179,10 +166,13 @@ export class FakeAdvertiser implements BleAdvertiser {
   private readonly clock: FakeClock;
   private readonly boot: number;
 
-  constructor(clock: FakeClock, boot: number, log: AdvertRecord[]) {
+  private readonly hw: FakeHardware;
+
+  constructor(clock: FakeClock, boot: number, hw: FakeHardware) {
     this.clock = clock;
     this.boot = boot;
-    this.log = log;
+    this.hw = hw;
+    this.log = hw.adverts;
   }
 
   advertise(companyId: number, data: Uint8Array, intervalMs: number, connectable: boolean): void {
@@ -195,7 +185,7 @@ export class FakeAdvertiser implements BleAdvertiser {
       intervalMs: intervalMs,
       connectable: connectable,
     };
-    this.log.push(rec);
+    if (this.hw.keepAdverts) this.log.push(rec);
     this.current = rec;
     if (this.onAdvertise !== null) this.onAdvertise(rec);
   }
@@ -256,6 +246,8 @@ export class FakeWatchdog implements Watchdog {
   onBite: (() => void) | null = null;
   private readonly clock: FakeClock;
   private timer = 0;
+  /** World time of the last kick (or the start). */
+  private kickedAt = 0;
 
   constructor(clock: FakeClock) {
     this.clock = clock;
@@ -263,21 +255,29 @@ export class FakeWatchdog implements Watchdog {
 
   start(timeoutMs: number): void {
     this.timeoutMs = timeoutMs;
-    this.arm();
+    this.kickedAt = this.clock.world.time;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.arm(timeoutMs);
   }
 
   kick(): void {
     this.kicks++;
-    if (this.timeoutMs > 0) this.arm();
+    // A kick only moves the deadline; the one timer finds it moved when it fires (a timer per
+    // kick would cost the simulator a heap entry every tick of every unit).
+    this.kickedAt = this.clock.world.time;
   }
 
-  private arm(): void {
-    if (this.timer) this.clock.clearTimeout(this.timer);
+  private arm(ms: number): void {
     this.timer = this.clock.setTimeout(() => {
+      const left = this.kickedAt + this.timeoutMs - this.clock.world.time;
+      if (left > 0) {
+        this.arm(left);
+        return;
+      }
       this.timer = 0;
       this.bitten = true;
       if (this.onBite !== null) this.onBite();
-    }, this.timeoutMs);
+    }, ms);
   }
 }
 
@@ -337,6 +337,9 @@ export interface FakeHardware {
   mains: FakeDigitalInput;
   battery: FakeAnalogInput;
   adverts: AdvertRecord[];
+  /** Whether `adverts` keeps every record (default). A simulation of days turns it off where
+   * nobody reads it: a tag puts ~10,800 frames on air a day. */
+  keepAdverts: boolean;
   seed: number;
 }
 
@@ -354,6 +357,7 @@ export function createHardware(
     mains: new FakeDigitalInput(true),
     battery: new FakeAnalogInput(3000),
     adverts: [],
+    keepAdverts: true,
     seed: seed,
   };
 }
@@ -389,7 +393,7 @@ export class FakeBoard {
     hw.strap.attach(this.clock);
     hw.caseInput.attach(this.clock);
     hw.mains.attach(this.clock);
-    this.advertiser = new FakeAdvertiser(this.clock, boot, hw.adverts);
+    this.advertiser = new FakeAdvertiser(this.clock, boot, hw);
     this.watchdog = new FakeWatchdog(this.clock);
     this.indicator = new FakeIndicator(this.clock);
     // A different random stream per boot, still fixed by the seed.

@@ -3,6 +3,11 @@
 // same ms run in the order they were set. Device-safe code (the simulator and the HIL virtual
 // bench ship it), so: no Map, no spread, plain loops.
 
+/** Whoever set a timer; once `off`, none of its timers runs again (a device's power cut). */
+export interface TimerOwner {
+  off: boolean;
+}
+
 interface VirtualTimer {
   id: number;
   at: number;
@@ -10,6 +15,11 @@ interface VirtualTimer {
   every: number;
   fn: () => void;
   live: boolean;
+  owner: TimerOwner | null;
+}
+
+function isLive(t: VirtualTimer): boolean {
+  return t.live && (t.owner === null || !t.owner.off);
 }
 
 function before(a: VirtualTimer, b: VirtualTimer): boolean {
@@ -67,8 +77,9 @@ export class VirtualClock {
     return top;
   }
 
-  /** Runs fn after delayMs, then every everyMs if everyMs > 0. Returns an id > 0. */
-  schedule(fn: () => void, delayMs: number, everyMs: number): number {
+  /** Runs fn after delayMs, then every everyMs if everyMs > 0, until owner (if any) is off.
+   * Returns an id > 0. */
+  schedule(fn: () => void, delayMs: number, everyMs: number, owner?: TimerOwner): number {
     const id = this.nextId++;
     const d = Math.max(delayMs, 0);
     const t: VirtualTimer = {
@@ -78,6 +89,7 @@ export class VirtualClock {
       every: everyMs,
       fn: fn,
       live: true,
+      owner: owner === undefined ? null : owner,
     };
     this.byId[id] = t;
     this.push(t);
@@ -94,8 +106,12 @@ export class VirtualClock {
 
   /** When the next live timer is due, or -1 when none is. */
   nextDue(): number {
-    while (this.heap.length > 0 && !this.heap[0].live) this.pop();
-    return this.heap.length > 0 ? this.heap[0].at : -1;
+    const h = this.heap;
+    while (h.length > 0 && !isLive(h[0])) {
+      delete this.byId[h[0].id];
+      this.pop();
+    }
+    return h.length > 0 ? h[0].at : -1;
   }
 
   /** Runs the earliest live timer if it is due at or before `limit`. Returns false otherwise. */
@@ -138,7 +154,7 @@ export class VirtualClock {
   /** Live timers (for leak checks). */
   pending(): number {
     let n = 0;
-    for (let i = 0; i < this.heap.length; i++) if (this.heap[i].live) n++;
+    for (let i = 0; i < this.heap.length; i++) if (isLive(this.heap[i])) n++;
     return n;
   }
 }

@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import type { Duplex } from "node:stream";
 
 export interface RunningBroker {
   /** "aedes" or "mosquitto". */
@@ -18,6 +19,9 @@ export interface RunningBroker {
   stop(): Promise<void>;
   /** MQTT clients connected now (aedes: its count; Mosquitto: established TCP connections). */
   clientsConnected(): number;
+  /** The embedded broker only: takes a connection from a stream in this process (the
+   * accelerated world's network, world/in-process-net.ts); false while it is down. */
+  attach?(conn: Duplex): boolean;
 }
 
 export const LOOPBACK = "127.0.0.1";

@@ -5,6 +5,7 @@
 // broker-accounts.ts: logins, client id = user name, and each unit to its own topics.
 
 import net from "node:net";
+import type { Duplex } from "node:stream";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import memoryPersistence from "aedes-persistence";
 import { freePort, LOOPBACK, type RunningBroker } from "./broker";
@@ -46,7 +47,13 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
   const persistence = memoryPersistence();
   let broker: Aedes | null = null;
   let server: net.Server | null = null;
-  let sockets: net.Socket[] = [];
+  let conns: Duplex[] = [];
+  const track = (conn: Duplex) => {
+    conns.push(conn);
+    conn.on("close", () => {
+      conns = conns.filter((x) => x !== conn);
+    });
+  };
 
   const up = async (): Promise<void> => {
     const b = await Aedes.createBroker({ persistence: persistence });
@@ -54,10 +61,7 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
     // No Nagle: with it a second small packet (a SUBACK after a PUBACK) waits ~40 ms for the
     // peer's delayed ACK — real latency that virtual time at speed S multiplies by S.
     const s = net.createServer({ noDelay: true }, (socket) => {
-      sockets.push(socket);
-      socket.on("close", () => {
-        sockets = sockets.filter((x) => x !== socket);
-      });
+      track(socket);
       b.handle(socket);
     });
     await new Promise<void>((r) => s.listen(port, LOOPBACK, () => r()));
@@ -72,8 +76,8 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
     server = null;
     // Like a killed process: every connection drops at once (wills are published by aedes when
     // the socket closes without DISCONNECT, before close() completes).
-    for (const socket of sockets) socket.destroy();
-    sockets = [];
+    for (const conn of conns) conn.destroy();
+    conns = [];
     if (s !== null) await new Promise<void>((r) => s.close(() => r()));
     if (b !== null) await new Promise<void>((r) => b.close(() => r()));
   };
@@ -90,5 +94,11 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
     },
     stop: down,
     clientsConnected: () => (broker === null ? 0 : broker.connectedClients),
+    attach: (conn) => {
+      if (broker === null) return false;
+      track(conn);
+      broker.handle(conn);
+      return true;
+    },
   };
 }

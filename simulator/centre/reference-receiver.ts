@@ -20,6 +20,7 @@
 // downlink counter can be persisted (write-ahead) so a restart continues above the last used.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { Duplex } from "node:stream";
 import type { CborMap } from "@em-platform/protocol/core/cbor";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { ErrorCode } from "@em-platform/protocol/core/errors";
@@ -30,7 +31,8 @@ import { downlinkTopic, SMS_IN_TOPIC } from "@em-platform/protocol/core/topics";
 import { sealDownlinkHost } from "@em-platform/protocol/host/envelope";
 import type { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
+import { connectMqtt } from "../broker/mqtt-connect";
 
 export const UPLINK_TOPICS = ["em/v1/unit/+/up", "em/v1/unit/+/status", SMS_IN_TOPIC];
 /** SPEC §13 liveness: the heartbeat interval (s) until the centre sets another (firmware default). */
@@ -139,6 +141,8 @@ export interface SignedCommand {
 
 export interface ReceiverOptions {
   url: string;
+  /** Connect through this instead of `url` (the accelerated world's in-process network). */
+  dial?: () => Duplex;
   keyring: FleetKeyring;
   /** MQTT client id of the centre; one persistent session per id. */
   clientId: string;
@@ -212,7 +216,7 @@ export class ReferenceReceiver {
 
   /** Connects (persistent session), subscribes at QoS 1 and resolves once subscribed. */
   static async start(o: ReceiverOptions): Promise<ReferenceReceiver> {
-    const client = mqtt.connect(o.url, {
+    const client = connectMqtt(o.dial ?? o.url, {
       clientId: o.clientId,
       username: o.password === undefined ? undefined : o.clientId,
       password: o.password,

@@ -3,8 +3,10 @@
 // can send SMS (commands, tests) to any unit's number. `at` is the network's receive time, ISO
 // 8601 UTC, from the network clock (virtual time stays deterministic).
 
+import type { Duplex } from "node:stream";
 import { SMS_IN_TOPIC } from "@em-platform/protocol/core/topics";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
+import { connectMqttAsync } from "../broker/mqtt-connect";
 import type { Network, NetworkEndpoint, VoiceCall } from "./network";
 
 export interface SmsGatewayOptions {
@@ -13,6 +15,8 @@ export interface SmsGatewayOptions {
   number: string;
   /** e.g. "mqtt://127.0.0.1:1883". Omit to keep messages only in `received`. */
   brokerUrl?: string;
+  /** Connect through this instead of `brokerUrl` (the accelerated world's in-process network). */
+  dial?: () => Duplex;
   /** Default SMS_IN_TOPIC. */
   topic?: string;
   clientId?: string;
@@ -32,6 +36,7 @@ export class SmsGateway implements NetworkEndpoint {
   readonly received: GatewaySms[] = [];
   private readonly network: Network;
   private readonly brokerUrl: string;
+  private readonly dial: (() => Duplex) | undefined;
   private readonly clientId: string;
   private readonly password: string | undefined;
   private client: MqttClient | null = null;
@@ -41,6 +46,7 @@ export class SmsGateway implements NetworkEndpoint {
     this.network = o.network;
     this.topic = o.topic ?? SMS_IN_TOPIC;
     this.brokerUrl = o.brokerUrl ?? "";
+    this.dial = o.dial;
     this.clientId = o.clientId ?? "sms-gateway-" + o.number.replace(/[^0-9]/g, "");
     this.password = o.password;
     o.network.attach(this, null);
@@ -48,8 +54,8 @@ export class SmsGateway implements NetworkEndpoint {
 
   /** Connects to the broker (when one was given). Messages received before are published then. */
   async start(): Promise<void> {
-    if (this.brokerUrl === "" || this.client !== null) return;
-    this.client = await mqtt.connectAsync(this.brokerUrl, {
+    if ((this.brokerUrl === "" && this.dial === undefined) || this.client !== null) return;
+    this.client = await connectMqttAsync(this.dial ?? this.brokerUrl, {
       clientId: this.clientId,
       username: this.password === undefined ? undefined : this.clientId,
       password: this.password,

@@ -66,27 +66,46 @@ export function scheduleOf(
   };
 }
 
+export interface RunOptions {
+  /** Virtual time follows real time (× the pump's speed) and the units open real TCP sockets,
+   * as against an external broker. Default: accelerated when the broker takes in-process
+   * connections (the embedded one), real time otherwise. */
+  realTime?: boolean;
+}
+
 export async function runScenario(
   s: Scenario,
   broker: RunningBroker,
   root: Uint8Array,
   progress: (line: string) => void,
+  o: RunOptions = {},
 ): Promise<ScenarioRun> {
   const t0 = performance.now();
-  const w = await UplinkWorld.start({ broker, root, epochMs: (s.start - SETUP_S) * 1000 });
+  const w = await UplinkWorld.start({
+    broker,
+    root,
+    epochMs: (s.start - SETUP_S) * 1000,
+    accelerated: !o.realTime && broker.attach !== undefined,
+  });
   try {
     const homes: VirtualHome[] = [];
-    for (let i = 0; i < s.subjects; i++)
-      homes.push(
-        w.addHome({
-          unitId: unitIdOf(i),
-          tagId: 0x200000 + i,
-          number: "+3712" + String(1000000 + i),
-          area: AREAS[i % AREAS.length],
-          seed: s.seed + i,
-          rssi: -55 - ((s.seed + i * 7) % 20),
-        }),
-      );
+    // Only a replay attack reads what a tag sent; nobody else's tag keeps its frames.
+    const recorded = new Set<number>();
+    s.incidents.forEach((inc, k) => {
+      if (inc.type === "replayAttack") for (const i of selected(s, inc, k)) recorded.add(i);
+    });
+    for (let i = 0; i < s.subjects; i++) {
+      const h = w.addHome({
+        unitId: unitIdOf(i),
+        tagId: 0x200000 + i,
+        number: "+3712" + String(1000000 + i),
+        area: AREAS[i % AREAS.length],
+        seed: s.seed + i,
+        rssi: -55 - ((s.seed + i * 7) % 20),
+      });
+      h.tag.hw.keepAdverts = recorded.has(i);
+      homes.push(h);
+    }
     await w.fastForward(
       () => homes.every((h) => w.receiver.status(h.unitId)?.status === "online"),
       SETUP_S * 1000 * 0.6,

@@ -8,6 +8,13 @@
 // the modem's bring-up, backoff waits and idle keepalive periods into milliseconds without
 // racing a real socket against a skipped timeout. Arrival stamps taken while fast-forwarding
 // are coarse (a step); measure latencies with until(), which only lets the pump run.
+//
+// The accelerated world (`accelerated: true`, the embedded broker only) has no pump and no real
+// sockets: every connection to the broker is an in-process stream pair (InProcessNet). Virtual
+// time runs timer by timer as fast as the CPU allows and stops at the timer whose callback put
+// bytes on a connection; the world then waits until the broker and everyone it forwarded to have
+// answered (settle) and goes on at the same virtual instant. No real wait, no coarse stamps, and
+// the order of everything is fixed by virtual time alone.
 
 import { randomBytes } from "node:crypto";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
@@ -18,6 +25,7 @@ import { unitBrokerPassword } from "../broker/broker-accounts";
 import { ReferenceReceiver } from "../centre/reference-receiver";
 import { Network } from "../modem/network";
 import { SmsGateway } from "../modem/sms-gateway";
+import { InProcessNet } from "./in-process-net";
 import { TimePump } from "./time-pump";
 import { type HomeOptions, VirtualHome } from "./virtual-home";
 
@@ -29,6 +37,8 @@ export interface UplinkWorldOptions {
   epochMs: number;
   /** Virtual ms per real ms while the pump runs. Default 20. */
   speed?: number;
+  /** The accelerated world (see above). Needs a broker that takes in-process connections. */
+  accelerated?: boolean;
   /** The centre's SMS number. Default "+37129000000". */
   centreNumber?: string;
   /** The broker enforces accounts (broker-accounts.ts): units log in with passwords derived
@@ -48,6 +58,10 @@ export type HomeSpec = Omit<
 >;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+/** The accelerated loop hands the event loop a turn at least this often (real ms), so the
+ * centre's promises and real timers keep running while the world's own timers fill the CPU. */
+const YIELD_MS = 20;
 
 export class UplinkWorld {
   readonly clock: VirtualClock;
@@ -65,6 +79,8 @@ export class UplinkWorld {
     clock: VirtualClock,
     network: Network,
     speed: number,
+    /** The accelerated world's network; null in the pumped one. */
+    readonly net: InProcessNet | null,
   ) {
     this.clock = clock;
     this.network = network;
@@ -76,10 +92,21 @@ export class UplinkWorld {
   static async start(o: UplinkWorldOptions): Promise<UplinkWorld> {
     const clock = new VirtualClock(o.epochMs);
     const network = new Network({ clock: new FakeClock(clock) });
+    let net: InProcessNet | null = null;
+    if (o.accelerated) {
+      const attach = o.broker.attach?.bind(o.broker);
+      if (attach === undefined)
+        throw new Error(
+          `the accelerated world needs the embedded broker (${o.broker.name} takes no in-process connections)`,
+        );
+      net = new InProcessNet(attach, o.broker.host, o.broker.port);
+    }
+    const dial = net === null ? undefined : net.dial.bind(net);
     const gateway = new SmsGateway({
       network: network,
       number: o.centreNumber ?? "+37129000000",
       brokerUrl: o.broker.url,
+      dial: dial,
       clientId:
         o.brokerSecret === undefined
           ? "em-sms-gateway-" + randomBytes(4).toString("hex")
@@ -89,6 +116,7 @@ export class UplinkWorld {
     await gateway.start();
     const receiver = await ReferenceReceiver.start({
       url: o.broker.url,
+      dial: dial,
       keyring: FleetKeyring.fromRoot(o.root, [1]),
       clientId:
         o.brokerSecret === undefined
@@ -97,9 +125,18 @@ export class UplinkWorld {
       password: o.brokerSecret === undefined ? undefined : CENTRE_ACCOUNTS.receiver.password,
       clock: () => clock.epochMs + clock.time,
     });
-    const w = new UplinkWorld(o.broker, gateway, receiver, o.root, clock, network, o.speed ?? 20);
+    const w = new UplinkWorld(
+      o.broker,
+      gateway,
+      receiver,
+      o.root,
+      clock,
+      network,
+      o.speed ?? 20,
+      net,
+    );
     w.brokerSecret = o.brokerSecret ?? null;
-    w.pump.start();
+    if (net === null) w.pump.start();
     return w;
   }
 
@@ -116,6 +153,7 @@ export class UplinkWorld {
             ? undefined
             : unitBrokerPassword(this.brokerSecret, spec.unitId),
         centreNumbers: [this.centreNumber],
+        tcp: this.net === null ? undefined : this.net.connector(),
       }),
     );
     this.homes.push(h);
@@ -127,8 +165,10 @@ export class UplinkWorld {
     return this.clock.epochMs + this.clock.time;
   }
 
-  /** Waits in real time (the pump running) until pred holds; rejects after realMs. */
+  /** Waits in real time (the pump running) until pred holds; rejects after realMs. The
+   * accelerated world has no real time to wait in: it runs on until pred holds. */
   until(pred: () => boolean, realMs: number, what: string): Promise<void> {
+    if (this.net !== null) return this.accelerate(pred, Number.MAX_SAFE_INTEGER, realMs, what);
     return this.pump.until(pred, realMs, what);
   }
 
@@ -146,6 +186,7 @@ export class UplinkWorld {
   ): Promise<void> {
     const endVirtual = this.clock.time + maxVirtualMs;
     const endReal = performance.now() + realMs;
+    if (this.net !== null) return this.accelerate(pred, endVirtual, realMs, what, stepMs);
     while (!pred()) {
       if (this.clock.time > endVirtual)
         throw new Error("no " + what + " within " + maxVirtualMs + " ms of virtual time");
@@ -159,6 +200,33 @@ export class UplinkWorld {
     }
   }
 
+  /** The accelerated world's fastForward: timers run back to back; after one that put bytes on a
+   * connection the world settles before the next (pred is checked then, and every stepMs). */
+  private async accelerate(
+    pred: () => boolean,
+    endVirtual: number,
+    realMs: number,
+    what: string,
+    stepMs = 1000,
+  ): Promise<void> {
+    const net = this.net as InProcessNet;
+    const endReal = performance.now() + realMs;
+    let yielded = performance.now();
+    for (;;) {
+      if (net.dirty) await net.settle();
+      if (pred()) return;
+      if (this.clock.time >= endVirtual)
+        throw new Error("no " + what + " by the end of its virtual time");
+      const now = performance.now();
+      if (now > endReal) throw new Error("no " + what + " within " + realMs + " ms (real)");
+      if (now - yielded > YIELD_MS) {
+        await nextTurn();
+        yielded = performance.now();
+      }
+      this.clock.runUntil(() => net.dirty, Math.min(stepMs, endVirtual - this.clock.time));
+    }
+  }
+
   /** An SMS the gateway took from the network has not reached the centre over MQTT yet: real
    * I/O, whose arrival stamp a skipped step would push minutes late. */
   private smsInFlight(): boolean {
@@ -168,6 +236,8 @@ export class UplinkWorld {
   /** Lets virtual time pass (fast-forwarding where it safely can). */
   async runFor(virtualMs: number, realMs = 20000, stepMs = 1000): Promise<void> {
     const end = this.clock.time + virtualMs;
+    if (this.net !== null)
+      return this.accelerate(() => this.clock.time >= end, end, realMs, "time", stepMs);
     await this.fastForward(
       () => this.clock.time >= end,
       virtualMs + stepMs,

@@ -38,6 +38,7 @@ import { identityFromRoot, VirtualTag } from "../../firmware/testing/virtual-tag
 import { type ModemFaultOptions, ModemFaults } from "../modem/faults";
 import type { ModemLatency } from "../modem/latency";
 import type { Network } from "../modem/network";
+import type { TcpConnector } from "../modem/tcp-connector";
 import { VirtualModem } from "../modem/virtual-modem";
 import { TrackedTcp } from "./tracked-tcp";
 
@@ -72,6 +73,8 @@ export interface HomeOptions {
   faults?: ModemFaultOptions;
   /** Whether the unit's modem reset line is wired (resetModem power-cycles the modem). Default true. */
   modemResetLine?: boolean;
+  /** How the modem's sockets reach the broker. Default: real TCP, watched (TrackedTcp). */
+  tcp?: TcpConnector;
 }
 
 /**
@@ -91,8 +94,8 @@ export class VirtualHome {
   readonly tagId: number;
   readonly tag: VirtualTag;
   readonly modem: VirtualModem;
-  /** The modem's real sockets. */
-  readonly tcp = new TrackedTcp();
+  /** The modem's real sockets, when they are real (null in the accelerated world). */
+  private readonly tracked: TrackedTcp | null;
   readonly unitHw: FakeHardware;
   /** The subject's button on the unit (true = held down); it outlives a reboot like the case. */
   readonly button = new FakeDigitalInput(false);
@@ -114,6 +117,7 @@ export class VirtualHome {
 
   constructor(o: HomeOptions) {
     this.o = o;
+    this.tracked = o.tcp === undefined ? new TrackedTcp() : null;
     this.unitId = o.unitId;
     this.tagId = o.tagId;
     this.rssi = o.rssi ?? -60;
@@ -171,7 +175,7 @@ export class VirtualHome {
       area: o.area === undefined ? "home-cell" : o.area,
       latency: o.latency,
       seed: seed,
-      tcp: this.tcp,
+      tcp: this.tracked ?? (o.tcp as TcpConnector),
       faults: o.faults ? new ModemFaults(o.faults) : undefined,
       // Off until the unit's driver powers it through the reset line, as on the board.
       autoBoot: false,
@@ -237,7 +241,7 @@ export class VirtualHome {
 
   /** Whether real TCP traffic may be in flight at the modem (or its answer still coming). */
   realIoPossible(): boolean {
-    return this.tcp.busy(QUIET_MS);
+    return this.tracked !== null && this.tracked.busy(QUIET_MS);
   }
 
   /** An advertisement from elsewhere on the radio — a replayed capture, a neighbour's tag —
