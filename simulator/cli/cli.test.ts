@@ -88,7 +88,43 @@ describe("sim", () => {
     expect(r.out).toMatch(/MISS {3}00010002 strap_tamper at 2026-11-23 20:45:00 \(strap cut\)/);
   });
 
+  it("run --shard: each shard's files, concatenated, check as the whole fleet", async () => {
+    const parts = ["0/2", "1/2"].map((sh, k) => ({ sh, dir: join(dir, "shard" + k) }));
+    for (const p of parts) {
+      const r = await sim("run", file, "--shard", p.sh, "--out", p.dir);
+      expect(r.out).toContain(`shard ${p.sh}, accelerated`);
+    }
+    const cat = (name: string) => {
+      const f = join(dir, "all-" + name);
+      writeFileSync(f, parts.map((p) => readFileSync(join(p.dir, name), "utf8")).join(""));
+      return f;
+    };
+    const whole = (name: string) => readFileSync(join(out, name), "utf8").trim().split("\n");
+    const e = cat("expected-alerts.jsonl");
+    const o = cat("observed-alerts.jsonl");
+    // the same alerts as the unsharded run, shard by shard
+    expect(readFileSync(e, "utf8").trim().split("\n").sort()).toEqual(
+      whole("expected-alerts.jsonl").sort(),
+    );
+    expect(readFileSync(o, "utf8").trim().split("\n").sort()).toEqual(
+      whole("observed-alerts.jsonl").sort(),
+    );
+    const r = await sim("check", e, o);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("| 4 | 4 | 4 | 100.0 % | 100.0 % |");
+  }, 120_000);
+
   it("bad input exits 2 with the reason; --help everywhere exits 0", async () => {
+    for (const args of [
+      ["--shard", "2/2"],
+      ["--shard", "0/2", "--workers", "2"],
+      ["--workers", "0"],
+      ["--shard", "0/5"],
+    ]) {
+      const r = await sim("run", file, ...args);
+      expect(r.code).toBe(2);
+      expect(r.out).toMatch(/--shard|--workers|5 shards for 4 subjects/);
+    }
     writeFileSync(join(dir, "bad.json"), JSON.stringify({ ...SCENARIO, hours: -1 }));
     const bad = await sim("validate", join(dir, "bad.json"));
     expect(bad.code).toBe(2);

@@ -2,7 +2,7 @@
 // scenario). `--help` everywhere; usage errors exit 2, a failed check 1.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -23,8 +23,10 @@ import {
 import { htmlReport } from "../report/html-report";
 import { AlertFormatError, parseAlerts, toJsonl } from "../scenario/alerts";
 import { expectedAlerts } from "../scenario/ground-truth";
+import { runParallel } from "../scenario/parallel-run";
 import { parseScenario, type Scenario, ScenarioError } from "../scenario/scenario";
-import { runScenario } from "../scenario/scenario-run";
+import { runScenario, type ScenarioRun } from "../scenario/scenario-run";
+import { checkSplit, parseShard, ShardError, subjectsOf } from "../scenario/shards";
 
 class UsageError extends Error {}
 
@@ -48,14 +50,21 @@ commands:
 2 usage or a bad file, 3 the run itself failed.`;
 
 const HELP: Record<string, string> = {
-  run: `sim run <scenario.json> [--out <dir>] [--mosquitto | --broker mqtt://host:port]
+  run: `sim run <scenario.json> [--out <dir>] [--workers <n> | --shard <i/N>]
+        [--realtime] [--mosquitto | --broker mqtt://host:port]
 
-Runs every subject's tag and home unit (the real firmware) against a broker — the embedded one
-unless told otherwise — with the reference receiver as the centre, then writes into --out
-(default sim-out/<scenario name>): expected-alerts.jsonl (ground truth), observed-alerts.jsonl
-(what the centre raised), check.txt and report.html (the check, every alert, a timeline per
-subject; one self-contained page), and prints the check. Exits 1 when recall or precision
-is below the scenario's thresholds.`,
+Runs every subject's tag and home unit (the real firmware) against a broker, with the reference
+receiver as the centre, then writes into --out (default sim-out/<scenario name>):
+expected-alerts.jsonl (ground truth), observed-alerts.jsonl (what the centre raised), check.txt
+and report.html (the check, every alert, a timeline per subject; one self-contained page), and
+prints the check. Exits 1 when recall or precision is below the scenario's thresholds.
+
+Accelerated by default: the embedded broker in this process, connections to it in memory, and
+virtual time as fast as the CPU runs it, split over --workers threads (default: one per core, at
+most 2), each with its own broker and centre. --realtime: virtual time follows real time and the
+units open real TCP sockets (always so with --mosquitto or --broker). --shard i/N: only shard i
+of N (subjects split in N contiguous blocks), for N processes or hosts; concatenate the shards'
+expected-alerts.jsonl and observed-alerts.jsonl and "sim check" them as one fleet.`,
   check: `sim check <expected.jsonl> <observed.jsonl> [--zone <IANA zone>] [--recall r] [--precision p]
 
 Matches observed alerts (one JSON object per line: subject, type, start, end, reportedAt) to the
@@ -131,6 +140,13 @@ async function brokerFor(v: Record<string, string | boolean | undefined>): Promi
   return startEmbeddedBroker();
 }
 
+function workerCount(v: string | undefined): number {
+  if (v === undefined) return Math.min(2, availableParallelism());
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new UsageError("--workers: 1 to 64");
+  return n;
+}
+
 async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args,
@@ -140,33 +156,63 @@ async function run(args: string[]): Promise<number> {
       out: { type: "string" },
       mosquitto: { type: "boolean" },
       broker: { type: "string" },
+      realtime: { type: "boolean" },
+      workers: { type: "string" },
+      shard: { type: "string" },
     },
   });
   if (v.help) return help("run");
   if (positionals.length !== 1) throw new UsageError("run needs one <scenario.json>");
   const s = loadScenario(positionals[0]);
+  const realTime = v.realtime === true || v.mosquitto === true || v.broker !== undefined;
+  if (v.shard !== undefined && v.workers !== undefined)
+    throw new UsageError("--shard and --workers: one or the other");
+  const shard = v.shard === undefined ? undefined : parseShard(v.shard);
+  if (shard !== undefined) checkSplit(s, shard.count);
+  let workers = shard !== undefined || realTime ? 1 : workerCount(v.workers);
+  if (workers > 1) {
+    try {
+      checkSplit(s, workers);
+    } catch (e) {
+      if (v.workers !== undefined) throw e;
+      console.log(`sim: one worker (${(e as Error).message})`);
+      workers = 1;
+    }
+  }
   const out = v.out ?? join("sim-out", s.name);
   mkdirSync(out, { recursive: true });
-  const broker = await brokerFor(v);
-  console.log(
-    `sim: ${s.name} — ${s.subjects} subjects, ${s.hours} h from ${s.start} (${s.timeZone}), broker ${broker.url}`,
-  );
-  try {
-    const r = await runScenario(s, broker, TEST_ROOT, (l) => console.log("  " + l));
-    writeFileSync(join(out, "expected-alerts.jsonl"), toJsonl(r.expected));
-    writeFileSync(join(out, "observed-alerts.jsonl"), toJsonl(r.observed));
-    const lines = describeCheck(r.check, s.timeZone);
-    writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
-    writeFileSync(join(out, "report.html"), htmlReport({ scenario: s, ...r }));
-    for (const l of lines) console.log(l);
-    const ok = r.check.recall >= s.thresholds.recall && r.check.precision >= s.thresholds.precision;
+  const log = (l: string) => console.log("  " + l);
+  const what = `${s.name} — ${s.subjects} subjects, ${s.hours} h from ${new Date(s.start * 1000).toISOString()} (${s.timeZone})`;
+  let r: ScenarioRun;
+  if (workers > 1) {
+    console.log(`sim: ${what}, accelerated in ${workers} workers (an embedded broker each)`);
+    r = await runParallel(s, workers, TEST_ROOT, log);
+  } else {
+    const broker = await brokerFor(v);
+    const part = shard === undefined ? "" : `, shard ${shard.index}/${shard.count}`;
     console.log(
-      `sim: ${ok ? "PASSED" : "FAILED"} — ${r.events} events at the centre, ${r.realS.toFixed(1)} s real; files in ${out}/`,
+      `sim: ${what}${part}, ${realTime ? "in real time" : "accelerated"}, broker ${broker.url}`,
     );
-    return ok ? 0 : 1;
-  } finally {
-    await broker.stop();
+    try {
+      r = await runScenario(s, broker, TEST_ROOT, log, { realTime, shard });
+    } finally {
+      await broker.stop();
+    }
   }
+  writeFileSync(join(out, "expected-alerts.jsonl"), toJsonl(r.expected));
+  writeFileSync(join(out, "observed-alerts.jsonl"), toJsonl(r.observed));
+  const lines = describeCheck(r.check, s.timeZone);
+  writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
+  const report = join(out, "report.html");
+  writeFileSync(report, htmlReport({ scenario: s, ...r }));
+  for (const l of lines) console.log(l);
+  const ok = r.check.recall >= s.thresholds.recall && r.check.precision >= s.thresholds.precision;
+  const hours = (shard === undefined ? s.subjects : subjectsOf(s, shard).length) * s.hours;
+  console.log(
+    `sim: ${ok ? "PASSED" : "FAILED"} — ${r.events} events at the centre; ${hours.toFixed(0)} subject-hours in ${r.realS.toFixed(1)} s real (${(hours / r.realS).toFixed(0)} per second)`,
+  );
+  console.log(`sim: report ${report} (alerts and check in ${out}/)`);
+  return ok ? 0 : 1;
 }
 
 function check(args: string[]): number {
@@ -297,6 +343,7 @@ export async function main(argv: string[]): Promise<number> {
     if (
       e instanceof UsageError ||
       e instanceof ScenarioError ||
+      e instanceof ShardError ||
       e instanceof AlertFormatError ||
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
     ) {

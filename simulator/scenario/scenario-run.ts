@@ -28,6 +28,7 @@ import {
   type Scenario,
   selected,
 } from "./scenario";
+import { checkSplit, type Shard, subjectIdsOf, subjectsOf } from "./shards";
 
 /** Virtual time before the start for the units to come online and take their schedule. */
 export const SETUP_S = 15 * 60;
@@ -71,6 +72,8 @@ export interface RunOptions {
    * as against an external broker. Default: accelerated when the broker takes in-process
    * connections (the embedded one), real time otherwise. */
   realTime?: boolean;
+  /** Simulate only this shard's subjects (shards.ts); expected alerts are theirs alone. */
+  shard?: Shard;
 }
 
 export async function runScenario(
@@ -89,12 +92,17 @@ export async function runScenario(
   });
   try {
     const homes: VirtualHome[] = [];
+    /** By subject index; undefined for another shard's subjects. */
+    const bySubject: (VirtualHome | undefined)[] = [];
     // Only a replay attack reads what a tag sent; nobody else's tag keeps its frames.
     const recorded = new Set<number>();
     s.incidents.forEach((inc, k) => {
       if (inc.type === "replayAttack") for (const i of selected(s, inc, k)) recorded.add(i);
     });
-    for (let i = 0; i < s.subjects; i++) {
+    if (o.shard !== undefined) checkSplit(s, o.shard.count);
+    const mine =
+      o.shard === undefined ? subjectsOf(s, { index: 0, count: 1 }) : subjectsOf(s, o.shard);
+    for (const i of mine) {
       const h = w.addHome({
         unitId: unitIdOf(i),
         tagId: 0x200000 + i,
@@ -105,6 +113,7 @@ export async function runScenario(
       });
       h.tag.hw.keepAdverts = recorded.has(i);
       homes.push(h);
+      bySubject[i] = h;
     }
     await w.fastForward(
       () => homes.every((h) => w.receiver.status(h.unitId)?.status === "online"),
@@ -112,7 +121,7 @@ export async function runScenario(
       "every unit online",
       120_000,
     );
-    progress(`setup: ${s.subjects} units online`);
+    progress(`setup: ${homes.length} units online`);
     const schedule = { 1: encodeSchedule(scheduleOf(s)) };
     const sent: number[] = [];
     for (const h of homes)
@@ -155,7 +164,8 @@ export async function runScenario(
         return;
       }
       for (const i of selected(s, inc, k)) {
-        const h = homes[i];
+        const h = bySubject[i];
+        if (h === undefined) continue;
         if (inc.type === "exception") {
           sendAhead(
             h,
@@ -195,7 +205,7 @@ export async function runScenario(
             0,
           );
         } else if (inc.type === "neighbourTag") {
-          const next = homes[(i + 1) % homes.length];
+          const next = bySubject[(i + 1) % s.subjects] as VirtualHome; // checkSplit
           w.clock.schedule(() => next.heardNextDoor.add(h), inMs(at), 0);
           w.clock.schedule(() => next.heardNextDoor.delete(h), inMs(at) + lenMs, 0);
         } else if (inc.type === "strapCut") w.clock.schedule(() => h.cutStrap(), inMs(at), 0);
@@ -230,7 +240,7 @@ export async function runScenario(
       );
       const online = homes.filter((h) => w.receiver.status(h.unitId)?.status === "online").length;
       progress(
-        `${new Date(w.nowMs()).toISOString().slice(0, 16)}Z  ${online}/${s.subjects} online  ${alerts} alerts  ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        `${new Date(w.nowMs()).toISOString().slice(0, 16)}Z  ${online}/${homes.length} online  ${alerts} alerts  ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
     }
     await w.fastForward(
@@ -259,7 +269,8 @@ export async function runScenario(
       observed.push(...observedAlerts(h.unitId, got));
     }
     observed.sort((a, b) => a.start - b.start || a.subject.localeCompare(b.subject));
-    const expected = expectedAlerts(s);
+    const ids = o.shard === undefined ? null : subjectIdsOf(s, o.shard);
+    const expected = expectedAlerts(s).filter((a) => ids === null || ids.has(a.subject));
     return {
       expected,
       observed,
