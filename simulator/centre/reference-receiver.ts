@@ -163,6 +163,16 @@ export interface ReceiverOptions {
   livenessCheckMs?: number;
 }
 
+/** One message through the centre's broker connection. */
+export interface TrafficRecord {
+  /** The centre's clock, UTC ms. */
+  atMs: number;
+  /** "in": taken from the broker; "out": a downlink published. */
+  dir: "in" | "out";
+  topic: string;
+  payload: Uint8Array;
+}
+
 interface UnitRecord {
   /** Centre clock of the last fresh verified envelope; null before any. */
   lastHeardMs: number | null;
@@ -193,6 +203,7 @@ export class ReferenceReceiver {
   private readonly keyVersion: number;
   private readonly downStore: DownCounterStore | null;
   private readonly alertListeners: ((a: CentreAlert) => void)[] = [];
+  private readonly trafficListeners: ((m: TrafficRecord) => void)[] = [];
   private livenessTimer: ReturnType<typeof setInterval> | null = null;
   private readonly acceptor: UplinkAcceptor;
 
@@ -240,6 +251,18 @@ export class ReferenceReceiver {
   /** Called with every event the first time it arrives. */
   onEvent(fn: (e: ReceivedEvent) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called with every message the centre takes from the broker and every downlink it sends,
+   * in the order it handles them (the run's message log). */
+  onTraffic(fn: (m: TrafficRecord) => void): void {
+    this.trafficListeners.push(fn);
+  }
+
+  private traffic(dir: "in" | "out", topic: string, payload: Uint8Array): void {
+    if (this.trafficListeners.length === 0) return;
+    const m: TrafficRecord = { atMs: this.clock(), dir, topic, payload };
+    for (const fn of this.trafficListeners) fn(m);
   }
 
   /** Called with every alert when it is raised. */
@@ -421,6 +444,7 @@ export class ReferenceReceiver {
     ttlS = 3600,
   ): Promise<number> {
     const c = this.signCommand(unitId, code, args, ttlS);
+    this.traffic("out", downlinkTopic(unitId), c.envelope);
     await this.client.publishAsync(downlinkTopic(unitId), Buffer.from(c.envelope), { qos: 1 });
     return c.counter;
   }
@@ -451,6 +475,7 @@ export class ReferenceReceiver {
 
   private onMessage(topic: string, payload: Buffer): void {
     const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
+    this.traffic("in", topic, bytes);
     if (topic === SMS_IN_TOPIC) {
       this.smsMessages++;
       this.onSms(payload.toString("utf8"));

@@ -55,8 +55,9 @@ const HELP: Record<string, string> = {
 
 Runs every subject's tag and home unit (the real firmware) against a broker, with the reference
 receiver as the centre, then writes into --out (default sim-out/<scenario name>):
-expected-alerts.jsonl (ground truth), observed-alerts.jsonl (what the centre raised), check.txt
-and report.html (the check, every alert, a timeline per subject; one self-contained page), and
+expected-alerts.jsonl (ground truth), observed-alerts.jsonl (what the centre raised),
+messages.jsonl (every message the centre took or sent: the same scenario gives the same bytes),
+check.txt and report.html (the check, every alert, a timeline per subject; one self-contained page), and
 prints the check. Exits 1 when recall or precision is below the scenario's thresholds.
 
 Accelerated by default: the embedded broker in this process, connections to it in memory, and
@@ -201,6 +202,7 @@ async function run(args: string[]): Promise<number> {
   }
   writeFileSync(join(out, "expected-alerts.jsonl"), toJsonl(r.expected));
   writeFileSync(join(out, "observed-alerts.jsonl"), toJsonl(r.observed));
+  writeFileSync(join(out, "messages.jsonl"), r.messages.map((l) => l + "\n").join(""));
   const lines = describeCheck(r.check, s.timeZone);
   writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
   const report = join(out, "report.html");

@@ -41,6 +41,16 @@ function runShard(job: ShardJob, progress: (line: string) => void): Promise<Scen
   });
 }
 
+/** The shards' message logs as one: by time; at the same ms, shard by shard. */
+function mergeLogs(logs: string[][]): string[] {
+  const keyed = logs.flatMap((log) =>
+    log.map((line) => ({ at: (JSON.parse(line) as { at: string }).at, line })),
+  );
+  // Array.prototype.sort is stable: equal times keep the shards' order.
+  keyed.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return keyed.map((k) => k.line);
+}
+
 const byStart = (a: Alert, b: Alert) => a.start - b.start || a.subject.localeCompare(b.subject);
 
 /** Runs the scenario in `workers` shards at once and merges them into one run. */
@@ -66,6 +76,7 @@ export async function runParallel(
     observed,
     check: checkAlerts(expected, observed),
     events: parts.reduce((n, p) => n + p.events, 0),
+    messages: mergeLogs(parts.map((p) => p.messages)),
     realS: (performance.now() - t0) / 1000,
   };
 }

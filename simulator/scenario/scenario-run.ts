@@ -40,6 +40,9 @@ export interface ScenarioRun {
   check: CheckResult;
   /** Events the centre received, all units. */
   events: number;
+  /** The message log: every message the centre took or sent, one JSON line each, in order
+   * (`{"at","dir","topic","hex"}`): the same scenario and seed give the same bytes. */
+  messages: string[];
   realS: number;
 }
 
@@ -91,6 +94,17 @@ export async function runScenario(
     accelerated: !o.realTime && broker.attach !== undefined,
   });
   try {
+    const messages: string[] = [];
+    w.receiver.onTraffic((m) =>
+      messages.push(
+        JSON.stringify({
+          at: new Date(m.atMs).toISOString(),
+          dir: m.dir,
+          topic: m.topic,
+          hex: Buffer.from(m.payload).toString("hex"),
+        }),
+      ),
+    );
     const homes: VirtualHome[] = [];
     /** By subject index; undefined for another shard's subjects. */
     const bySubject: (VirtualHome | undefined)[] = [];
@@ -276,6 +290,7 @@ export async function runScenario(
       observed,
       check: checkAlerts(expected, observed),
       events,
+      messages,
       realS: (performance.now() - t0) / 1000,
     };
   } finally {

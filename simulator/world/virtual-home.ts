@@ -40,6 +40,7 @@ import type { ModemLatency } from "../modem/latency";
 import type { Network } from "../modem/network";
 import type { TcpConnector } from "../modem/tcp-connector";
 import { VirtualModem } from "../modem/virtual-modem";
+import { SparseSegmentStore } from "./sparse-segment-store";
 import { TrackedTcp } from "./tracked-tcp";
 
 export interface HomeOptions {
@@ -99,7 +100,7 @@ export class VirtualHome {
   readonly unitHw: FakeHardware;
   /** The subject's button on the unit (true = held down); it outlives a reboot like the case. */
   readonly button = new FakeDigitalInput(false);
-  readonly queueFlash: RamSegmentStore;
+  readonly queueFlash: SparseSegmentStore;
   /** The raw pages of the records the unit rewrites (8 × 4 KB, as base-main.ts). */
   readonly recordFlash = new RamSegmentStore(8, 4096);
   /** Frames the unit wrote to the tag over "GATT" (rearm_tag forwards). */
@@ -135,7 +136,7 @@ export class VirtualHome {
     );
     this.unitHw = createHardware(o.world, new VirtualFlash(64 * 1024), seed * 11 + 3);
     this.unitHw.battery.mv = 4000;
-    this.queueFlash = new RamSegmentStore(o.queueSegments ?? 64, o.queueSegmentSize ?? 4064);
+    this.queueFlash = new SparseSegmentStore(o.queueSegments ?? 64, o.queueSegmentSize ?? 4064);
     this.board = new FakeBoard(this.unitHw, 0);
     this.board.storage.write(
       RecordName.identity,
