@@ -12,7 +12,9 @@ import { observedAlerts } from "../centre/observed-alerts";
 import { posixTzFromIana } from "../centre/posix-tz";
 import { type CheckResult, checkAlerts } from "../check/alert-check";
 import { Outage } from "../modem/network";
+import { RadioMedium } from "../radio/medium";
 import { replayTrace } from "../radio/trace-replay";
+import { HomeMovement } from "../world/home-movement";
 import { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 import type { Alert } from "./alerts";
@@ -126,6 +128,10 @@ export async function runScenario(
         rssi: -55 - ((s.seed + i * 7) % 20),
       });
       h.tag.hw.keepAdverts = recorded.has(i);
+      if (s.movement) {
+        h.medium = new RadioMedium(s.seed * 65537 + i);
+        h.movement = new HomeMovement(w.clock, s.seed * 65537 + i);
+      }
       homes.push(h);
       bySubject[i] = h;
     }
@@ -237,6 +243,7 @@ export async function runScenario(
           w.clock.schedule(
             () => {
               h.radioOn = true;
+              h.movement?.cameIn();
             },
             inMs(at) + lenMs,
             0,

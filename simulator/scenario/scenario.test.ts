@@ -44,6 +44,7 @@ describe("scenario files", () => {
     );
     expect(bad({ start: "2026-11-23T18:00:00" }).path).toBe("$.start"); // no zone: ambiguous
     expect(bad({ colour: "red" }).path).toBe("$.colour");
+    expect(bad({ movement: "yes" }).message).toBe("bad.json: $.movement: expected true or false");
     const e = bad({
       incidents: [
         { type: "strapCut", at: "21:00" },

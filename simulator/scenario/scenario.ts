@@ -69,6 +69,9 @@ export interface Scenario {
   homeWindows: HomeWindow[];
   incidents: Incident[];
   thresholds: Thresholds;
+  /** Subjects at home move between rooms and the yard, each frame through the radio medium
+   * (radio/medium.ts, world/home-movement.ts); false: every frame heard at one fixed RSSI. */
+  movement: boolean;
 }
 
 export class ScenarioError extends Error {
@@ -166,6 +169,7 @@ export function parseScenario(text: string, file: string): Scenario {
     "routines",
     "rates",
     "thresholds",
+    "movement",
   ];
   for (const k of Object.keys(doc)) if (!known.includes(k)) fail("$." + k, "no such field");
   const int = (v: Json, path: string, lo: number, hi: number): number =>
@@ -193,6 +197,8 @@ export function parseScenario(text: string, file: string): Scenario {
     fail("$.timeZone", 'an IANA time zone, e.g. "Europe/Riga"');
   }
   const hours = num(doc.hours, "$.hours", 0.5, 24 * 31);
+  const movement = doc.movement ?? false;
+  if (typeof movement !== "boolean") fail("$.movement", "true or false");
   const grace = int(doc.grace ?? 300, "$.grace", 0, 3600);
   const windowsAt = (v: Json, path: string): HomeWindow[] => {
     if (!Array.isArray(v)) return fail(path, "an array of {from, to}");
@@ -324,6 +330,7 @@ export function parseScenario(text: string, file: string): Scenario {
     grace,
     homeWindows,
     incidents,
+    movement: movement as boolean,
     thresholds: {
       recall: num(th.recall ?? 1, "$.thresholds.recall", 0, 1),
       precision: num(th.precision ?? 1, "$.thresholds.precision", 0, 1),

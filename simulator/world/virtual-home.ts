@@ -40,6 +40,8 @@ import type { ModemLatency } from "../modem/latency";
 import type { Network } from "../modem/network";
 import type { TcpConnector } from "../modem/tcp-connector";
 import { VirtualModem } from "../modem/virtual-modem";
+import type { RadioMedium } from "../radio/medium";
+import type { HomeMovement } from "./home-movement";
 import { SparseSegmentStore } from "./sparse-segment-store";
 import { TrackedTcp } from "./tracked-tcp";
 
@@ -109,7 +111,11 @@ export class VirtualHome {
   restarts = 0;
   /** Whether the tag's adverts reach the unit (the subject at home). */
   radioOn = true;
+  /** The RSSI every frame is heard at, without a medium. */
   rssi: number;
+  /** With a medium each frame is drawn from where the subject is (set both, or neither). */
+  medium: RadioMedium | null = null;
+  movement: HomeMovement | null = null;
   private readonly o: HomeOptions;
   private board: FakeBoard;
   private currentApp: BaseApp;
@@ -260,7 +266,11 @@ export class VirtualHome {
     this.tag.board.advertiser.onAdvertise = (rec) => {
       if (!this.radioOn) return;
       const a = { address: "tag-" + this.tagId, companyId: rec.companyId, data: rec.data };
-      this.board.scanner.inject({ ...a, rssi: this.rssi });
+      const rssi =
+        this.medium === null || this.movement === null
+          ? this.rssi
+          : this.medium.frame(this.movement.place.spot);
+      if (rssi !== null) this.board.scanner.inject({ ...a, rssi: rssi });
       for (const n of this.heardNextDoor) n.hearAdvert({ ...a, rssi: NEIGHBOUR_RSSI });
     };
   }
