@@ -6,6 +6,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { defaultTagConfig } from "../../firmware/tag/tag-config";
+import { TEST_ROOT } from "../../firmware/testing/test-fleet";
+import { VirtualClock } from "../../firmware/testing/virtual-clock";
+import { VirtualFlash } from "../../firmware/testing/virtual-flash";
+import { identityFromRoot, VirtualTag } from "../../firmware/testing/virtual-tag";
+import { traceLine } from "../radio/advert-trace";
 import { parseAlerts } from "../scenario/alerts";
 import { main } from "./main";
 
@@ -114,6 +120,41 @@ describe("sim", () => {
     expect(r.out).toContain("| 4 | 4 | 4 | 100.0 % | 100.0 % |");
   }, 120_000);
 
+  it("replay: a tag's trace played into a unit; the same frames again are refused and reported", async () => {
+    const clock = new VirtualClock(Date.parse("2026-11-23T20:00:00Z"));
+    const tag = new VirtualTag(
+      clock,
+      new VirtualFlash(40 * 1024),
+      identityFromRoot(TEST_ROOT, 0x2000aa, 1, 0xffff),
+      defaultTagConfig(),
+      5,
+      false,
+    );
+    tag.start();
+    clock.advance(10 * 60_000);
+    const frames = tag.board.advertiser.log;
+    const line = (atMs: number, data: Uint8Array) =>
+      traceLine({ atMs, address: "c0:ff:ee:00:00:01", rssi: -60, companyId: 0xffff, data });
+    // the capture, then the same frames played again 5 minutes after it ends
+    const trace = join(dir, "trace.jsonl");
+    writeFileSync(
+      trace,
+      frames.map((f) => line(f.atMs, f.data)).join("") +
+        frames.map((f) => line(f.atMs + 15 * 60_000, f.data)).join(""),
+    );
+    const r = await sim("replay", trace, "--start", "2026-11-23T21:00:00Z");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${frames.length * 2} advertisements over 25.0 min, tag 2000aa`);
+    expect(r.out).toMatch(new RegExp(`accepted: ${frames.length}\\b`));
+    expect(r.out).toMatch(/replayed: [1-9]/);
+    expect(r.out).toMatch(/replayed_frame_seen/);
+    expect(r.out).toMatch(/left_home/); // silence after the last frame
+    writeFileSync(join(dir, "not-a-trace.jsonl"), "{}\nnonsense\n");
+    const bad = await sim("replay", join(dir, "not-a-trace.jsonl"));
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/line 1: .*\n.*line 2: /);
+  }, 120_000);
+
   it("bad input exits 2 with the reason; --help everywhere exits 0", async () => {
     for (const args of [
       ["--shard", "2/2"],
@@ -132,7 +173,7 @@ describe("sim", () => {
     expect((await sim("run", "--frobnicate")).code).toBe(2);
     expect((await sim("launch")).code).toBe(2);
     expect((await sim("check", "only-one.jsonl")).code).toBe(2);
-    for (const c of ["run", "check", "validate"]) {
+    for (const c of ["run", "check", "validate", "replay"]) {
       const h = await sim(c, "--help");
       expect(h.code).toBe(0);
       expect(h.out).toMatch(new RegExp(`^sim ${c}`));

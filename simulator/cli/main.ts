@@ -20,6 +20,8 @@ import {
   type StartedBackend,
   startBackend,
 } from "../conformance/live-kit";
+import { readTrace } from "../radio/advert-trace";
+import { eventName, replayRun, traceTagId } from "../radio/replay-run";
 import { htmlReport } from "../report/html-report";
 import { AlertFormatError, parseAlerts, toJsonl } from "../scenario/alerts";
 import { expectedAlerts } from "../scenario/ground-truth";
@@ -42,6 +44,8 @@ commands:
                           compare any backend's observed alerts with a run's expected ones
   validate <scenario.json>
                           check a scenario file and print what it will do
+  replay <trace.jsonl>    play a recorded radio trace into a home unit as its tag's whole radio
+                          and print what the unit made of every frame and what the centre got
   conform                 check a backend live against SPEC.md: scripted units publish to its
                           broker, its alerts are judged clause by clause
   help                    this text
@@ -86,6 +90,16 @@ SIGTERM. Without --backend but with --broker, a backend already running there wi
 keeps its alerts in --observed. Without either: the reference receiver on the embedded broker.
 The root defaults to the test fleet's (SPEC §16) — never a deployment's. Exit 0 conformant,
 1 not, 2 usage, 3 the broker or the backend failed.`,
+  replay: `sim replay <trace.jsonl> [--tag <hex id>] [--root <64 hex>] [--start <ISO time>]
+
+Plays a radio trace — JSON lines {t, address, rssi, companyId, data}, what "lab sniff --record"
+writes — into one home unit (the real firmware, accelerated, the embedded broker and the reference
+centre) as its tag's whole radio: the unit is paired with the trace's tag (the id in its first
+beacon, or --tag) under keys from --root (default: the test fleet's), the frames start once the
+unit is online (virtual time --start, default now), and the run goes on 20 minutes past the last.
+Prints what the unit's beacon acceptor counted (accepted, duplicates, forged, replayed, …) and
+every event the centre received. Exit 0, 2 for a bad file (every bad line named), 3 if the run
+failed.`,
   validate: `sim validate <scenario.json>
 
 Checks the scenario (every error names the file, the JSON path and what was expected) and
@@ -264,6 +278,51 @@ function validate(args: string[]): number {
   return 0;
 }
 
+async function replay(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      tag: { type: "string" },
+      root: { type: "string" },
+      start: { type: "string" },
+    },
+  });
+  if (v.help) return help("replay");
+  if (positionals.length !== 1) throw new UsageError("replay needs one <trace.jsonl>");
+  const trace = readTrace(readText(positionals[0]));
+  if (trace.bad.length > 0)
+    throw new UsageError(`${positionals[0]}: not a radio trace:\n  ${trace.bad.join("\n  ")}`);
+  if (trace.adverts.length === 0) throw new UsageError(`${positionals[0]}: no advertisements`);
+  const root = v.root === undefined ? TEST_ROOT : fromHex(v.root);
+  if (root === null || root.length !== 32) throw new UsageError("--root: 64 hex digits");
+  const tagId = v.tag === undefined ? traceTagId(trace.adverts) : Number.parseInt(v.tag, 16);
+  if (tagId === null)
+    throw new UsageError("no frame in the trace is a beacon: say which tag with --tag <hex id>");
+  if (!(tagId > 0 && tagId <= 0xffffffff)) throw new UsageError("--tag: a tag id in hex");
+  const epochMs = v.start === undefined ? Date.now() : Date.parse(v.start);
+  if (!Number.isFinite(epochMs)) throw new UsageError("--start: an ISO 8601 time");
+  const spanS = trace.adverts[trace.adverts.length - 1].atMs / 1000;
+  console.log(
+    `sim replay: ${trace.adverts.length} advertisements over ${(spanS / 60).toFixed(1)} min, tag ${tagId.toString(16)}`,
+  );
+  const broker = await startEmbeddedBroker();
+  try {
+    const r = await replayRun(trace.adverts, tagId, broker, root, epochMs);
+    console.log(`unit ${r.unitId.toString(16)}'s beacon acceptor:`);
+    for (const [k, n] of Object.entries(r.counts)) if (k !== "rssiSum") console.log(`  ${k}: ${n}`);
+    console.log(`events at the centre (${r.events.length}):`);
+    for (const e of r.events)
+      console.log(
+        `  ${new Date(e.time * 1000).toISOString()}  ${eventName(e.code)}${e.data === null ? "" : " " + JSON.stringify(e.data)}`,
+      );
+    return 0;
+  } finally {
+    await broker.stop();
+  }
+}
+
 async function conform(args: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args,
@@ -339,6 +398,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "run") return await run(rest);
     if (cmd === "check") return check(rest);
     if (cmd === "validate") return validate(rest);
+    if (cmd === "replay") return await replay(rest);
     if (cmd === "conform") return await conform(rest);
     throw new UsageError(`no such command: ${cmd}`);
   } catch (e) {

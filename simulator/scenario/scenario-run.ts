@@ -261,7 +261,7 @@ export async function runScenario(
       );
       const online = homes.filter((h) => w.receiver.status(h.unitId)?.status === "online").length;
       progress(
-        `${new Date(w.nowMs()).toISOString().slice(0, 16)}Z  ${online}/${homes.length} online  ${alerts} alerts  ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        `${new Date(w.nowMs()).toISOString().slice(0, 16)}Z  ${online}/${homes.length} online  ${messages.length} messages  ${alerts} alerts  ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
     }
     await w.fastForward(
