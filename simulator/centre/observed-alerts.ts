@@ -27,6 +27,7 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
     )
       linked.add(e.data[4]);
   let mains: Alert | null = null;
+  let tamper: Alert | null = null;
   let violation: Alert | null = null;
   let lastAttackReport = Number.NEGATIVE_INFINITY;
   for (const e of events) {
@@ -54,6 +55,17 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       case EventCode.mainsRestored:
         if (mains !== null) mains.end = e.time;
         mains = null;
+        break;
+      case EventCode.unitTamper:
+        // one alert per opening: a second kind (tilted, moved) while open continues it
+        if (tamper === null) {
+          tamper = alert("unit_tamper");
+          out.push(tamper);
+        }
+        break;
+      case EventCode.unitTamperCleared:
+        if (tamper !== null) tamper.end = e.time;
+        tamper = null;
         break;
       case EventCode.curfewViolationStart:
         violation = alert("curfew_violation");

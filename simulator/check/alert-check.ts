@@ -18,6 +18,8 @@ export const START_TOLERANCE_S: Record<AlertType, number> = {
   curfew_violation: 90,
   tag_not_heard: 90,
   radio_attack: 60,
+  // the case switch is debounced 200 ms
+  unit_tamper: 30,
 };
 
 export interface Miss {

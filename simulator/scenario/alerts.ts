@@ -7,13 +7,15 @@ export type AlertType =
   | "mains_lost"
   | "curfew_violation"
   | "tag_not_heard"
-  | "radio_attack";
+  | "radio_attack"
+  | "unit_tamper";
 export const ALERT_TYPES: AlertType[] = [
   "strap_tamper",
   "mains_lost",
   "curfew_violation",
   "tag_not_heard",
   "radio_attack",
+  "unit_tamper",
 ];
 
 export interface Alert {

@@ -13,7 +13,9 @@
 // - radio_attack: a replay of the subject's recorded beacons, from its first frame (the unit
 //   refuses them by counter or counter pace, SPEC §4; the scenario refuses a recording too young
 //   for that). A neighbour's tag heard through the wall raises nothing and is no presence.
-// - nothing else: no tag_not_heard (the violation is the alarm, SPEC §9).
+// - unit_tamper: from the unit's case opening to its closing.
+// - nothing else: no tag_not_heard (the violation is the alarm, SPEC §9); a unit reboot raises
+//   nothing (and must lose nothing).
 // Only facts inside the run count; stretches begin no earlier than the scenario's start (the
 // schedule is delivered during the setup before it).
 
@@ -157,6 +159,15 @@ export function expectedAlerts(s: Scenario): Alert[] {
           start: at,
           end: null,
           cause: `the tag's beacons of ${inc.recording?.at} replayed at the door`,
+        });
+      } else if (inc.type === "caseOpen") {
+        const shut = at + Math.round(inc.minutes * 60);
+        out.push({
+          subject,
+          type: "unit_tamper",
+          start: at,
+          end: shut < end ? shut : null,
+          cause: "the unit's case opened",
         });
       } else if (inc.type === "mainsOutage") {
         const back = at + Math.round(inc.minutes * 60);

@@ -16,8 +16,16 @@ import {
 } from "./scenario";
 import { seeded } from "./seeded-random";
 
-export type RatedType = "strapCut" | "mainsOutage" | "absence";
-export const RATED_TYPES: RatedType[] = ["strapCut", "mainsOutage", "absence"];
+export type RatedType = "strapCut" | "mainsOutage" | "absence" | "caseOpen" | "unitReboot";
+export const RATED_TYPES: RatedType[] = [
+  "strapCut",
+  "mainsOutage",
+  "absence",
+  "caseOpen",
+  "unitReboot",
+];
+/** Rated incidents that are a moment, not a span. */
+export const INSTANT_TYPES: RatedType[] = ["strapCut", "unitReboot"];
 
 export interface IncidentRate {
   type: RatedType;
@@ -78,7 +86,7 @@ export function expandRates(s: Scenario, rates: IncidentRate[], existing: Incide
             subjects: [i],
             at: hhmmOf(minute),
             day,
-            minutes: r.type === "strapCut" ? 0 : r.minutes,
+            minutes: INSTANT_TYPES.includes(r.type) ? 0 : r.minutes,
             area: "",
           };
           const at = incidentAt(s, inc);

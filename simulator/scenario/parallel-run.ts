@@ -76,6 +76,11 @@ export async function runParallel(
     observed,
     check: checkAlerts(expected, observed),
     events: parts.reduce((n, p) => n + p.events, 0),
+    eventsByCode: parts.reduce<Record<number, number>>((sum, p) => {
+      for (const [code, n] of Object.entries(p.eventsByCode))
+        sum[Number(code)] = (sum[Number(code)] ?? 0) + n;
+      return sum;
+    }, {}),
     messages: mergeLogs(parts.map((p) => p.messages)),
     realS: (performance.now() - t0) / 1000,
   };

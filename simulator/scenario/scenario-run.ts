@@ -42,6 +42,8 @@ export interface ScenarioRun {
   check: CheckResult;
   /** Events the centre received, all units. */
   events: number;
+  /** The same by event code (SPEC §9). */
+  eventsByCode: Record<number, number>;
   /** The message log: every message the centre took or sent, one JSON line each, in order
    * (`{"at","dir","topic","hex"}`): the same scenario and seed give the same bytes. */
   messages: string[];
@@ -229,7 +231,11 @@ export async function runScenario(
           w.clock.schedule(() => next.heardNextDoor.add(h), inMs(at), 0);
           w.clock.schedule(() => next.heardNextDoor.delete(h), inMs(at) + lenMs, 0);
         } else if (inc.type === "strapCut") w.clock.schedule(() => h.cutStrap(), inMs(at), 0);
-        else if (inc.type === "mainsOutage") {
+        else if (inc.type === "unitReboot") w.clock.schedule(() => h.rebootUnit(), inMs(at), 0);
+        else if (inc.type === "caseOpen") {
+          w.clock.schedule(() => h.setCaseClosed(false), inMs(at), 0);
+          w.clock.schedule(() => h.setCaseClosed(true), inMs(at) + lenMs, 0);
+        } else if (inc.type === "mainsOutage") {
           w.clock.schedule(() => h.setMains(false), inMs(at), 0);
           w.clock.schedule(() => h.setMains(true), inMs(at) + lenMs, 0);
         } else {
@@ -284,9 +290,11 @@ export async function runScenario(
     }
     const observed: Alert[] = [];
     let events = 0;
+    const eventsByCode: Record<number, number> = {};
     for (const h of homes) {
       const got = w.receiver.events(h.unitId).filter((e) => e.time >= s.start && e.time < end);
       events += got.length;
+      for (const e of got) eventsByCode[e.code] = (eventsByCode[e.code] ?? 0) + 1;
       observed.push(...observedAlerts(h.unitId, got));
     }
     observed.sort((a, b) => a.start - b.start || a.subject.localeCompare(b.subject));
@@ -297,6 +305,7 @@ export async function runScenario(
       observed,
       check: checkAlerts(expected, observed),
       events,
+      eventsByCode,
       messages,
       realS: (performance.now() - t0) / 1000,
     };

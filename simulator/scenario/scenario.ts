@@ -4,7 +4,13 @@
 // was expected; nothing is guessed. The same scenario and seed run the same way.
 
 import { intlOffset } from "../centre/posix-tz";
-import { expandRates, type IncidentRate, RATED_TYPES, type RatedType } from "./incident-rates";
+import {
+  expandRates,
+  INSTANT_TYPES,
+  type IncidentRate,
+  RATED_TYPES,
+  type RatedType,
+} from "./incident-rates";
 import { expandRoutines, type Routine } from "./routines";
 import { xorshift32 } from "./seeded-random";
 
@@ -16,7 +22,9 @@ export type IncidentType =
   | "replayAttack"
   | "neighbourTag"
   | "exception"
-  | "scheduleChange";
+  | "scheduleChange"
+  | "caseOpen"
+  | "unitReboot";
 
 /** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
 export type Selection = "all" | number[] | { fraction: number };
@@ -27,7 +35,7 @@ export interface Incident {
   /** Local time "HH:MM" on `day` (0 = the start's local date). */
   at: string;
   day: number;
-  /** mainsOutage, cellOutage, neighbourTag: length; absence: how long the subject is away;
+  /** mainsOutage, cellOutage, neighbourTag, caseOpen: length; absence: how long the subject is away;
    * replayAttack: the length of the recording (played back at `at` as it was recorded). */
   minutes: number;
   /** cellOutage: the area (cell) that loses packet data. */
@@ -95,6 +103,8 @@ const TYPES: IncidentType[] = [
   "neighbourTag",
   "exception",
   "scheduleChange",
+  "caseOpen",
+  "unitReboot",
 ];
 /** A replay must start this long after its recording ends, or its frames could pass for the
  * tag's own: a unit that last heard the tag t ago allows a counter 2 % of t + ~60 s behind its
@@ -225,7 +235,7 @@ export function parseScenario(text: string, file: string): Scenario {
       sel = s.map((n, j) => int(n, `${p}.subjects[${j}]`, 0, subjects - 1));
     else if (isObject(s)) sel = { fraction: num(s.fraction, p + ".subjects.fraction", 0, 1) };
     else fail(p + ".subjects", '"all", a list of subject indices or {"fraction": 0…1}');
-    const needsMinutes = type !== "strapCut" && type !== "scheduleChange";
+    const needsMinutes = type !== "strapCut" && type !== "scheduleChange" && type !== "unitReboot";
     if (type === "neighbourTag" && subjects < 2)
       fail(p + ".type", "a fleet of 2 or more subjects (the neighbour is the next subject)");
     const day = int(x.day ?? 0, p + ".day", 0, 31);
@@ -314,7 +324,7 @@ export function parseScenario(text: string, file: string): Scenario {
       type,
       subjects: selection(x.subjects, p + ".subjects"),
       perDay: num(x.perDay, p + ".perDay", 0, 24),
-      minutes: type === "strapCut" ? 0 : num(x.minutes, p + ".minutes", 1, 24 * 60),
+      minutes: INSTANT_TYPES.includes(type) ? 0 : num(x.minutes, p + ".minutes", 1, 24 * 60),
     };
   });
   const t = doc.thresholds ?? {};
