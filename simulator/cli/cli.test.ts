@@ -97,8 +97,13 @@ describe("sim", () => {
   it("run --shard: each shard's files, concatenated, check as the whole fleet", async () => {
     const parts = ["0/2", "1/2"].map((sh, k) => ({ sh, dir: join(dir, "shard" + k) }));
     for (const p of parts) {
-      const r = await sim("run", file, "--shard", p.sh, "--out", p.dir);
-      expect(r.out).toContain(`shard ${p.sh}, accelerated`);
+      const r = await sim("run", file, "--shard", p.sh, "--out", p.dir, "--json");
+      // --json: every line an object; the summary carries the check
+      const lines = r.out.split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines[0]).toMatchObject({ event: "start" });
+      expect(String(lines[0].text)).toContain(`shard ${p.sh}, accelerated`);
+      const summary = lines.find((l) => l.event === "summary");
+      expect(summary).toMatchObject({ passed: true, recall: 1, precision: 1, misses: [] });
     }
     const cat = (name: string) => {
       const f = join(dir, "all-" + name);

@@ -55,7 +55,7 @@ commands:
 
 const HELP: Record<string, string> = {
   run: `sim run <scenario.json> [--out <dir>] [--workers <n> | --shard <i/N>]
-        [--realtime] [--mosquitto | --broker mqtt://host:port]
+        [--realtime] [--mosquitto | --broker mqtt://host:port] [--json]
 
 Runs every subject's tag and home unit (the real firmware) against a broker, with the reference
 receiver as the centre, then writes into --out (default sim-out/<scenario name>):
@@ -69,7 +69,9 @@ virtual time as fast as the CPU runs it, split over --workers threads (default: 
 most 2), each with its own broker and centre. --realtime: virtual time follows real time and the
 units open real TCP sockets (always so with --mosquitto or --broker). --shard i/N: only shard i
 of N (subjects split in N contiguous blocks), for N processes or hosts; concatenate the shards'
-expected-alerts.jsonl and observed-alerts.jsonl and "sim check" them as one fleet.`,
+expected-alerts.jsonl and observed-alerts.jsonl and "sim check" them as one fleet. --json:
+every line on stdout is a JSON object ({"event": "start" | "progress" | "summary" | "files",
+"text", …}; the summary carries the check's figures, misses and false alarms).`,
   check: `sim check <expected.jsonl> <observed.jsonl> [--zone <IANA zone>] [--recall r] [--precision p]
 
 Matches observed alerts (one JSON object per line: subject, type, start, end, reportedAt) to the
@@ -174,9 +176,13 @@ async function run(args: string[]): Promise<number> {
       realtime: { type: "boolean" },
       workers: { type: "string" },
       shard: { type: "string" },
+      json: { type: "boolean" },
     },
   });
   if (v.help) return help("run");
+  // --json: every line on stdout a JSON object, for a pipeline to read
+  const say = (text: string, fields: Record<string, unknown> = {}) =>
+    console.log(v.json ? JSON.stringify({ ...fields, text }) : text);
   if (positionals.length !== 1) throw new UsageError("run needs one <scenario.json>");
   const s = loadScenario(positionals[0]);
   const realTime = v.realtime === true || v.mosquitto === true || v.broker !== undefined;
@@ -190,24 +196,26 @@ async function run(args: string[]): Promise<number> {
       checkSplit(s, workers);
     } catch (e) {
       if (v.workers !== undefined) throw e;
-      console.log(`sim: one worker (${(e as Error).message})`);
+      say(`sim: one worker (${(e as Error).message})`, { event: "note" });
       workers = 1;
     }
   }
   const out = v.out ?? join("sim-out", s.name);
   mkdirSync(out, { recursive: true });
-  const log = (l: string) => console.log("  " + l);
+  const log = (l: string) => say("  " + l, { event: "progress" });
   const what = `${s.name} — ${s.subjects} subjects, ${s.hours} h from ${new Date(s.start * 1000).toISOString()} (${s.timeZone})`;
   let r: ScenarioRun;
   if (workers > 1) {
-    console.log(`sim: ${what}, accelerated in ${workers} workers (an embedded broker each)`);
+    say(`sim: ${what}, accelerated in ${workers} workers (an embedded broker each)`, {
+      event: "start",
+    });
     r = await runParallel(s, workers, TEST_ROOT, log);
   } else {
     const broker = await brokerFor(v);
     const part = shard === undefined ? "" : `, shard ${shard.index}/${shard.count}`;
-    console.log(
-      `sim: ${what}${part}, ${realTime ? "in real time" : "accelerated"}, broker ${broker.url}`,
-    );
+    say(`sim: ${what}${part}, ${realTime ? "in real time" : "accelerated"}, broker ${broker.url}`, {
+      event: "start",
+    });
     try {
       r = await runScenario(s, broker, TEST_ROOT, log, { realTime, shard });
     } finally {
@@ -221,13 +229,25 @@ async function run(args: string[]): Promise<number> {
   writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
   const report = join(out, "report.html");
   writeFileSync(report, htmlReport({ scenario: s, ...r }));
-  for (const l of lines) console.log(l);
+  if (!v.json) for (const l of lines) console.log(l);
   const ok = r.check.recall >= s.thresholds.recall && r.check.precision >= s.thresholds.precision;
   const hours = (shard === undefined ? s.subjects : subjectsOf(s, shard).length) * s.hours;
-  console.log(
+  const { misses, falseAlarms, ...figures } = r.check;
+  say(
     `sim: ${ok ? "PASSED" : "FAILED"} — ${r.events} events at the centre; ${hours.toFixed(0)} subject-hours in ${r.realS.toFixed(1)} s real (${(hours / r.realS).toFixed(0)} per second)`,
+    {
+      event: "summary",
+      passed: ok,
+      ...figures,
+      misses,
+      falseAlarms,
+      events: r.events,
+      subjectHours: hours,
+      realS: r.realS,
+      report,
+    },
   );
-  console.log(`sim: report ${report} (alerts and check in ${out}/)`);
+  say(`sim: report ${report} (alerts and check in ${out}/)`, { event: "files", out });
   return ok ? 0 : 1;
 }
 
