@@ -63,6 +63,9 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
           out.push(tamper);
         }
         break;
+      case EventCode.tagBatteryLow:
+        out.push(alert("tag_battery_low"));
+        break;
       case EventCode.unitTamperCleared:
         if (tamper !== null) tamper.end = e.time;
         tamper = null;

@@ -20,6 +20,8 @@ export const START_TOLERANCE_S: Record<AlertType, number> = {
   radio_attack: 60,
   // the case switch is debounced 200 ms
   unit_tamper: 30,
+  // the tag reads its cell every 10 minutes and wants two low readings in a row
+  tag_battery_low: 21 * 60,
 };
 
 export interface Miss {

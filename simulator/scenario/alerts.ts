@@ -8,7 +8,8 @@ export type AlertType =
   | "curfew_violation"
   | "tag_not_heard"
   | "radio_attack"
-  | "unit_tamper";
+  | "unit_tamper"
+  | "tag_battery_low";
 export const ALERT_TYPES: AlertType[] = [
   "strap_tamper",
   "mains_lost",
@@ -16,6 +17,7 @@ export const ALERT_TYPES: AlertType[] = [
   "tag_not_heard",
   "radio_attack",
   "unit_tamper",
+  "tag_battery_low",
 ];
 
 export interface Alert {

@@ -14,6 +14,8 @@
 //   refuses them by counter or counter pace, SPEC §4; the scenario refuses a recording too young
 //   for that). A neighbour's tag heard through the wall raises nothing and is no presence.
 // - unit_tamper: from the unit's case opening to its closing.
+// - tag_battery_low: when the tag's cell runs down, or the subject's return if he was away then
+//   (the flag travels in the beacons; the tag confirms it within 20 minutes).
 // - nothing else: no tag_not_heard (the violation is the alarm, SPEC §9); a unit reboot raises
 //   nothing (and must lose nothing).
 // Only facts inside the run count; stretches begin no earlier than the scenario's start (the
@@ -160,6 +162,18 @@ export function expectedAlerts(s: Scenario): Alert[] {
           end: null,
           cause: `the tag's beacons of ${inc.recording?.at} replayed at the door`,
         });
+      } else if (inc.type === "tagBatteryLow") {
+        // Away, the flag reaches the unit when he is back: the alert starts then.
+        const a = awayAt(away[i], at);
+        const heard = a === null ? at : a[1];
+        if (heard < end)
+          out.push({
+            subject,
+            type: "tag_battery_low",
+            start: heard,
+            end: null,
+            cause: "tag battery neglected",
+          });
       } else if (inc.type === "caseOpen") {
         const shut = at + Math.round(inc.minutes * 60);
         out.push({

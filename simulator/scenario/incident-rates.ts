@@ -16,16 +16,32 @@ import {
 } from "./scenario";
 import { seeded } from "./seeded-random";
 
-export type RatedType = "strapCut" | "mainsOutage" | "absence" | "caseOpen" | "unitReboot";
+export type RatedType =
+  | "strapCut"
+  | "mainsOutage"
+  | "absence"
+  | "caseOpen"
+  | "unitReboot"
+  | "tagBatteryLow";
 export const RATED_TYPES: RatedType[] = [
   "strapCut",
   "mainsOutage",
   "absence",
   "caseOpen",
   "unitReboot",
+  "tagBatteryLow",
 ];
+/** A run-down cell is confirmed by the tag within this (two readings 10 minutes apart): one
+ * closer to the run's end might or might not be reported in it. */
+export const BATTERY_CONFIRM_S = 20 * 60;
+
+/** The latest start of an incident the run can still see through (UTC s). */
+export function lastStart(type: string, end: number): number {
+  return type === "tagBatteryLow" ? end - BATTERY_CONFIRM_S : end;
+}
+
 /** Rated incidents that are a moment, not a span. */
-export const INSTANT_TYPES: RatedType[] = ["strapCut", "unitReboot"];
+export const INSTANT_TYPES: RatedType[] = ["strapCut", "unitReboot", "tagBatteryLow"];
 
 export interface IncidentRate {
   type: RatedType;
@@ -63,7 +79,8 @@ export function expandRates(s: Scenario, rates: IncidentRate[], existing: Incide
     const [a, b] = span(s, inc);
     return taken[i].every((t) => {
       if (t.type !== inc.type) return true;
-      if (inc.type === "strapCut") return false;
+      // a cut strap stays latched, a flat cell stays flat: a second one raises nothing
+      if (inc.type === "strapCut" || inc.type === "tagBatteryLow") return false;
       const [c, d] = span(s, t);
       return b <= c || d <= a;
     });
@@ -90,7 +107,7 @@ export function expandRates(s: Scenario, rates: IncidentRate[], existing: Incide
             area: "",
           };
           const at = incidentAt(s, inc);
-          if (at < s.start || at >= end || !fits(i, inc)) continue;
+          if (at < s.start || at >= lastStart(inc.type, end) || !fits(i, inc)) continue;
           taken[i].push(inc);
           out.push(inc);
         }

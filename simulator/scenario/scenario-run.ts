@@ -35,6 +35,8 @@ import { checkSplit, type Shard, subjectIdsOf, subjectsOf } from "./shards";
 /** Virtual time before the start for the units to come online and take their schedule. */
 export const SETUP_S = 15 * 60;
 const MINUTE = 60_000;
+/** A CR2032 run down: under the tag's 2,600 mV low threshold (firmware/tag/tag-config.ts). */
+const NEGLECTED_CELL_MV = 2450;
 
 export interface ScenarioRun {
   expected: Alert[];
@@ -232,6 +234,14 @@ export async function runScenario(
           w.clock.schedule(() => next.heardNextDoor.delete(h), inMs(at) + lenMs, 0);
         } else if (inc.type === "strapCut") w.clock.schedule(() => h.cutStrap(), inMs(at), 0);
         else if (inc.type === "unitReboot") w.clock.schedule(() => h.rebootUnit(), inMs(at), 0);
+        else if (inc.type === "tagBatteryLow")
+          w.clock.schedule(
+            () => {
+              h.tag.hw.battery.mv = NEGLECTED_CELL_MV;
+            },
+            inMs(at),
+            0,
+          );
         else if (inc.type === "caseOpen") {
           w.clock.schedule(() => h.setCaseClosed(false), inMs(at), 0);
           w.clock.schedule(() => h.setCaseClosed(true), inMs(at) + lenMs, 0);

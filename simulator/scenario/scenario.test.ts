@@ -45,6 +45,10 @@ describe("scenario files", () => {
     expect(bad({ start: "2026-11-23T18:00:00" }).path).toBe("$.start"); // no zone: ambiguous
     expect(bad({ colour: "red" }).path).toBe("$.colour");
     expect(bad({ movement: "yes" }).message).toBe("bad.json: $.movement: expected true or false");
+    // 18:00 + 6 h: a cell run down at 23:50 might be confirmed after the end
+    expect(bad({ incidents: [{ type: "tagBatteryLow", at: "23:50" }] }).expected).toMatch(
+      /20 minutes or more before the run's end/,
+    );
     const e = bad({
       incidents: [
         { type: "strapCut", at: "21:00" },

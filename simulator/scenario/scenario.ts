@@ -5,9 +5,11 @@
 
 import { intlOffset } from "../centre/posix-tz";
 import {
+  BATTERY_CONFIRM_S,
   expandRates,
   INSTANT_TYPES,
   type IncidentRate,
+  lastStart,
   RATED_TYPES,
   type RatedType,
 } from "./incident-rates";
@@ -24,7 +26,8 @@ export type IncidentType =
   | "exception"
   | "scheduleChange"
   | "caseOpen"
-  | "unitReboot";
+  | "unitReboot"
+  | "tagBatteryLow";
 
 /** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
 export type Selection = "all" | number[] | { fraction: number };
@@ -105,6 +108,7 @@ const TYPES: IncidentType[] = [
   "scheduleChange",
   "caseOpen",
   "unitReboot",
+  "tagBatteryLow",
 ];
 /** A replay must start this long after its recording ends, or its frames could pass for the
  * tag's own: a unit that last heard the tag t ago allows a counter 2 % of t + ~60 s behind its
@@ -235,7 +239,11 @@ export function parseScenario(text: string, file: string): Scenario {
       sel = s.map((n, j) => int(n, `${p}.subjects[${j}]`, 0, subjects - 1));
     else if (isObject(s)) sel = { fraction: num(s.fraction, p + ".subjects.fraction", 0, 1) };
     else fail(p + ".subjects", '"all", a list of subject indices or {"fraction": 0…1}');
-    const needsMinutes = type !== "strapCut" && type !== "scheduleChange" && type !== "unitReboot";
+    const needsMinutes =
+      type !== "strapCut" &&
+      type !== "scheduleChange" &&
+      type !== "unitReboot" &&
+      type !== "tagBatteryLow";
     if (type === "neighbourTag" && subjects < 2)
       fail(p + ".type", "a fleet of 2 or more subjects (the neighbour is the next subject)");
     const day = int(x.day ?? 0, p + ".day", 0, 31);
@@ -350,6 +358,11 @@ export function parseScenario(text: string, file: string): Scenario {
   const end = scenario.start + hours * 3600;
   incidents.forEach((inc, i) => {
     const at = incidentAt(scenario, inc);
+    if (inc.type === "tagBatteryLow" && at >= lastStart(inc.type, end) && at < end)
+      fail(
+        `$.incidents[${i}].at`,
+        `a run-down cell ${BATTERY_CONFIRM_S / 60} minutes or more before the run's end (the tag confirms it within that)`,
+      );
     if (at < scenario.start || at >= end)
       fail(
         `$.incidents[${i}].at`,

@@ -1,6 +1,7 @@
 // Incidents at the home unit itself: its case opened (one unit_tamper alert, open to shut) and
 // reboots — one in the middle of a curfew violation, one seconds after a strap cut — that raise
-// nothing and lose nothing: the centre gets every alert once.
+// nothing and lose nothing: the centre gets every alert once. And a tag's cell run down, at home
+// and while away (heard of at the return).
 
 import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
@@ -25,12 +26,14 @@ const S = parseScenario(
       { type: "strapCut", subjects: [2], at: "21:00" },
       { type: "unitReboot", subjects: [2], at: "21:00" },
       { type: "unitReboot", subjects: [0], at: "21:30" },
+      { type: "tagBatteryLow", subjects: [0], at: "21:40" },
+      { type: "tagBatteryLow", subjects: [1], at: "20:30" },
     ],
   }),
   "unit-incidents.json",
 );
 
-it("a case opened, and reboots mid-violation and right after a cut: every alert once", async () => {
+it("a case opened, reboots mid-violation and right after a cut, flat cells: every alert once", async () => {
   const broker = await startEmbeddedBroker();
   try {
     const r = await runScenario(S, broker, TEST_ROOT, () => {});
@@ -39,8 +42,14 @@ it("a case opened, and reboots mid-violation and right after a cut: every alert 
     expect(r.expected.map((a) => a.type).sort()).toEqual([
       "curfew_violation",
       "strap_tamper",
+      "tag_battery_low",
+      "tag_battery_low",
       "unit_tamper",
     ]);
+    // a cell run down while away is heard of at the return (21:20 local)
+    const away = r.observed.find((a) => a.type === "tag_battery_low" && a.subject === "00010001");
+    // (the unit's clock, set from the network, runs a few seconds off)
+    expect(away?.start).toBeGreaterThan(Date.parse("2026-11-23T21:20:00+02:00") / 1000 - 10);
     const tamper = r.observed.find((a) => a.type === "unit_tamper");
     // closed when the case shut (the unit's clock, set from the network, a few seconds off)
     const shut = r.expected.find((a) => a.type === "unit_tamper")?.end ?? 0;
