@@ -1,7 +1,8 @@
 // A subject moving about his home — rooms, and a yard at the edge of the unit's range where half
 // the frames are lost — stays present at the unit for a whole day: no left_home reaches the
 // centre. The same day with the yard out of range (40 m behind two walls) gives left_home each
-// time he goes out there: the medium, not a fixed RSSI, decides what the unit hears.
+// time he goes out there: the medium, not a fixed RSSI, decides what the unit hears. A
+// neighbour's unit hears some of a tag's frames through the party wall, and ignores them.
 
 import { EventCode } from "@em-platform/protocol/core/events";
 import { afterEach, expect, it } from "vitest";
@@ -63,8 +64,10 @@ it("a day moving about the home: present throughout; a yard out of range: left_h
     h.movement = new HomeMovement(w.clock, 7, places);
     return h;
   });
-  await w.runFor(24 * 3600_000, 120_000);
   const [inRange, outOfRange] = homes;
+  // The first unit also hears the second subject's tag through the party wall.
+  outOfRange.heardNextDoor.add(inRange);
+  await w.runFor(24 * 3600_000, 120_000);
   for (const h of homes) {
     const places = new Set(h.movement?.visits.map(([, name]) => name));
     expect(places.size).toBe(HOME_PLACES.length);
@@ -72,6 +75,11 @@ it("a day moving about the home: present throughout; a yard out of range: left_h
   const yardVisits = outOfRange.movement?.visits.filter(([, n]) => n === "yard").length ?? 0;
   expect(yardVisits).toBeGreaterThan(2);
   expect(w.receiver.withCode(inRange.unitId, EventCode.leftHome)).toEqual([]);
+  // Through the medium the neighbour's frames arrive weaker and fewer; they are another tag's.
+  const sent = outOfRange.tag.hw.adverts.length;
+  const heardNextDoor = inRange.app.presence.acceptor.counts.otherTag;
+  expect(heardNextDoor).toBeGreaterThan(0.1 * sent);
+  expect(heardNextDoor).toBeLessThan(0.9 * sent);
   expect(w.receiver.withCode(inRange.unitId, EventCode.returnedHome)).toEqual([]);
   // Out there ~20 min on average: past the unit's 3-minute silence rule nearly every time.
   const left = w.receiver.withCode(outOfRange.unitId, EventCode.leftHome).length;

@@ -89,8 +89,11 @@ const QUIET_MS = 60;
 const MODEM_RESET_MS = 1200;
 /** A deliberate press: well past the uplink's 50 ms debounce. */
 const PRESS_MS = 300;
-/** A neighbour's tag through one wall, dBm: as strong as a tag at the far end of the flat. */
+/** A neighbour's tag through one wall, dBm: as strong as a tag at the far end of the flat (the
+ * fixed figure, without a medium). */
 const NEIGHBOUR_RSSI = -70;
+/** With a medium: how much further the neighbour's unit is than the subject's own. */
+const NEXT_DOOR_M = 5;
 
 export class VirtualHome {
   readonly unitId: number;
@@ -266,12 +269,18 @@ export class VirtualHome {
     this.tag.board.advertiser.onAdvertise = (rec) => {
       if (!this.radioOn) return;
       const a = { address: "tag-" + this.tagId, companyId: rec.companyId, data: rec.data };
-      const rssi =
-        this.medium === null || this.movement === null
-          ? this.rssi
-          : this.medium.frame(this.movement.place.spot);
+      const medium = this.medium;
+      const spot = this.movement?.place.spot;
+      const rssi = medium === null || spot === undefined ? this.rssi : medium.frame(spot);
       if (rssi !== null) this.board.scanner.inject({ ...a, rssi: rssi });
-      for (const n of this.heardNextDoor) n.hearAdvert({ ...a, rssi: NEIGHBOUR_RSSI });
+      for (const n of this.heardNextDoor) {
+        // Through the medium: the neighbour's unit NEXT_DOOR_M further on, behind a party wall.
+        const r =
+          medium === null || spot === undefined
+            ? NEIGHBOUR_RSSI
+            : medium.frame({ distanceM: spot.distanceM + NEXT_DOOR_M, walls: spot.walls + 1 });
+        if (r !== null) n.hearAdvert({ ...a, rssi: r });
+      }
     };
   }
 
