@@ -12,9 +12,9 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
-import { unitIdOf } from "../scenario/ground-truth";
 import { runParallel } from "../scenario/parallel-run";
-import { AREAS, parseScenario } from "../scenario/scenario";
+import { parseScenario } from "../scenario/scenario";
+import { subjectHome } from "../scenario/scenario-run";
 import { UplinkWorld } from "../world/uplink-world";
 
 const { values } = parseArgs({
@@ -93,14 +93,7 @@ async function realTime(units: number, minutes: number): Promise<void> {
   const before = process.memoryUsage().rss;
   const w = await UplinkWorld.start({ broker, root: TEST_ROOT, epochMs: Date.now(), speed: 1 });
   try {
-    for (let i = 0; i < units; i++)
-      w.addHome({
-        unitId: unitIdOf(i),
-        tagId: 0x200000 + i,
-        number: "+3712" + String(1000000 + i),
-        area: AREAS[i % AREAS.length],
-        seed: i + 1,
-      });
+    for (let i = 0; i < units; i++) w.addHome(subjectHome(1, i));
     const online = () =>
       w.homes.filter((h) => w.receiver.status(h.unitId)?.status === "online").length;
     await w.fastForward(() => online() === units, 15 * 60_000, "every unit online", 600_000);

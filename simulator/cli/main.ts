@@ -189,7 +189,6 @@ async function run(args: string[]): Promise<number> {
   if (v.shard !== undefined && v.workers !== undefined)
     throw new UsageError("--shard and --workers: one or the other");
   const shard = v.shard === undefined ? undefined : parseShard(v.shard);
-  if (shard !== undefined) checkSplit(s, shard.count);
   let workers = shard !== undefined || realTime ? 1 : workerCount(v.workers);
   if (workers > 1) {
     try {
@@ -224,7 +223,10 @@ async function run(args: string[]): Promise<number> {
   }
   writeFileSync(join(out, "expected-alerts.jsonl"), toJsonl(r.expected));
   writeFileSync(join(out, "observed-alerts.jsonl"), toJsonl(r.observed));
-  writeFileSync(join(out, "messages.jsonl"), r.messages.map((l) => l + "\n").join(""));
+  writeFileSync(
+    join(out, "messages.jsonl"),
+    r.messages.map((m) => JSON.stringify(m) + "\n").join(""),
+  );
   const lines = describeCheck(r.check, s.timeZone);
   writeFileSync(join(out, "check.txt"), lines.join("\n") + "\n");
   const report = join(out, "report.html");

@@ -7,7 +7,7 @@ import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { runParallel } from "./parallel-run";
 import { parseScenario, type Scenario } from "./scenario";
-import { runScenario } from "./scenario-run";
+import { type LoggedMessage, runScenario } from "./scenario-run";
 
 const scenario = (seed: number): Scenario =>
   parseScenario(
@@ -29,10 +29,13 @@ const scenario = (seed: number): Scenario =>
     "same-bytes.json",
   );
 
+/** The log as messages.jsonl holds it. */
+const jsonl = (m: LoggedMessage[]) => m.map((x) => JSON.stringify(x)).join("\n");
+
 async function log(s: Scenario): Promise<string> {
   const broker = await startEmbeddedBroker();
   try {
-    return (await runScenario(s, broker, TEST_ROOT, () => {})).messages.join("\n");
+    return jsonl((await runScenario(s, broker, TEST_ROOT, () => {})).messages);
   } finally {
     await broker.stop();
   }
@@ -50,8 +53,7 @@ it("one process: the same seed, the same bytes; another seed, others", async () 
 }, 60_000);
 
 it("two workers: the same seed, the same bytes", async () => {
-  const run = async () =>
-    (await runParallel(scenario(11), 2, TEST_ROOT, () => {})).messages.join("\n");
+  const run = async () => jsonl((await runParallel(scenario(11), 2, TEST_ROOT, () => {})).messages);
   const a = await run();
   expect(a.length).toBeGreaterThan(1000);
   expect(await run()).toBe(a);

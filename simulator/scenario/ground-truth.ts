@@ -23,7 +23,7 @@
 
 import { unitIdText } from "@em-platform/protocol/core/topics";
 import { intlOffset } from "../centre/posix-tz";
-import type { Alert } from "./alerts";
+import type { Alert, AlertType } from "./alerts";
 import {
   incidentAt,
   localMidnight,
@@ -32,6 +32,12 @@ import {
   selected,
   utcOfLocal,
 } from "./scenario";
+
+/** Incidents that last `minutes` at the unit: the alert they raise, open to over. */
+const SPAN_ALERTS: Record<"caseOpen" | "mainsOutage", [AlertType, string]> = {
+  caseOpen: ["unit_tamper", "the unit's case opened"],
+  mainsOutage: ["mains_lost", "unplugged"],
+};
 
 /** The unit id of subject i (the fleet's numbering). */
 export function unitIdOf(i: number): number {
@@ -174,24 +180,10 @@ export function expectedAlerts(s: Scenario): Alert[] {
             end: null,
             cause: "tag battery neglected",
           });
-      } else if (inc.type === "caseOpen") {
-        const shut = at + Math.round(inc.minutes * 60);
-        out.push({
-          subject,
-          type: "unit_tamper",
-          start: at,
-          end: shut < end ? shut : null,
-          cause: "the unit's case opened",
-        });
-      } else if (inc.type === "mainsOutage") {
-        const back = at + Math.round(inc.minutes * 60);
-        out.push({
-          subject,
-          type: "mains_lost",
-          start: at,
-          end: back < end ? back : null,
-          cause: "unplugged",
-        });
+      } else if (inc.type === "caseOpen" || inc.type === "mainsOutage") {
+        const over = at + Math.round(inc.minutes * 60);
+        const [type, cause] = SPAN_ALERTS[inc.type];
+        out.push({ subject, type, start: at, end: over < end ? over : null, cause });
       }
     }
   });

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import { checkAlerts } from "../check/alert-check";
 import type { Alert } from "./alerts";
 import type { Scenario } from "./scenario";
-import type { ScenarioRun } from "./scenario-run";
+import type { LoggedMessage, ScenarioRun } from "./scenario-run";
 import type { ShardJob } from "./shard-worker";
 import { checkSplit } from "./shards";
 
@@ -42,13 +42,9 @@ function runShard(job: ShardJob, progress: (line: string) => void): Promise<Scen
 }
 
 /** The shards' message logs as one: by time; at the same ms, shard by shard. */
-function mergeLogs(logs: string[][]): string[] {
-  const keyed = logs.flatMap((log) =>
-    log.map((line) => ({ at: (JSON.parse(line) as { at: string }).at, line })),
-  );
+function mergeLogs(logs: LoggedMessage[][]): LoggedMessage[] {
   // Array.prototype.sort is stable: equal times keep the shards' order.
-  keyed.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return keyed.map((k) => k.line);
+  return logs.flat().sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 
 const byStart = (a: Alert, b: Alert) => a.start - b.start || a.subject.localeCompare(b.subject);

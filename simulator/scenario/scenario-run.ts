@@ -15,7 +15,7 @@ import { Outage } from "../modem/network";
 import { RadioMedium } from "../radio/medium";
 import { replayTrace } from "../radio/trace-replay";
 import { HomeMovement } from "../world/home-movement";
-import { UplinkWorld } from "../world/uplink-world";
+import { type HomeSpec, UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 import type { Alert } from "./alerts";
 import { expectedAlerts, runEnd, unitIdOf } from "./ground-truth";
@@ -38,6 +38,17 @@ const MINUTE = 60_000;
 /** A CR2032 run down: under the tag's 2,600 mV low threshold (firmware/tag/tag-config.ts). */
 const NEGLECTED_CELL_MV = 2450;
 
+/** One line of the message log. */
+export interface LoggedMessage {
+  /** The centre's clock, ISO 8601 UTC to the ms. */
+  at: string;
+  /** "in": taken from the broker; "out": a downlink published. */
+  dir: "in" | "out";
+  topic: string;
+  /** The payload. */
+  hex: string;
+}
+
 export interface ScenarioRun {
   expected: Alert[];
   observed: Alert[];
@@ -46,9 +57,9 @@ export interface ScenarioRun {
   events: number;
   /** The same by event code (SPEC §9). */
   eventsByCode: Record<number, number>;
-  /** The message log: every message the centre took or sent, one JSON line each, in order
-   * (`{"at","dir","topic","hex"}`): the same scenario and seed give the same bytes. */
-  messages: string[];
+  /** The message log: every message the centre took or sent, in order (messages.jsonl, one
+   * JSON object each): the same scenario and seed give the same bytes. */
+  messages: LoggedMessage[];
   realS: number;
 }
 
@@ -76,6 +87,18 @@ export function scheduleOf(
   };
 }
 
+/** Subject i's home in a fleet of this seed: its ids, SIM number, cell, seed and RSSI. */
+export function subjectHome(seed: number, i: number): HomeSpec {
+  return {
+    unitId: unitIdOf(i),
+    tagId: 0x200000 + i,
+    number: "+3712" + String(1000000 + i),
+    area: AREAS[i % AREAS.length],
+    seed: seed + i,
+    rssi: -55 - ((seed + i * 7) % 20),
+  };
+}
+
 export interface RunOptions {
   /** Virtual time follows real time (× the pump's speed) and the units open real TCP sockets,
    * as against an external broker. Default: accelerated when the broker takes in-process
@@ -100,16 +123,14 @@ export async function runScenario(
     accelerated: !o.realTime && broker.attach !== undefined,
   });
   try {
-    const messages: string[] = [];
+    const messages: LoggedMessage[] = [];
     w.receiver.onTraffic((m) =>
-      messages.push(
-        JSON.stringify({
-          at: new Date(m.atMs).toISOString(),
-          dir: m.dir,
-          topic: m.topic,
-          hex: Buffer.from(m.payload).toString("hex"),
-        }),
-      ),
+      messages.push({
+        at: new Date(m.atMs).toISOString(),
+        dir: m.dir,
+        topic: m.topic,
+        hex: Buffer.from(m.payload).toString("hex"),
+      }),
     );
     const homes: VirtualHome[] = [];
     /** By subject index; undefined for another shard's subjects. */
@@ -123,14 +144,7 @@ export async function runScenario(
     const mine =
       o.shard === undefined ? subjectsOf(s, { index: 0, count: 1 }) : subjectsOf(s, o.shard);
     for (const i of mine) {
-      const h = w.addHome({
-        unitId: unitIdOf(i),
-        tagId: 0x200000 + i,
-        number: "+3712" + String(1000000 + i),
-        area: AREAS[i % AREAS.length],
-        seed: s.seed + i,
-        rssi: -55 - ((s.seed + i * 7) % 20),
-      });
+      const h = w.addHome(subjectHome(s.seed, i));
       h.tag.hw.keepAdverts = recorded.has(i);
       if (s.movement) {
         h.medium = new RadioMedium(s.seed * 65537 + i);

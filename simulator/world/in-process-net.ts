@@ -67,15 +67,8 @@ export class InProcessNet {
 
   private connect(host: string, port: number, events: TcpEvents): TcpConnection {
     let state: "connecting" | "open" | "done" = "connecting";
-    const later = (fn: () => void) => {
-      this.carrying(1);
-      setImmediate(() => {
-        this.carrying(-1);
-        fn();
-      });
-    };
     if (host !== this.host || port !== this.port) {
-      later(() => {
+      this.later(() => {
         if (state !== "connecting") return;
         state = "done";
         events.failed("connection refused");
@@ -93,7 +86,7 @@ export class InProcessNet {
       else if (was === "connecting") events.failed("connection refused");
     });
     end.on("error", () => {});
-    later(() => {
+    this.later(() => {
       if (state !== "connecting" || end.destroyed) return;
       state = "open";
       events.connected();
@@ -119,11 +112,21 @@ export class InProcessNet {
     return [ends[0], ends[1]];
   }
 
-  /** Something is on its way (a chunk, a close) or about to be (a corked write). */
-  carrying(delta: number): void {
-    this.inFlight += delta;
+  /** Something moved on a connection, or is about to (a corked write). */
+  traffic(): void {
     this.activity++;
     this.dirty = true;
+  }
+
+  /** Runs fn on a later turn of the loop (as a socket's bytes arrive), in flight until then. */
+  later(fn: () => void): void {
+    this.inFlight++;
+    this.traffic();
+    setImmediate(() => {
+      this.inFlight--;
+      this.traffic();
+      fn();
+    });
   }
 }
 
@@ -140,14 +143,14 @@ class End extends Duplex {
   /** mqtt.js corks the stream and writes on the next tick: the world must not run on as if
    * nothing were coming, so a cork counts as traffic. */
   override cork(): void {
-    this.net.carrying(0);
+    this.net.traffic();
     super.cork();
   }
 
   override _read(): void {}
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
-    this.later(() => {
+    this.net.later(() => {
       const o = this.other();
       if (!o.destroyed) o.push(chunk);
     });
@@ -155,24 +158,15 @@ class End extends Duplex {
   }
 
   override _final(done: (e?: Error | null) => void): void {
-    this.later(() => this.other().push(null));
+    this.net.later(() => this.other().push(null));
     done();
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
-    this.later(() => {
+    this.net.later(() => {
       const o = this.other();
       if (!o.destroyed) o.destroy();
     });
     done(err);
-  }
-
-  /** On a later turn of the loop, counted as in flight until then. */
-  private later(fn: () => void): void {
-    this.net.carrying(1);
-    setImmediate(() => {
-      this.net.carrying(-1);
-      fn();
-    });
   }
 }
