@@ -3,6 +3,7 @@
 // leaving through a transport that verifies every envelope with the protocol core (the
 // assembly's seam for a unit without a modem), downlinks from a centre that signs them.
 
+import { CHALLENGE_LENGTH } from "@em-platform/protocol/core/challenge";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { encodeDownlink } from "@em-platform/protocol/core/downlink";
 import { BootReason, EventCode } from "@em-platform/protocol/core/events";
@@ -65,7 +66,7 @@ class CentreLink implements UplinkTransport {
   }
 }
 
-function world(o: { segments?: number; segmentSize?: number } = {}) {
+function world(o: { segments?: number; segmentSize?: number; challenges?: boolean } = {}) {
   const clock = new VirtualClock(EPOCH_MS);
   const tag = new VirtualTag(
     clock,
@@ -81,9 +82,12 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
   const recordFlash = new RamSegmentStore(8, 4096);
   let board = new FakeBoard(unitHw, 0);
   const link = new CentreLink();
+  /** Command frames written to the tag; the relay check's challenges apart. */
   const toTag: Uint8Array[] = [];
+  const challenges: Uint8Array[] = [];
   let rssi = -60;
   let radioOn = true;
+  let beaconsOnly = false;
   let restarts = 0;
   // The virtual radio: every frame the tag puts on air reaches the unit's scanner.
   const bridge = () => {
@@ -107,9 +111,14 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     crypto: board.crypto,
     // The BLE write reaches the tag while the subject is in range.
     tagLink: {
-      send: (f) => {
-        toTag.push(f);
-        return radioOn && tag.board.commands.deliver(f);
+      send: (f, sent) => {
+        const challenge = f.length === CHALLENGE_LENGTH;
+        if (challenge && o.challenges === false) return false;
+        (challenge ? challenges : toTag).push(f);
+        if (!radioOn) return false;
+        if (sent) sent();
+        // A relay's transmitter at home takes the connection and the write, and keeps them.
+        return beaconsOnly || tag.board.commands.deliver(f);
       },
       heard: () => {},
     },
@@ -161,6 +170,7 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     recordFlash,
     centre,
     toTag,
+    challenges,
     get app(): BaseApp {
       return app;
     },
@@ -170,6 +180,10 @@ function world(o: { segments?: number; segmentSize?: number } = {}) {
     },
     setRadio: (on: boolean) => {
       radioOn = on;
+    },
+    /** A one-way relay: the tag's frames reach the unit, nothing the unit writes reaches the tag. */
+    setBeaconsOnly: (on: boolean) => {
+      beaconsOnly = on;
     },
     rebootUnit: () => {
       app.stop();
@@ -668,8 +682,10 @@ describe("home unit app: the schedule, the pending one and the exceptions surviv
       [S + 5 * DAY + 6 * H + 600, S + 5 * DAY + 7 * H + 1200],
       [S + 6 * DAY + 20 * H + 600, S + 7 * DAY + 1200],
     ];
-    const twin = world();
-    const w = world();
+    // The link refuses the relay check's challenges: each answer is a burst that moves the tag's
+    // frames, and a rebooted unit challenges on its own schedule, so the twins' tags would part.
+    const twin = world({ challenges: false });
+    const w = world({ challenges: false });
     for (const x of [twin, w]) {
       x.clock.advance(minutes(1));
       x.centre.send(CommandCode.setSchedule, { 1: encodeSchedule(v1) });
@@ -904,5 +920,40 @@ describe("home unit app: tag commands wait for the tag (issue 10, item 5; issue 
     w.clock.advance(minutes(5));
     expect(w.toTag.length).toBeGreaterThan(1);
     expect(results(w)).toEqual([]);
+  });
+});
+
+describe("home unit app: the relay check (issue 11, attack 3)", () => {
+  const echoes = (w: ReturnType<typeof world>) => {
+    const mine = new Set(w.challenges.map((c) => (c[5] << 8) | c[6]));
+    return w.tag.hw.adverts.filter(
+      (a) => a.data.length === 24 && mine.has((a.data[14] << 8) | a.data[15]),
+    ).length;
+  };
+
+  it("challenges its tag every 3 minutes; the tag echoes each nonce; no suspicion at home", () => {
+    const w = world();
+    w.tag.hw.keepAdverts = true;
+    w.clock.advance(minutes(60));
+    expect(w.challenges.length).toBeGreaterThanOrEqual(18);
+    expect(echoes(w)).toBeGreaterThanOrEqual(5 * w.challenges.length); // a burst each
+    expect(w.app.presence.challenge!.counts.onTime).toBe(w.challenges.length);
+    expect(w.link.codes()).not.toContain(EventCode.relaySuspected);
+  });
+
+  it("a relay that carries only the beacons is suspected within 15 minutes, once", () => {
+    const w = world();
+    w.clock.advance(minutes(10));
+    w.setBeaconsOnly(true);
+    w.clock.advance(minutes(15));
+    const r = w.link.events.filter((e) => e.code === EventCode.relaySuspected);
+    expect(r).toHaveLength(1);
+    expect(r[0].tagId).toBe(TAG);
+    expect(r[0].data).toEqual({ 1: 4 });
+    w.clock.advance(minutes(30)); // still relayed: no second report
+    expect(w.link.codes().filter((c) => c === EventCode.relaySuspected)).toHaveLength(1);
+    w.setBeaconsOnly(false); // the tag itself again: answered, and a new episode could be raised
+    w.clock.advance(minutes(4));
+    expect(w.app.presence.challenge!.misses).toBe(0);
   });
 });

@@ -97,9 +97,11 @@ export interface UplinkTransport {
   signal?(): number;
 }
 
-/** Sends a centre-signed command frame to the tag (a GATT write); false if it could not. */
+/** Writes to the tag over GATT: a centre-signed command, or the relay check's challenge. */
 export interface TagLink {
-  send(frame: Uint8Array): boolean;
+  /** false: not started (busy, or no verified address). sent(), when given, as the last write
+   * request goes to the radio: the relay check times the tag's answer from it. */
+  send(frame: Uint8Array, sent?: () => void): boolean;
   /** A beacon of the paired tag passed its MAC and counter checks, from this BLE address: the
    * only address a command may go to (an unverified advert could name the tag from anywhere). */
   heard(tagId: number, address: string): void;
@@ -209,6 +211,14 @@ export function startBase(
       preset: u.settings.rangePreset,
       beaconIntervalMs: u.settings.beaconIntervalS * 1000,
       lastKnownPresence: u.savedPresence,
+      challenge: {
+        link: (f: Uint8Array, sent: () => void) => hal.tagLink.send(f, sent),
+        random16: () => {
+          const r = hal.crypto.randomBytes(2);
+          return (r[0] << 8) | r[1];
+        },
+        now: () => hal.clock.monotonic(),
+      },
     },
     hal.clock.monotonic(),
   );

@@ -235,6 +235,7 @@ function presenceChecks(): void {
         preset: 2,
         beaconIntervalMs: 8000,
         lastKnownPresence: Presence.present,
+        challenge: null,
       },
       0,
     );

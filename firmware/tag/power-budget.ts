@@ -13,6 +13,15 @@ export interface PowerModel {
   /** JavaScript per supervisor wake-up (every 20 s), µC. */
   superviseUc: number;
   supervisePeriodMs: number;
+  /** One GATT connection from the unit: connect, discovery, a write, disconnect, µC. */
+  connectionUc: number;
+}
+
+/** The home unit's freshness challenge as the tag pays for it (SPEC §5): a connection, then a
+ * burst of `burstFrames` frames, each repeated on air every 100 ms for 400 ms. */
+export interface ChallengeLoad {
+  periodMs: number;
+  burstFrames: number;
 }
 
 export function conservativeModel(): PowerModel {
@@ -27,7 +36,16 @@ export function conservativeModel(): PowerModel {
     frameUc: 160,
     superviseUc: 16, // ~2 ms at 8 mA
     supervisePeriodMs: 20000,
+    // As a peripheral at a 7.5 ms interval: the connection, ~10 ATT round trips of discovery, the
+    // write, the disconnect — ~15 connection events of ~0.5 ms radio at 7 mA plus start-up
+    // (~4.5 µC each) ≈ 70 µC; doubled, as the advertising event, for what the model leaves out.
+    connectionUc: 150,
   };
+}
+
+/** Average current the challenges add: each costs a connection and a burst (4 copies a frame). */
+export function challengeCurrentUa(m: PowerModel, c: ChallengeLoad): number {
+  return ((m.connectionUc + c.burstFrames * (m.frameUc + 4 * m.advertEventUc)) * 1000) / c.periodMs;
 }
 
 /** Average current at a beacon interval, each frame repeated `airCopies` times on air. */

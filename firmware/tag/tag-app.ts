@@ -12,12 +12,13 @@
 // Closure style: state lives in locals, which the minifier shortens (the tag budget is 8 KB).
 
 import { BeaconFlag, encodeBeacon } from "@em-platform/protocol/core/beacon";
-import { sliceBytes } from "@em-platform/protocol/core/bytes";
+import { readU16BE, sliceBytes } from "@em-platform/protocol/core/bytes";
+import { CHALLENGE_LENGTH, CHALLENGE_VERSION_TYPE } from "@em-platform/protocol/core/challenge";
 import { classifyCounter, counterSender } from "@em-platform/protocol/core/counter-rules";
 import {
   TAG_COMMAND_LENGTH,
   TagCommandCode,
-  tagCommandFault,
+  tagCommandFaultIndex,
   tagCommandFields,
   tagCommandMacOk,
 } from "@em-platform/protocol/core/tag-command";
@@ -149,6 +150,8 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
   let frameTimer = 0;
   /** When the next frame was due after the last one that went out (the watchdog's measure). */
   let frameDue = 0;
+  /** The nonce of the unit's last challenge (SPEC §5), echoed in every frame; 0 = none yet. */
+  let echo = 0;
 
   function flags(): number {
     let f = battery.low ? BeaconFlag.batteryLow : 0;
@@ -197,6 +200,7 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
           // The extended beacon (SPEC §4): when the strap latched, so a cut while away from
           // home is placed in time when the unit next hears the tag.
           strapLatchAgeS: strap.latchedAt < 0 ? null : (now - strap.latchedAt) / 1000,
+          echo: echo,
         }),
         scheduler.airIntervalMs(gap),
         hal.commands !== null,
@@ -215,7 +219,10 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
     // On a failed write the flag still goes out: reporting a tamper beats hiding it.
     if (latches !== state.latches)
       save({ latches: latches, intervalS: state.intervalS, cmdHighest: state.cmdHighest });
-    if (flags() === sentFlags) return;
+    if (flags() !== sentFlags) burst();
+  }
+
+  function burst(): void {
     scheduler.startBurst();
     clock.clearTimeout(frameTimer);
     sendFrame();
@@ -254,7 +261,7 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
   // ------------------------------------------------------------------ commands (SPEC §5)
 
   function command(b: Uint8Array): number {
-    const c = tagCommandFault(b) === null ? tagCommandFields(b) : null;
+    const c = tagCommandFaultIndex(b) === 0 ? tagCommandFields(b) : null;
     if (
       c === null ||
       c.tagId !== id.tagId ||
@@ -305,12 +312,18 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
     return result;
   }
 
-  /** GATT writes: a 29-byte write is a command; shorter writes are joined (default MTU: 20). */
+  /** GATT writes: a 29-byte write is a command; shorter writes are joined (default MTU: 20);
+   * a 7-byte challenge between commands is answered at once with a burst that echoes it. */
   function commandBytes(d: Uint8Array): void {
     const now = clock.monotonic();
     // A whole command, or a fragment after a pause, starts a new one.
     let n =
       d.length === TAG_COMMAND_LENGTH || now - assemblyAt > ASSEMBLY_TIMEOUT_MS ? 0 : assemblyLen;
+    if (n === 0 && d.length === CHALLENGE_LENGTH && d[0] === CHALLENGE_VERSION_TYPE) {
+      echo = readU16BE(d, 5);
+      burst();
+      return;
+    }
     assemblyAt = now;
     assemblyLen = 0;
     if (n + d.length > TAG_COMMAND_LENGTH) {

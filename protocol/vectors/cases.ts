@@ -83,6 +83,7 @@ export const beaconCases: { name: string; companyId: number; fields: BeaconField
       batteryMv: 3010,
       keyVersion: 1,
       strapLatchAgeS: 0,
+      echo: 0,
     },
   },
   {
@@ -95,6 +96,7 @@ export const beaconCases: { name: string; companyId: number; fields: BeaconField
       batteryMv: 3000,
       keyVersion: 1,
       strapLatchAgeS: 14402,
+      echo: 0,
     },
   },
   {
@@ -107,6 +109,20 @@ export const beaconCases: { name: string; companyId: number; fields: BeaconField
       batteryMv: 2990,
       keyVersion: 1,
       strapLatchAgeS: null,
+      echo: 0,
+    },
+  },
+  {
+    name: "extended beacon echoing the unit's challenge nonce 0xB7E3 (revision 1.3)",
+    companyId: COMPANY_ID,
+    fields: {
+      tagId: TAG_ID,
+      counter: 2901,
+      flags: 0,
+      batteryMv: 2990,
+      keyVersion: 1,
+      strapLatchAgeS: 0,
+      echo: 0xb7e3,
     },
   },
 ];

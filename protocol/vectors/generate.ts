@@ -201,7 +201,7 @@ export function workedExamples(v: Record<string, any>): string {
   L.push("");
   L.push(
     "Fields separated as: version/type, tag id, counter, flags, battery, key version, (extended" +
-      " beacon: latch age, reserved,) MAC.",
+      " beacon: latch age, echo,) MAC.",
   );
   L.push("");
   for (const b of v["beacon.json"].vectors) {

@@ -128,15 +128,6 @@ export function invalidCases(): InvalidCase[] {
     "§4",
   );
   add("extended beacon: latch age changed", "beacon", flip(extended, 13), "bad_mac", "§4");
-  const reservedBytes = beaconBody(xf);
-  reservedBytes[15] = 1;
-  add(
-    "extended beacon: reserved byte 15 set, MAC valid",
-    "beacon",
-    macBeacon(reservedBytes),
-    "field_out_of_range",
-    "§4",
-  );
   const ageUnlatched = beaconBody({ ...xf, flags: 0, strapLatchAgeS: 0 });
   ageUnlatched[13] = 5;
   add(

@@ -2,9 +2,10 @@
 // (simulator/scenario/alerts.ts). A strap cut starts when the strap opened, as the tag's latch
 // age places it (SPEC §9 key 1). A curfew violation is one alert from its start to its end; a
 // tag_not_heard that the violation names (key 4, SPEC §9) is part of it, not a second alert;
-// forged, replayed and flooded frames are one "radio_attack" alert per episode: the unit reports an
-// ongoing attack once per report period (SPEC §9), and a report that follows the last within that
-// period (and a margin for the tick and the queue) continues the same alert.
+// forged, replayed and flooded frames, and a suspected relay, are one "radio_attack" alert per
+// episode: the unit reports an ongoing attack once per report period (SPEC §9), and a report that
+// follows the last within that period (and a margin for the tick and the queue) continues the
+// same alert.
 
 import { EventCode } from "@em-platform/protocol/core/events";
 import { unitIdText } from "@em-platform/protocol/core/topics";
@@ -85,6 +86,7 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       case EventCode.replayedFrameSeen:
       case EventCode.frameTooFarAhead:
       case EventCode.beaconFlood:
+      case EventCode.relaySuspected:
         if (e.time - lastAttackReport > ATTACK_EPISODE_S) out.push(alert("radio_attack"));
         lastAttackReport = e.time;
         break;

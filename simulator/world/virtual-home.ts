@@ -321,9 +321,12 @@ export class VirtualHome {
       indicator: board.indicator,
       crypto: board.crypto,
       tagLink: {
-        send: (frame) => {
+        // A write in range is taken at once (the GATT round trip is not modelled).
+        send: (frame, sent) => {
           this.toTag.push(frame);
-          return this.radioOn && this.tag.board.commands.deliver(frame);
+          if (!this.radioOn) return false;
+          if (sent) sent();
+          return this.tag.board.commands.deliver(frame);
         },
         heard: () => {},
       },

@@ -8,7 +8,13 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAC_REFILL_MS } from "../../firmware/base/presence/beacon-acceptor";
-import { averageCurrentUa, conservativeModel, days } from "../../firmware/tag/power-budget";
+import { defaultChallengeParams } from "../../firmware/base/presence/freshness-challenge";
+import {
+  averageCurrentUa,
+  challengeCurrentUa,
+  conservativeModel,
+  days,
+} from "../../firmware/tag/power-budget";
 import { defaultTagConfig } from "../../firmware/tag/tag-config";
 import { compileBundle } from "../build/firmware-build";
 import { enginesMissing, POOL_JSVARS } from "../engines/engines";
@@ -136,8 +142,17 @@ console.log(
   "| JS charge per frame | average current | CR2032 (225 mAh) | 1,000 mAh cell | goal ≥ 12 months on 1,000 mAh |",
 );
 console.log("|---|---|---|---|---|");
+const challenge = {
+  periodMs: defaultChallengeParams().periodMs,
+  burstFrames: defaultTagConfig().burstFrames,
+};
+console.log(
+  `The home unit's relay check (a connection of ${model.connectionUc} µC and a burst of ` +
+    `${challenge.burstFrames} frames every ${challenge.periodMs / 1000} s) is included.\n`,
+);
 for (const frameUc of [40, 80, model.frameUc, 320]) {
-  const ua = averageCurrentUa({ ...model, frameUc }, intervalMs, copies);
+  const m = { ...model, frameUc };
+  const ua = averageCurrentUa(m, intervalMs, copies) + challengeCurrentUa(m, challenge);
   const d1 = days(CR2032_MAH, ua);
   const d2 = days(BIG_CELL_MAH, ua);
   console.log(

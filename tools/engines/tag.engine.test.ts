@@ -4,13 +4,15 @@
 // The bench stands in for what a Linux build lacks, in JavaScript installed before boot: the
 // strap loop's pin (setWatch and Pin.read on D1, so a test can cut and splice it), BLE
 // (NRF.setAdvertising prints each frame; NRF.setServices keeps the command characteristic so a
-// test can write a re-arm to it in two GATT writes), and the battery.
+// test can write a re-arm to it in two GATT writes, or the unit's freshness challenge in one),
+// and the battery.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BeaconFlag } from "@em-platform/protocol/core/beacon";
 import { fromHex } from "@em-platform/protocol/core/bytes";
+import { encodeChallenge } from "@em-platform/protocol/core/challenge";
 import { RearmMask, TagCommandCode } from "@em-platform/protocol/core/tag-command";
 import { encodeTagCommandHost, verifyBeaconHost } from "@em-platform/protocol/host/beacon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +62,7 @@ interface Frame {
   counter: number;
   flags: number;
   strapLatchAgeS: number | null | undefined;
+  echo: number | undefined;
 }
 
 /** Every ADV line the engine printed, verified with the beacon key (throws on a forgery). */
@@ -73,6 +76,7 @@ function frames(stdout: string, t0Ms: number): Frame[] {
       counter: r.value.counter,
       flags: r.value.flags,
       strapLatchAgeS: r.value.strapLatchAgeS,
+      echo: r.value.echo,
     });
   }
   return out;
@@ -90,7 +94,7 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
     if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
-  it("signs every frame, latches a strap cut, and clears it on a centre-signed re-arm over GATT", () => {
+  it("signs every frame, latches a strap cut, clears it on a centre-signed re-arm over GATT, echoes a challenge", () => {
     const board = new EspruinoBoard("espruino-puck");
     try {
       provision(
@@ -122,6 +126,9 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
           gatt(rearm.subarray(0, 20)), // the default MTU: 20 bytes, then the other 9
           gatt(rearm.subarray(20)),
           `__advance(${5 * MIN});`,
+          'print("CHALLENGE");',
+          gatt(encodeChallenge({ tagId: BENCH_TAG, nonce: 0xb7e3 })),
+          `__advance(${MIN});`,
           'print("END " + JSON.stringify(process.memory()));',
         ].join("\n"),
       );
@@ -132,7 +139,9 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
       const rearmAt = cutAt + 3000 + 10 * MIN;
       const before = all.filter((f) => f.atMs < cutAt);
       const cut = all.filter((f) => f.atMs >= cutAt && f.atMs < rearmAt);
-      const after = all.filter((f) => f.atMs >= rearmAt + 10000);
+      const challengeAt = rearmAt + 5 * MIN;
+      const after = all.filter((f) => f.atMs >= rearmAt + 10000 && f.atMs < challengeAt);
+      const answer = all.filter((f) => f.atMs >= challengeAt);
       // ~8 s apart for 15 minutes, counters strictly rising across the whole run; "rebooted" for
       // the first 10 minutes, then nothing.
       expect(before.length).toBeGreaterThan(100);
@@ -162,6 +171,13 @@ describe.skipIf(missing !== null)("tag (tag.js) on espruino-puck", () => {
       // The re-arm clears the latch.
       expect(after.length).toBeGreaterThan(20);
       expect(after.every((f) => f.flags === 0 && f.strapLatchAgeS === 0)).toBe(true);
+      // The challenge: no echo before it; the burst that answers it at once, and every frame
+      // after, echo its nonce.
+      expect(all.filter((f) => f.atMs < challengeAt).every((f) => f.echo === 0)).toBe(true);
+      expect(answer.length).toBeGreaterThanOrEqual(5);
+      expect(answer[0].atMs - challengeAt).toBeLessThan(100);
+      expect(answer.every((f) => f.echo === 0xb7e3)).toBe(true);
+      expect(answer[4].atMs - answer[0].atMs).toBeLessThan(2000); // a burst, 400 ms apart
       console.info(
         `tag on espruino-puck: ${all.length} frames verified; cut → latched frame ${(first as Frame).atMs - cutAt} ms; ${/END (.*)/.exec(r.stdout)?.[1]}`,
       );

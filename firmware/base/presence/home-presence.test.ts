@@ -29,6 +29,7 @@ function setup(preset = 2, lastKnown: number = Presence.unknown) {
       preset,
       beaconIntervalMs: 8000,
       lastKnownPresence: lastKnown,
+      challenge: null,
     },
     0,
   );

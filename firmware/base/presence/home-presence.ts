@@ -1,6 +1,7 @@
 // The presence pipeline of the home unit, wired: every advertisement goes through the acceptor;
 // each accepted beacon (one per counter, channel repeats dropped) feeds the presence tracker, the
-// tag state and, during installation, the range test. The app calls `onAdvertisement` from its
+// tag state, the relay check (when the unit can write to the tag) and, during installation, the
+// range test. The app calls `onAdvertisement` from its
 // BLE scan callback and `tick` about once a second; events go to one sink (the event queue).
 
 import type { BeaconKeyLookup } from "@em-platform/protocol/core/beacon";
@@ -11,8 +12,13 @@ import {
   BeaconAcceptor,
   defaultAcceptorOptions,
 } from "./beacon-acceptor";
+import {
+  type ChallengeLink,
+  defaultChallengeParams,
+  FreshnessChallenge,
+} from "./freshness-challenge";
 import type { EventSink } from "./presence-event";
-import { PresenceTracker, presenceParams } from "./presence-tracker";
+import { Presence, PresenceTracker, presenceParams } from "./presence-tracker";
 import { DEFAULT_RANGE_PRESET, isRangePreset } from "./range-presets";
 import { RangeTest } from "./range-test";
 import { defaultTagStateParams, TagState } from "./tag-state";
@@ -30,6 +36,17 @@ export interface HomePresenceOptions {
   beaconIntervalMs: number;
   /** Presence the centre last heard (persisted by the app), Presence.unknown if none. */
   lastKnownPresence: number;
+  /** What the relay check needs; null: no check (no link to the tag). */
+  challenge: ChallengeWiring | null;
+}
+
+export interface ChallengeWiring {
+  /** Writes a challenge to the tag. */
+  link: ChallengeLink;
+  /** Uniform 0…65535, from the board's random source (the nonces). */
+  random16: () => number;
+  /** The monotonic clock, ms (when a write was sent). */
+  now: () => number;
 }
 
 export class HomePresence {
@@ -37,6 +54,7 @@ export class HomePresence {
   readonly tracker: PresenceTracker;
   readonly tag: TagState;
   readonly rangeTest: RangeTest;
+  readonly challenge: FreshnessChallenge | null;
   private preset: number;
 
   constructor(o: HomePresenceOptions, nowMs: number) {
@@ -53,6 +71,18 @@ export class HomePresence {
     );
     this.tag = new TagState(o.tagId, defaultTagStateParams(), o.sink, nowMs);
     this.rangeTest = new RangeTest(o.sink);
+    const c = o.challenge;
+    this.challenge =
+      c === null
+        ? null
+        : new FreshnessChallenge(
+            o.tagId,
+            defaultChallengeParams(),
+            c.link,
+            c.random16,
+            o.sink,
+            c.now,
+          );
   }
 
   onAdvertisement(
@@ -67,6 +97,7 @@ export class HomePresence {
       this.tracker.sighting(rssi, nowMs, utcS);
       this.tag.beacon(r.beacon, nowMs, utcS);
       this.rangeTest.sample(rssi, nowMs);
+      if (this.challenge !== null) this.challenge.beacon(r.beacon, nowMs, utcS);
     }
     return r;
   }
@@ -76,6 +107,8 @@ export class HomePresence {
     this.tracker.tick(nowMs, utcS);
     this.tag.tick(nowMs, utcS);
     this.rangeTest.tick(nowMs, utcS);
+    if (this.challenge !== null)
+      this.challenge.tick(nowMs, this.tracker.state() === Presence.present);
   }
 
   /** `pair_tag`: a different tag restarts everything; the same tag keeps its state. */
@@ -83,6 +116,7 @@ export class HomePresence {
     const same = tagId === this.acceptor.pairedTagId();
     this.acceptor.pair(tagId);
     if (same) return;
+    if (this.challenge !== null) this.challenge.pair(tagId, nowMs);
     this.tracker.pair(tagId, nowMs);
     this.tag.pair(tagId, nowMs);
   }

@@ -86,6 +86,7 @@ function simulateAtHome(c: AtHome): Outcome {
       preset: c.preset,
       beaconIntervalMs: 8000,
       lastKnownPresence: Presence.unknown,
+      challenge: null,
     },
     0,
   );

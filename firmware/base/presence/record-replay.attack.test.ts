@@ -47,6 +47,7 @@ function presenceAt(tag: VirtualTag) {
       preset: 2,
       beaconIntervalMs: 8000,
       lastKnownPresence: Presence.unknown,
+      challenge: null,
     },
     0,
   );

@@ -24,8 +24,12 @@ interface EspruinoGattServer {
 }
 
 interface EspruinoNRF {
-  /** Connects to a peripheral by address ("aa:bb:cc:dd:ee:ff random"). */
-  connect(address: string): EspruinoThenable<EspruinoGattServer>;
+  /** Connects to a peripheral by address ("aa:bb:cc:dd:ee:ff random"); the connection interval
+   * range in ms (7.5 ms … 4 s; Espruino's default is 20–200 ms). */
+  connect(
+    address: string,
+    options?: { minInterval: number; maxInterval: number },
+  ): EspruinoThenable<EspruinoGattServer>;
 }
 
 interface EspruinoE {

@@ -18,7 +18,8 @@ const GATT_CHUNK = 20;
  * tag only, so a flood of adverts naming random tags costs nothing, and an advert that merely
  * names the tag cannot make the unit write a command to the sender. true means the write was
  * started: whether the tag took it shows in its next beacons (a re-armed latch clears), which is
- * what the centre watches. One write at a time; a second while one is under way is refused.
+ * what the centre watches; `sent` says when the last write request went out (where the relay
+ * check starts timing). One write at a time; a second while one is under way is refused.
  */
 export function espruinoTagLink(): TagLink {
   let busy = false;
@@ -29,7 +30,7 @@ export function espruinoTagLink(): TagLink {
       heardTag = tagId;
       heardAt = address;
     },
-    send: (frame) => {
+    send: (frame, sent) => {
       const address = frame.length >= 5 && readU32BE(frame, 1) === heardTag ? heardAt : "";
       if (busy || address === "") return false;
       busy = true;
@@ -44,7 +45,14 @@ export function espruinoTagLink(): TagLink {
             // already gone
           }
       };
-      NRF.connect(address)
+      /** Writes the chunk from `at`; the last one is announced as it goes (the relay check). */
+      const write = (at: number) => {
+        const last = frame.length <= at + GATT_CHUNK;
+        if (last && sent) sent();
+        return (chr as EspruinoGattCharacteristic).writeValue(frame.subarray(at, at + GATT_CHUNK));
+      };
+      // The shortest connection interval: the write reaches the tag within 7.5 ms of being sent.
+      NRF.connect(address, { minInterval: 7.5, maxInterval: 7.5 })
         .then((g) => {
           server = g;
           return g.getPrimaryService(COMMAND_SERVICE);
@@ -52,9 +60,9 @@ export function espruinoTagLink(): TagLink {
         .then((s) => s.getCharacteristic(COMMAND_CHARACTERISTIC))
         .then((c) => {
           chr = c;
-          return c.writeValue(frame.subarray(0, GATT_CHUNK));
+          return write(0);
         })
-        .then(() => (chr as EspruinoGattCharacteristic).writeValue(frame.subarray(GATT_CHUNK)))
+        .then(() => (frame.length > GATT_CHUNK ? write(GATT_CHUNK) : null))
         .then(end, end);
       return true;
     },

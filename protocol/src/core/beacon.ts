@@ -1,5 +1,6 @@
 // Tag beacon (SPEC §4): BLE manufacturer data after the company id — the 20-byte beacon (type
-// 1) or the 24-byte extended beacon (type 3), which adds how long ago the strap latched.
+// 1) or the 24-byte extended beacon (type 3), which adds how long ago the strap latched and the
+// echo of the home unit's last freshness challenge (challenge.ts).
 
 import { equalBytes, readU16BE, readU32BE, writeU16BE, writeU32BE } from "./bytes.js";
 import { ErrorCode, fail, ok, type Result } from "./errors.js";
@@ -40,6 +41,9 @@ export interface BeaconFields {
    * (it rebooted since). 0 while the strap is not latched.
    */
   strapLatchAgeS?: number | null;
+  /** Extended beacon only: the nonce of the last challenge the tag took (SPEC §5), 0 = none
+   * since it booted. Absent when encoding: 0. */
+  echo?: number;
 }
 
 export interface Beacon extends BeaconFields {
@@ -78,7 +82,10 @@ export function beaconBody(f: BeaconFields): Uint8Array {
   b[9] = f.flags & 0x3f;
   b[10] = encodeBattery(f.batteryMv);
   b[11] = f.keyVersion & 255;
-  if (ext) writeU16BE(b, 12, encodeLatchAge(b[9], f.strapLatchAgeS as number | null));
+  if (ext) {
+    writeU16BE(b, 12, encodeLatchAge(b[9], f.strapLatchAgeS as number | null));
+    writeU16BE(b, 14, f.echo || 0);
+  }
   return b;
 }
 
@@ -124,11 +131,10 @@ export function parseBeacon(payload: Uint8Array): Result<Beacon> {
   };
   if (type === 3) {
     const age = readU16BE(payload, 12);
-    if (payload[14] !== 0 || payload[15] !== 0)
-      return fail(ErrorCode.fieldOutOfRange, "reserved bytes 14-15 set");
     if (age !== 0 && !(flags & BeaconFlag.strapLatched))
       return fail(ErrorCode.fieldOutOfRange, "latch age without a latched strap");
     b.strapLatchAgeS = age === LATCH_AGE_UNKNOWN ? null : age * 2;
+    b.echo = readU16BE(payload, 14);
   }
   return ok(b);
 }

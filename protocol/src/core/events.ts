@@ -38,6 +38,7 @@ export const EventCode = {
   networkTimeRefused: 0x32,
   tagCommandResult: 0x33,
   beaconFlood: 0x34,
+  relaySuspected: 0x35,
 } as const;
 
 /** A = alarm (first out, never dropped), T = technical (never dropped), I = informational. */
@@ -57,6 +58,7 @@ export function eventClass(code: number): number {
     case EventCode.frameTooFarAhead:
     case EventCode.networkTimeRefused:
     case EventCode.beaconFlood:
+    case EventCode.relaySuspected:
       return EventClass.alarm;
     case EventCode.leftHome:
     case EventCode.returnedHome:
@@ -183,6 +185,10 @@ export type NetworkTimeRefusedData = { 1: number; 2: number };
 /** tag_command_result: downlink counter of the rearm_tag, TagCommandOutcome. */
 export type TagCommandResultData = { 1: number; 2: number };
 
+/** relay_suspected: challenges in a row not answered in time; the last answer's delay (ms),
+ * absent when none came. */
+export type RelaySuspectedData = { 1: number; 2?: number };
+
 /** Each event's data (SPEC §9), by code; null where the catalog says "—". */
 export type EventDataByCode = {
   /** Null when no RSSI was smoothed yet. */
@@ -224,6 +230,7 @@ export type EventDataByCode = {
   [EventCode.networkTimeRefused]: NetworkTimeRefusedData;
   [EventCode.tagCommandResult]: TagCommandResultData;
   [EventCode.beaconFlood]: FrameReportData;
+  [EventCode.relaySuspected]: RelaySuspectedData;
 };
 
 /** The data type of event `C`; for a code known only at run time, any data map. */

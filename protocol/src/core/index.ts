@@ -3,6 +3,7 @@
 export * from "./beacon.js";
 export * from "./bytes.js";
 export * from "./cbor.js";
+export * from "./challenge.js";
 export * from "./commands.js";
 export * from "./cose.js";
 export * from "./counters.js";

@@ -54,21 +54,36 @@ function argInRange(code: number, arg: number): boolean {
   return false;
 }
 
+/** What tagCommandFaultIndex's results mean, in its order of checks. */
+const TAG_COMMAND_FAULTS: ErrorCodeValue[] = [
+  ErrorCode.truncated,
+  ErrorCode.tooLong,
+  ErrorCode.badVersion,
+  ErrorCode.badType,
+  ErrorCode.fieldOutOfRange,
+];
+
 /**
- * Why `b` is not a well-formed tag command, or null when it is: the one place the structure
- * rules are written. The codes are written as literals rather than through ErrorCode so that a
- * device which only needs this check (the tag) does not carry the whole ErrorCode table.
+ * Which rule `b` breaks as a tag command — 1 + its index in TAG_COMMAND_FAULTS — or 0 when it is
+ * well formed: the one place the structure rules are written. A number, so that a device which
+ * only needs the verdict (the tag) carries no error codes.
  */
-export function tagCommandFault(b: Uint8Array): ErrorCodeValue | null {
-  if (b.length < TAG_COMMAND_LENGTH) return "truncated";
-  if (b.length > TAG_COMMAND_LENGTH) return "too_long";
-  if (b[0] >> 4 !== 1) return "bad_version";
-  if ((b[0] & 15) !== 2) return "bad_type";
-  if (readU32BE(b, 1) === 0 || !argInRange(b[10], readU16BE(b, 11))) return "field_out_of_range";
-  return null;
+export function tagCommandFaultIndex(b: Uint8Array): number {
+  if (b.length < TAG_COMMAND_LENGTH) return 1;
+  if (b.length > TAG_COMMAND_LENGTH) return 2;
+  if (b[0] >> 4 !== 1) return 3;
+  if ((b[0] & 15) !== 2) return 4;
+  if (readU32BE(b, 1) === 0 || !argInRange(b[10], readU16BE(b, 11))) return 5;
+  return 0;
 }
 
-/** The fields of a command that tagCommandFault accepted; `mac` is a view into `b`. */
+/** Why `b` is not a well-formed tag command, or null when it is. */
+export function tagCommandFault(b: Uint8Array): ErrorCodeValue | null {
+  const i = tagCommandFaultIndex(b);
+  return i === 0 ? null : TAG_COMMAND_FAULTS[i - 1];
+}
+
+/** The fields of a command that tagCommandFaultIndex accepted; `mac` is a view into `b`. */
 export function tagCommandFields(b: Uint8Array): TagCommand {
   return {
     tagId: readU32BE(b, 1),
