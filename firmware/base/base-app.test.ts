@@ -924,10 +924,11 @@ describe("home unit app: tag commands wait for the tag (issue 10, item 5; issue 
 });
 
 describe("home unit app: the relay check (issue 11, attack 3)", () => {
+  /** Frames of the tag that echo one of the unit's nonces (the low 3 bits count frames). */
   const echoes = (w: ReturnType<typeof world>) => {
     const mine = new Set(w.challenges.map((c) => (c[5] << 8) | c[6]));
     return w.tag.hw.adverts.filter(
-      (a) => a.data.length === 24 && mine.has((a.data[14] << 8) | a.data[15]),
+      (a) => a.data.length === 24 && mine.has(((a.data[14] << 8) | a.data[15]) & 0xfff8),
     ).length;
   };
 
@@ -937,7 +938,9 @@ describe("home unit app: the relay check (issue 11, attack 3)", () => {
     w.clock.advance(minutes(60));
     expect(w.challenges.length).toBeGreaterThanOrEqual(18);
     expect(echoes(w)).toBeGreaterThanOrEqual(5 * w.challenges.length); // a burst each
-    expect(w.app.presence.challenge!.counts.onTime).toBe(w.challenges.length);
+    const c = w.app.presence.challenge!.counts;
+    expect(c.onTime).toBeGreaterThanOrEqual(w.challenges.length - 1); // the last: judged in 5 s
+    expect(c.late + c.unanswered).toBe(0);
     expect(w.link.codes()).not.toContain(EventCode.relaySuspected);
   });
 

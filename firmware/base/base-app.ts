@@ -211,14 +211,7 @@ export function startBase(
       preset: u.settings.rangePreset,
       beaconIntervalMs: u.settings.beaconIntervalS * 1000,
       lastKnownPresence: u.savedPresence,
-      challenge: {
-        link: (f: Uint8Array, sent: () => void) => hal.tagLink.send(f, sent),
-        random16: () => {
-          const r = hal.crypto.randomBytes(2);
-          return (r[0] << 8) | r[1];
-        },
-        now: () => hal.clock.monotonic(),
-      },
+      challenge: { link: hal.tagLink, crypto: hal.crypto, clock: hal.clock },
     },
     hal.clock.monotonic(),
   );

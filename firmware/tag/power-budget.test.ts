@@ -2,7 +2,7 @@
 // low-battery warning still comes ≥ 7 days before the tag dies.
 
 import { describe, expect, it } from "vitest";
-import { defaultChallengeParams } from "../base/presence/freshness-challenge";
+import { CHALLENGE_PERIOD_MS } from "../base/presence/freshness-challenge";
 import { averageCurrentUa, challengeCurrentUa, conservativeModel, days } from "./power-budget";
 import { defaultTagConfig } from "./tag-config";
 
@@ -19,7 +19,7 @@ describe("power budget (conservative model)", () => {
   const cfg = defaultTagConfig();
   // The home unit's relay check challenges the tag every few minutes while it is home.
   const challenge = challengeCurrentUa(m, {
-    periodMs: defaultChallengeParams().periodMs,
+    periodMs: CHALLENGE_PERIOD_MS,
     burstFrames: cfg.burstFrames,
   });
   const avgDefault = averageCurrentUa(m, cfg.beaconIntervalMs, cfg.airCopies) + challenge;

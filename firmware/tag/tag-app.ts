@@ -150,8 +150,10 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
   let frameTimer = 0;
   /** When the next frame was due after the last one that went out (the watchdog's measure). */
   let frameDue = 0;
-  /** The nonce of the unit's last challenge (SPEC §5), echoed in every frame; 0 = none yet. */
+  /** The nonce of the unit's last challenge (SPEC §5; its low 3 bits are 0), echoed in every
+   * frame with the frames sent since it in those bits; 0 = none yet. */
   let echo = 0;
+  let sinceChallenge = 0;
 
   function flags(): number {
     let f = battery.low ? BeaconFlag.batteryLow : 0;
@@ -200,7 +202,8 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
           // The extended beacon (SPEC §4): when the strap latched, so a cut while away from
           // home is placed in time when the unit next hears the tag.
           strapLatchAgeS: strap.latchedAt < 0 ? null : (now - strap.latchedAt) / 1000,
-          echo: echo,
+          // The count places each frame of the answering burst in time (SPEC §5).
+          echo: echo && echo | Math.min(sinceChallenge++, 7),
         }),
         scheduler.airIntervalMs(gap),
         hal.commands !== null,
@@ -321,6 +324,7 @@ export function startTag(hal: TagHal, id: TagIdentity, cfg: TagConfig): TagApp {
       d.length === TAG_COMMAND_LENGTH || now - assemblyAt > ASSEMBLY_TIMEOUT_MS ? 0 : assemblyLen;
     if (n === 0 && d.length === CHALLENGE_LENGTH && d[0] === CHALLENGE_VERSION_TYPE) {
       echo = readU16BE(d, 5);
+      sinceChallenge = 0;
       burst();
       return;
     }

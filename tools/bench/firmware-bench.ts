@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAC_REFILL_MS } from "../../firmware/base/presence/beacon-acceptor";
-import { defaultChallengeParams } from "../../firmware/base/presence/freshness-challenge";
+import { CHALLENGE_PERIOD_MS } from "../../firmware/base/presence/freshness-challenge";
 import {
   averageCurrentUa,
   challengeCurrentUa,
@@ -143,7 +143,7 @@ console.log(
 );
 console.log("|---|---|---|---|---|");
 const challenge = {
-  periodMs: defaultChallengeParams().periodMs,
+  periodMs: CHALLENGE_PERIOD_MS,
   burstFrames: defaultTagConfig().burstFrames,
 };
 console.log(

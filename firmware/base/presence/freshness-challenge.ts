@@ -1,119 +1,118 @@
 // The live-relay check (SPEC §5 "Freshness challenge", §15 attack 3): every few minutes, while
-// the tag is heard, the unit writes a fresh random nonce to it; the tag answers at once with a
-// burst of beacons that echo it (SPEC §4). A beacon at home is then provably made after the unit
-// asked, and the answer's delay is a round trip through whatever carries the radio:
+// the tag is heard at home, the unit writes a fresh random nonce to it; the tag answers at once
+// with a burst of beacons that echo it (SPEC §4), each frame numbered in the echo's low bits. A
+// beacon at home is then provably made after the unit asked, and how soon is a round trip
+// through whatever carries the radio:
 //
-// | the frames come from                      | the answer                                   |
-// | ----------------------------------------- | -------------------------------------------- |
-// | the tag, here                             | within ONE_MS (the tag's JS and a 100 ms air |
-// |                                           | copy; a lost copy costs 100 ms)              |
-// | a recording (record now, replay later)    | never: the recording lacks tonight's nonce   |
-// | a one-way relay (beacons only)            | never: the write does not reach the tag      |
-// | a two-way relay                           | late by its round trip, when that is longer  |
-// |                                           | than the margin left in onTimeMs             |
+// | the frames come from                      | the answer                                    |
+// | ----------------------------------------- | --------------------------------------------- |
+// | the tag, here                             | on time: the tag's JS, the scan callback      |
+// | a recording (record now, replay later)    | none: the recording lacks tonight's nonce     |
+// | a one-way relay (beacons only)            | none: the write does not reach the tag        |
+// | a two-way relay                           | late by its round trip, once that exceeds the |
+// |                                           | margin onTimeMs leaves                        |
 //
-//   state    | on                                      | next
-//   ---------+-----------------------------------------+---------------------------------------
-//   idle     | tick: due, tag heard and present        | writing (send started)
-//   writing  | sent() from the link                    | writing (the write time is noted)
-//   writing  | beacon echoing the nonce                | idle: on time → passed, else a miss
-//   writing  | answerMs after the write started        | unanswered
-//   unanswer.| a beacon within heardWithinMs           | idle: a miss (the tag is here and
-//            |                                         | did not answer)
-//   unanswer.| heardWithinMs without one               | idle: nothing (the tag left)
+// The delay is measured per frame of the burst: frame k leaves the tag k × ANSWER_SPACING_MS
+// after the write, so (heard − sent − k × spacing) is the same round trip for each, and the
+// smallest over the frames heard is the estimate. A lost radio copy (the tag repeats each frame
+// every 100 ms) delays only its own frame, so a lossy room costs little; a relay delays them all.
 //
-// One miss is not an alarm: the radio at home loses copies. SUSPECT_AFTER misses in a row raise
-// relay_suspected, once until a challenge is answered on time again. The figures behind the
-// defaults (a month at home, relays of realistic latency) are in relay-check.month.test.ts.
+//   state      | on                                    | next
+//   -----------+---------------------------------------+-------------------------------------
+//   idle       | tick: due, tag heard and present      | asking (the write started)
+//   asking     | sent() from the link                  | asking (the write time is noted)
+//   asking     | a beacon echoing the nonce            | asking (the frame's delay is kept)
+//   asking     | answerMs after the start, an echo     | idle: on time or late (a miss)
+//   asking     | answerMs after the start, no echo     | unanswered
+//   unanswered | an accepted beacon within heardWithin | idle: a miss (the tag is here)
+//   unanswered | heardWithinMs without one             | idle: nothing (the tag left)
+//
+// One miss is not an alarm: a radio at home loses whole bursts now and then. SUSPECT_AFTER misses
+// in a row raise relay_suspected, once until a challenge is answered on time again. The figures
+// behind the defaults (months at home, relays of realistic latency) are printed by
+// relay-check.attack.test.ts and quoted in SPEC §15.
 
 import type { Beacon } from "@em-platform/protocol/core/beacon";
-import { encodeChallenge } from "@em-platform/protocol/core/challenge";
+import {
+  ANSWER_FRAMES,
+  ANSWER_SPACING_MS,
+  ECHO_COUNT_MASK,
+  encodeChallenge,
+} from "@em-platform/protocol/core/challenge";
 import { EventCode } from "@em-platform/protocol/core/events";
+import type { Clock, Crypto } from "../../hal/hal";
 import { type EventSink, unitEvent } from "./presence-event";
 
-export interface ChallengeParams {
-  /** How often the tag is challenged while it is heard. */
-  periodMs: number;
-  /** An echo heard later than this after the write was sent is late. */
-  onTimeMs: number;
-  /** Past this after the write started, the challenge is not answered. */
-  answerMs: number;
-  /** Only a tag heard this recently is challenged. */
-  heardWithinMs: number;
-  /** Misses in a row that raise relay_suspected. */
-  suspectAfter: number;
-  /** When the link was busy (a tag command being written), the next try. */
-  retryMs: number;
+/** How often the tag is challenged while it is heard at home. */
+export const CHALLENGE_PERIOD_MS = 180000;
+/** A frame's delay above this (after its place in the burst) is late. */
+export const ON_TIME_MS = 300;
+/** When the answer is judged, after the write started. */
+export const ANSWER_MS = 5000;
+/** Only a tag heard this recently is challenged; an unanswered challenge waits this long for a
+ * beacon to tell "here and silent" (a miss) from "gone". */
+export const HEARD_WITHIN_MS = 20000;
+/** Misses in a row that raise relay_suspected. */
+export const SUSPECT_AFTER = 4;
+/** When the link was busy (a tag command being written), the next try. */
+export const RETRY_MS = 10000;
+
+/** Writes to the paired tag (the unit's TagLink). sent() when the write request goes to the
+ * radio (connected, the characteristic found) — not when it is acknowledged: a relay posing as
+ * the tag could hold the acknowledgement back until its echo is ready, and so hide its round
+ * trip. false: the link could not start now (busy, or no verified address yet). */
+export interface ChallengeLink {
+  send(frame: Uint8Array, sent: () => void): boolean;
 }
 
-export function defaultChallengeParams(): ChallengeParams {
-  return {
-    periodMs: 180000,
-    onTimeMs: 400,
-    answerMs: 5000,
-    heardWithinMs: 20000,
-    suspectAfter: 4,
-    retryMs: 10000,
-  };
-}
+const NO_ANSWER = -1;
 
-/**
- * Writes bytes to the paired tag; sent() when the write request goes to the radio (connected,
- * the characteristic found) — not when it is acknowledged: a relay posing as the tag could hold
- * the acknowledgement back until its echo is ready, and so hide its round trip. false: the link
- * could not start now (busy, or no verified address yet).
- */
-export type ChallengeLink = (frame: Uint8Array, sent: () => void) => boolean;
-
+// RAM: one instance per unit on a Jolt.js-class board, so no parameter object, no closures kept
+// (the board's link, crypto and clock objects are held as they are) and no field that another
+// can stand for.
 export class FreshnessChallenge {
-  private readonly p: ChallengeParams;
   private readonly link: ChallengeLink;
-  private readonly random16: () => number;
+  private readonly crypto: Pick<Crypto, "randomBytes">;
+  private readonly clock: Pick<Clock, "monotonic">;
   private readonly sink: EventSink;
-  private readonly now: () => number;
   private tagId: number;
-  /** The nonce awaited; 0 while idle. */
+  /** The nonce asked about; 0 while not asking. */
   private nonce: number;
-  private startedMs: number;
   /** When the link sent the write; −1 until it did. */
   private writtenMs: number;
+  /** The next challenge; while asking, this one's start + CHALLENGE_PERIOD_MS. */
   private dueMs: number;
   private heardMs: number;
   /** Unanswered: a beacon before this time (monotonic ms) makes it a miss; −1 = none pending. */
   private unansweredUntil: number;
-  /** Challenges in a row not answered on time. */
+  /** The smallest delay of an echoing frame of the last challenge (ms); NO_ANSWER before one. */
+  delayMs: number;
+  /** Challenges in a row not answered on time; relay_suspected is raised as it reaches
+   * SUSPECT_AFTER, so once per episode. */
   misses: number;
-  /** The delay of the last answer (ms), −1 when the last challenge had none. */
-  lastDelayMs: number;
-  private raised: boolean;
-  /** Challenges answered on time, late, and not at all (diagnostics and the month test). */
-  readonly counts: { onTime: number; late: number; unanswered: number; suspected: number };
+  /** Challenges answered on time, late, and not at all (diagnostics and the tests). */
+  readonly counts: { onTime: number; late: number; unanswered: number };
 
   constructor(
     tagId: number,
-    p: ChallengeParams,
     link: ChallengeLink,
-    random16: () => number,
+    crypto: Pick<Crypto, "randomBytes">,
+    clock: Pick<Clock, "monotonic">,
     sink: EventSink,
-    now: () => number,
   ) {
-    const nowMs = now();
-    this.now = now;
-    this.p = p;
     this.link = link;
-    this.random16 = random16;
+    this.crypto = crypto;
+    this.clock = clock;
     this.sink = sink;
     this.tagId = tagId;
     this.nonce = 0;
-    this.startedMs = 0;
     this.writtenMs = -1;
-    this.dueMs = nowMs + p.periodMs;
+    this.dueMs = clock.monotonic() + CHALLENGE_PERIOD_MS;
     this.heardMs = -1;
     this.unansweredUntil = -1;
+    this.delayMs = NO_ANSWER;
     this.misses = 0;
-    this.lastDelayMs = -1;
-    this.raised = false;
-    this.counts = { onTime: 0, late: 0, unanswered: 0, suspected: 0 };
+    this.counts = { onTime: 0, late: 0, unanswered: 0 };
   }
 
   /** A beacon of the paired tag that the acceptor took (MAC, counter, pace). */
@@ -125,28 +124,29 @@ export class FreshnessChallenge {
       this.miss(utcS);
       return;
     }
-    if (this.nonce === 0 || b.echo !== this.nonce) return;
-    // An echo before the write was sent cannot come from the tag: someone guessed the nonce.
-    const delay = this.writtenMs < 0 ? -1 : nowMs - this.writtenMs;
-    this.lastDelayMs = delay;
-    if (delay >= 0 && delay <= this.p.onTimeMs) {
-      this.counts.onTime++;
-      this.misses = 0;
-      this.raised = false;
-    } else {
-      this.counts.late++;
-      this.miss(utcS);
-    }
-    this.nonce = 0;
+    const echo = b.echo === undefined ? 0 : b.echo;
+    if (this.nonce === 0 || (echo & ~ECHO_COUNT_MASK) !== this.nonce) return;
+    const k = echo & ECHO_COUNT_MASK;
+    // Frames past the burst go on the tag's own schedule: they place nothing in time. An echo
+    // before the write went out was guessed, not answered: it counts as no answer.
+    if (k >= ANSWER_FRAMES || this.writtenMs < 0) return;
+    const d = Math.max(0, nowMs - this.writtenMs - k * ANSWER_SPACING_MS);
+    if (this.delayMs === NO_ANSWER || d < this.delayMs) this.delayMs = d;
   }
 
   /** About once a second. present: the presence tracker has the tag at home. */
-  tick(nowMs: number, present: boolean): void {
+  tick(nowMs: number, utcS: number, present: boolean): void {
     if (this.nonce !== 0) {
-      if (nowMs - this.startedMs < this.p.answerMs) return;
+      if (nowMs - (this.dueMs - CHALLENGE_PERIOD_MS) < ANSWER_MS) return;
       this.nonce = 0;
-      this.lastDelayMs = -1;
-      this.unansweredUntil = nowMs + this.p.heardWithinMs;
+      if (this.delayMs === NO_ANSWER) this.unansweredUntil = nowMs + HEARD_WITHIN_MS;
+      else if (this.delayMs <= ON_TIME_MS) {
+        this.counts.onTime++;
+        this.misses = 0;
+      } else {
+        this.counts.late++;
+        this.miss(utcS);
+      }
     }
     if (this.unansweredUntil >= 0) {
       if (nowMs <= this.unansweredUntil) return;
@@ -157,23 +157,23 @@ export class FreshnessChallenge {
       nowMs < this.dueMs ||
       !present ||
       this.heardMs < 0 ||
-      nowMs - this.heardMs > this.p.heardWithinMs
+      nowMs - this.heardMs > HEARD_WITHIN_MS
     )
       return;
-    let n = this.random16() & 0xffff;
-    if (n === 0) n = 1;
-    this.nonce = n;
-    this.startedMs = nowMs;
+    const r = this.crypto.randomBytes(2);
+    const n = ((r[0] << 8) | r[1]) & ~ECHO_COUNT_MASK;
+    const asked = n === 0 ? ECHO_COUNT_MASK + 1 : n;
+    this.nonce = asked;
     this.writtenMs = -1;
-    this.dueMs = nowMs + this.p.periodMs;
-    const started = nowMs;
-    const ok = this.link(encodeChallenge({ tagId: this.tagId, nonce: n }), () => {
+    this.delayMs = NO_ANSWER;
+    this.dueMs = nowMs + CHALLENGE_PERIOD_MS;
+    const started = this.link.send(encodeChallenge({ tagId: this.tagId, nonce: asked }), () => {
       // A late call for an earlier challenge is not this one's.
-      if (this.nonce === n && this.startedMs === started) this.writtenMs = this.now();
+      if (this.nonce === asked) this.writtenMs = this.clock.monotonic();
     });
-    if (!ok) {
+    if (!started) {
       this.nonce = 0;
-      this.dueMs = nowMs + this.p.retryMs;
+      this.dueMs = nowMs + RETRY_MS;
     }
   }
 
@@ -185,21 +185,17 @@ export class FreshnessChallenge {
     this.unansweredUntil = -1;
     this.heardMs = -1;
     this.misses = 0;
-    this.raised = false;
-    this.dueMs = nowMs + this.p.periodMs;
+    this.dueMs = nowMs + CHALLENGE_PERIOD_MS;
   }
 
   private miss(utcS: number): void {
-    this.misses++;
-    if (this.misses < this.p.suspectAfter || this.raised) return;
-    this.raised = true;
-    this.counts.suspected++;
+    if (++this.misses !== SUSPECT_AFTER) return;
     this.sink(
       unitEvent(
         EventCode.relaySuspected,
         utcS,
         this.tagId,
-        this.lastDelayMs < 0 ? { 1: this.misses } : { 1: this.misses, 2: this.lastDelayMs },
+        this.delayMs === NO_ANSWER ? { 1: SUSPECT_AFTER } : { 1: SUSPECT_AFTER, 2: this.delayMs },
       ),
     );
   }

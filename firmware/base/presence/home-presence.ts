@@ -6,17 +6,14 @@
 
 import type { BeaconKeyLookup } from "@em-platform/protocol/core/beacon";
 import type { Sha256 } from "@em-platform/protocol/core/sha256";
+import type { Clock, Crypto } from "../../hal/hal";
 import {
   AcceptKind,
   type AcceptResult,
   BeaconAcceptor,
   defaultAcceptorOptions,
 } from "./beacon-acceptor";
-import {
-  type ChallengeLink,
-  defaultChallengeParams,
-  FreshnessChallenge,
-} from "./freshness-challenge";
+import { type ChallengeLink, FreshnessChallenge } from "./freshness-challenge";
 import type { EventSink } from "./presence-event";
 import { Presence, PresenceTracker, presenceParams } from "./presence-tracker";
 import { DEFAULT_RANGE_PRESET, isRangePreset } from "./range-presets";
@@ -40,13 +37,14 @@ export interface HomePresenceOptions {
   challenge: ChallengeWiring | null;
 }
 
+/** The board's parts the relay check uses, as they are (no closures: RAM). */
 export interface ChallengeWiring {
   /** Writes a challenge to the tag. */
   link: ChallengeLink;
-  /** Uniform 0…65535, from the board's random source (the nonces). */
-  random16: () => number;
-  /** The monotonic clock, ms (when a write was sent). */
-  now: () => number;
+  /** The nonces. */
+  crypto: Pick<Crypto, "randomBytes">;
+  /** When a write was sent. */
+  clock: Pick<Clock, "monotonic">;
 }
 
 export class HomePresence {
@@ -73,16 +71,7 @@ export class HomePresence {
     this.rangeTest = new RangeTest(o.sink);
     const c = o.challenge;
     this.challenge =
-      c === null
-        ? null
-        : new FreshnessChallenge(
-            o.tagId,
-            defaultChallengeParams(),
-            c.link,
-            c.random16,
-            o.sink,
-            c.now,
-          );
+      c === null ? null : new FreshnessChallenge(o.tagId, c.link, c.crypto, c.clock, o.sink);
   }
 
   onAdvertisement(
@@ -108,7 +97,7 @@ export class HomePresence {
     this.tag.tick(nowMs, utcS);
     this.rangeTest.tick(nowMs, utcS);
     if (this.challenge !== null)
-      this.challenge.tick(nowMs, this.tracker.state() === Presence.present);
+      this.challenge.tick(nowMs, utcS, this.tracker.state() === Presence.present);
   }
 
   /** `pair_tag`: a different tag restarts everything; the same tag keeps its state. */

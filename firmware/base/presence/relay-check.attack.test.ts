@@ -10,7 +10,11 @@
 // connect on), and the tag's JavaScript runs 5…60 ms after the write is acknowledged.
 
 import { DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
-import { CHALLENGE_LENGTH } from "@em-platform/protocol/core/challenge";
+import {
+  ANSWER_FRAMES,
+  ANSWER_SPACING_MS,
+  CHALLENGE_LENGTH,
+} from "@em-platform/protocol/core/challenge";
 import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
 import { sha256 } from "@em-platform/protocol/core/sha256";
 import { describe, expect, it } from "vitest";
@@ -80,46 +84,45 @@ function run(a: Air): Outcome {
       beaconIntervalMs: 8000,
       lastKnownPresence: 0,
       challenge: {
-        link: (frame, sent) => {
-          expect(frame.length).toBe(CHALLENGE_LENGTH);
-          challenges++;
-          if (firstChallengeMs < 0) firstChallengeMs = clock.time;
-          const connectMs = rng.uniform(100, 2000);
-          if (a.relay !== null) {
-            // The relay's unit side accepts the connection and the write.
-            clock.schedule(sent, connectMs, 0);
-            if (a.relay.writes)
-              clock.schedule(
-                () => tag.board.commands.deliver(frame),
-                connectMs + a.relay.oneWayMs + rng.uniform(5, 60),
-                0,
-              );
+        link: {
+          send: (frame: Uint8Array, sent: () => void) => {
+            expect(frame.length).toBe(CHALLENGE_LENGTH);
+            challenges++;
+            if (firstChallengeMs < 0) firstChallengeMs = clock.time;
+            const connectMs = rng.uniform(100, 2000);
+            if (a.relay !== null) {
+              // The relay's unit side accepts the connection and the write.
+              clock.schedule(sent, connectMs, 0);
+              if (a.relay.writes)
+                clock.schedule(
+                  () => tag.board.commands.deliver(frame),
+                  connectMs + a.relay.oneWayMs + rng.uniform(5, 60),
+                  0,
+                );
+              return true;
+            }
+            clock.schedule(
+              () => {
+                if (dark) return; // the connection fails: nothing is sent
+                sent();
+                clock.schedule(() => tag.board.commands.deliver(frame), rng.uniform(5, 60), 0);
+              },
+              connectMs,
+              0,
+            );
             return true;
-          }
-          clock.schedule(
-            () => {
-              if (dark) return; // the connection fails: nothing is sent
-              sent();
-              clock.schedule(() => tag.board.commands.deliver(frame), rng.uniform(5, 60), 0);
-            },
-            connectMs,
-            0,
-          );
-          return true;
+          },
         },
-        random16: () => rng.int(0, 65535),
-        now: () => clock.time,
+        crypto: {
+          randomBytes: (n: number) => Uint8Array.from({ length: n }, () => rng.int(0, 255)),
+        },
+        clock: { monotonic: () => clock.time },
       },
     },
     0,
   );
-  const delays: number[] = [];
-  const hear = (data: Uint8Array) => {
-    const c = hp.challenge!;
-    const answered = c.counts.onTime + c.counts.late;
+  const hear = (data: Uint8Array) =>
     hp.onAdvertisement(DEFAULT_COMPANY_ID, data, -60, clock.time, utc());
-    if (c.counts.onTime + c.counts.late > answered) delays.push(c.lastDelayMs);
-  };
   // Dark bursts: start and end times drawn so that darkFraction of the time is dark.
   let dark = false;
   const meanBurstMs = 30500;
@@ -147,7 +150,17 @@ function run(a: Air): Outcome {
     copy();
   };
   tag.start();
-  clock.schedule(() => hp.tick(clock.time, utc()), 1000, 1000);
+  const delays: number[] = [];
+  clock.schedule(
+    () => {
+      const c = hp.challenge!;
+      const answered = c.counts.onTime + c.counts.late;
+      hp.tick(clock.time, utc());
+      if (c.counts.onTime + c.counts.late > answered) delays.push(c.delayMs);
+    },
+    1000,
+    1000,
+  );
   clock.advance(a.days * DAY_MS);
   const c = hp.challenge!;
   const suspected = events.find((e) => e.code === RELAY_SUSPECTED);
@@ -167,6 +180,11 @@ function pct(n: number, of: number): string {
 }
 
 describe("the relay check (issue 11, attack 3)", () => {
+  it("times the tag's answer by the burst the tag really sends", () => {
+    const cfg = defaultTagConfig();
+    expect([cfg.burstFrames, cfg.burstSpacingMs]).toEqual([ANSWER_FRAMES, ANSWER_SPACING_MS]);
+  });
+
   it("a month at home with a lossy radio: no relay_suspected", { timeout: 300_000 }, () => {
     const o = run(HOME);
     const sorted = o.delays.slice().sort((x, y) => x - y);

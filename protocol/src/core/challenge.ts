@@ -12,10 +12,17 @@ import { ErrorCode, fail, ok, type Result } from "./errors.js";
 /** Version 1, type 4. */
 export const CHALLENGE_VERSION_TYPE = 0x14;
 export const CHALLENGE_LENGTH = 7;
+/** The echo's low 3 bits count the frames the tag sent since the challenge (saturating at 7);
+ * the nonce leaves them 0. */
+export const ECHO_COUNT_MASK = 7;
+/** The tag's answer (SPEC §5): its flag-change burst, frame k sent k × spacing after the write. */
+export const ANSWER_FRAMES = 5;
+export const ANSWER_SPACING_MS = 400;
 
 export interface Challenge {
   tagId: number;
-  /** 1…65535: 0 is the echo of a tag that has not been challenged since it booted. */
+  /** 8…65528 in steps of 8: the low 3 bits carry the tag's count in the echo, and 0 is the echo
+   * of a tag not challenged since it booted. */
   nonce: number;
 }
 
@@ -34,6 +41,7 @@ export function parseChallenge(b: Uint8Array): Result<Challenge> {
   if (b[0] !== CHALLENGE_VERSION_TYPE) return fail(ErrorCode.badType, "not a challenge");
   const c = { tagId: readU32BE(b, 1), nonce: readU16BE(b, 5) };
   if (c.tagId === 0) return fail(ErrorCode.fieldOutOfRange, "tag id 0 is reserved");
-  if (c.nonce === 0) return fail(ErrorCode.fieldOutOfRange, "nonce 0 is reserved");
+  if (c.nonce === 0 || c.nonce & ECHO_COUNT_MASK)
+    return fail(ErrorCode.fieldOutOfRange, "nonce 0, or its low 3 bits set");
   return ok(c);
 }
