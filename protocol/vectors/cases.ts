@@ -113,7 +113,7 @@ export const beaconCases: { name: string; companyId: number; fields: BeaconField
     },
   },
   {
-    name: "extended beacon echoing the unit's challenge nonce 0xB7E3 (revision 1.3)",
+    name: "extended beacon answering challenge 0xB7E0, the fourth frame since (echo 0xB7E3; revision 1.3)",
     companyId: COMPANY_ID,
     fields: {
       tagId: TAG_ID,

@@ -10,7 +10,7 @@
 // | a recording (record now, replay later)    | none: the recording lacks tonight's nonce     |
 // | a one-way relay (beacons only)            | none: the write does not reach the tag        |
 // | a two-way relay                           | late by its round trip, once that exceeds the |
-// |                                           | margin onTimeMs leaves                        |
+// |                                           | margin ON_TIME_MS leaves                      |
 //
 // The delay is measured per frame of the burst: frame k leaves the tag k × ANSWER_SPACING_MS
 // after the write, so (heard − sent − k × spacing) is the same round trip for each, and the
@@ -22,10 +22,10 @@
 //   idle       | tick: due, tag heard and present      | asking (the write started)
 //   asking     | sent() from the link                  | asking (the write time is noted)
 //   asking     | a beacon echoing the nonce            | asking (the frame's delay is kept)
-//   asking     | answerMs after the start, an echo     | idle: on time or late (a miss)
-//   asking     | answerMs after the start, no echo     | unanswered
-//   unanswered | an accepted beacon within heardWithin | idle: a miss (the tag is here)
-//   unanswered | heardWithinMs without one             | idle: nothing (the tag left)
+//   asking     | ANSWER_MS after the start, an echo    | idle: on time or late (a miss)
+//   asking     | ANSWER_MS after the start, no echo    | unanswered
+//   unanswered | a beacon within HEARD_WITHIN_MS       | idle: a miss (the tag is here)
+//   unanswered | HEARD_WITHIN_MS without one           | idle: nothing (the tag left)
 //
 // One miss is not an alarm: a radio at home loses whole bursts now and then. SUSPECT_AFTER misses
 // in a row raise relay_suspected, once until a challenge is answered on time again. The figures
@@ -71,11 +71,12 @@ const NO_ANSWER = -1;
 // (the board's link, crypto and clock objects are held as they are) and no field that another
 // can stand for.
 export class FreshnessChallenge {
-  private readonly link: ChallengeLink;
-  private readonly crypto: Pick<Crypto, "randomBytes">;
-  private readonly clock: Pick<Clock, "monotonic">;
-  private readonly sink: EventSink;
-  private tagId: number;
+  // The board's parts, held as they are; HomePresence builds a new check from them on pair_tag.
+  readonly tagId: number;
+  readonly link: ChallengeLink;
+  readonly crypto: Pick<Crypto, "randomBytes">;
+  readonly clock: Pick<Clock, "monotonic">;
+  readonly sink: EventSink;
   /** The nonce asked about; 0 while not asking. */
   private nonce: number;
   /** When the link sent the write; −1 until it did. */
@@ -83,7 +84,8 @@ export class FreshnessChallenge {
   /** The next challenge; while asking, this one's start + CHALLENGE_PERIOD_MS. */
   private dueMs: number;
   private heardMs: number;
-  /** Unanswered: a beacon before this time (monotonic ms) makes it a miss; −1 = none pending. */
+  /** Unanswered: a beacon heard after the verdict and by this time (monotonic ms) makes it a
+   * miss; −1 = none pending. */
   private unansweredUntil: number;
   /** The smallest delay of an echoing frame of the last challenge (ms); NO_ANSWER before one. */
   delayMs: number;
@@ -100,11 +102,11 @@ export class FreshnessChallenge {
     clock: Pick<Clock, "monotonic">,
     sink: EventSink,
   ) {
+    this.tagId = tagId;
     this.link = link;
     this.crypto = crypto;
     this.clock = clock;
     this.sink = sink;
-    this.tagId = tagId;
     this.nonce = 0;
     this.writtenMs = -1;
     this.dueMs = clock.monotonic() + CHALLENGE_PERIOD_MS;
@@ -116,14 +118,8 @@ export class FreshnessChallenge {
   }
 
   /** A beacon of the paired tag that the acceptor took (MAC, counter, pace). */
-  beacon(b: Beacon, nowMs: number, utcS: number): void {
+  beacon(b: Beacon, nowMs: number): void {
     this.heardMs = nowMs;
-    if (this.unansweredUntil >= 0) {
-      this.unansweredUntil = -1;
-      this.counts.unanswered++;
-      this.miss(utcS);
-      return;
-    }
     const echo = b.echo === undefined ? 0 : b.echo;
     if (this.nonce === 0 || (echo & ~ECHO_COUNT_MASK) !== this.nonce) return;
     const k = echo & ECHO_COUNT_MASK;
@@ -134,8 +130,9 @@ export class FreshnessChallenge {
     if (this.delayMs === NO_ANSWER || d < this.delayMs) this.delayMs = d;
   }
 
-  /** About once a second. present: the presence tracker has the tag at home. */
+  /** About once a second: judges, then asks when due. present: the tracker has the tag home. */
   tick(nowMs: number, utcS: number, present: boolean): void {
+    let missed = false;
     if (this.nonce !== 0) {
       if (nowMs - (this.dueMs - CHALLENGE_PERIOD_MS) < ANSWER_MS) return;
       this.nonce = 0;
@@ -145,14 +142,27 @@ export class FreshnessChallenge {
         this.misses = 0;
       } else {
         this.counts.late++;
-        this.miss(utcS);
+        missed = true;
       }
     }
     if (this.unansweredUntil >= 0) {
-      if (nowMs <= this.unansweredUntil) return;
-      this.unansweredUntil = -1;
+      if (this.heardMs > this.unansweredUntil - HEARD_WITHIN_MS) {
+        this.counts.unanswered++;
+        missed = true;
+        this.unansweredUntil = -1;
+      } else if (nowMs > this.unansweredUntil) this.unansweredUntil = -1;
     }
+    if (missed && ++this.misses === SUSPECT_AFTER)
+      this.sink(
+        unitEvent(
+          EventCode.relaySuspected,
+          utcS,
+          this.tagId,
+          this.delayMs === NO_ANSWER ? { 1: SUSPECT_AFTER } : { 1: SUSPECT_AFTER, 2: this.delayMs },
+        ),
+      );
     if (
+      this.unansweredUntil >= 0 ||
       this.tagId === 0 ||
       nowMs < this.dueMs ||
       !present ||
@@ -175,28 +185,5 @@ export class FreshnessChallenge {
       this.nonce = 0;
       this.dueMs = nowMs + RETRY_MS;
     }
-  }
-
-  /** pair_tag: a different tag starts afresh. */
-  pair(tagId: number, nowMs: number): void {
-    if (tagId === this.tagId) return;
-    this.tagId = tagId;
-    this.nonce = 0;
-    this.unansweredUntil = -1;
-    this.heardMs = -1;
-    this.misses = 0;
-    this.dueMs = nowMs + CHALLENGE_PERIOD_MS;
-  }
-
-  private miss(utcS: number): void {
-    if (++this.misses !== SUSPECT_AFTER) return;
-    this.sink(
-      unitEvent(
-        EventCode.relaySuspected,
-        utcS,
-        this.tagId,
-        this.delayMs === NO_ANSWER ? { 1: SUSPECT_AFTER } : { 1: SUSPECT_AFTER, 2: this.delayMs },
-      ),
-    );
   }
 }

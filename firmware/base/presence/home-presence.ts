@@ -52,7 +52,7 @@ export class HomePresence {
   readonly tracker: PresenceTracker;
   readonly tag: TagState;
   readonly rangeTest: RangeTest;
-  readonly challenge: FreshnessChallenge | null;
+  challenge: FreshnessChallenge | null;
   private preset: number;
 
   constructor(o: HomePresenceOptions, nowMs: number) {
@@ -86,7 +86,7 @@ export class HomePresence {
       this.tracker.sighting(rssi, nowMs, utcS);
       this.tag.beacon(r.beacon, nowMs, utcS);
       this.rangeTest.sample(rssi, nowMs);
-      if (this.challenge !== null) this.challenge.beacon(r.beacon, nowMs, utcS);
+      if (this.challenge !== null) this.challenge.beacon(r.beacon, nowMs);
     }
     return r;
   }
@@ -105,7 +105,9 @@ export class HomePresence {
     const same = tagId === this.acceptor.pairedTagId();
     this.acceptor.pair(tagId);
     if (same) return;
-    if (this.challenge !== null) this.challenge.pair(tagId, nowMs);
+    const c = this.challenge;
+    if (c !== null)
+      this.challenge = new FreshnessChallenge(tagId, c.link, c.crypto, c.clock, c.sink);
     this.tracker.pair(tagId, nowMs);
     this.tag.pair(tagId, nowMs);
   }

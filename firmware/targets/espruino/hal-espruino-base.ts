@@ -52,18 +52,24 @@ export function espruinoTagLink(): TagLink {
         return (chr as EspruinoGattCharacteristic).writeValue(frame.subarray(at, at + GATT_CHUNK));
       };
       // The shortest connection interval: the write reaches the tag within 7.5 ms of being sent.
-      NRF.connect(address, { minInterval: 7.5, maxInterval: 7.5 })
-        .then((g) => {
-          server = g;
-          return g.getPrimaryService(COMMAND_SERVICE);
-        })
-        .then((s) => s.getCharacteristic(COMMAND_CHARACTERISTIC))
-        .then((c) => {
-          chr = c;
-          return write(0);
-        })
-        .then(() => (frame.length > GATT_CHUNK ? write(GATT_CHUNK) : null))
-        .then(end, end);
+      // Espruino throws at once when the stack refuses (another BLE task under way): not started.
+      try {
+        NRF.connect(address, { minInterval: 7.5, maxInterval: 7.5 })
+          .then((g) => {
+            server = g;
+            return g.getPrimaryService(COMMAND_SERVICE);
+          })
+          .then((s) => s.getCharacteristic(COMMAND_CHARACTERISTIC))
+          .then((c) => {
+            chr = c;
+            return write(0);
+          })
+          .then(() => (frame.length > GATT_CHUNK ? write(GATT_CHUNK) : null))
+          .then(end, end);
+      } catch (_e) {
+        busy = false;
+        return false;
+      }
       return true;
     },
   };
