@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { BeaconFlag } from "@em-platform/protocol/core/beacon";
 import { fromHex, readU32BE, toHex } from "@em-platform/protocol/core/bytes";
 import { type CborValue, decodeCbor, encodeCbor } from "@em-platform/protocol/core/cbor";
+import { CHALLENGE_LENGTH, parseChallenge } from "@em-platform/protocol/core/challenge";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { encodeDownlink } from "@em-platform/protocol/core/downlink";
 import { BootReason, EventClass, EventCode, FrameSource } from "@em-platform/protocol/core/events";
@@ -520,6 +521,32 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
       expect(result.map((d) => d.data)).toEqual([{ 1: 1, 2: 1 }]);
     });
   }
+
+  it("challenges its tag over GATT every 3 minutes, in one 7-byte write to its verified address", () => {
+    // Issue 11, attack 3: the relay check's write, through the shipped bundle's Espruino link.
+    const beacons = Array.from({ length: 50 }, (_, i) => toHex(beacon(100 + i, 0)));
+    const { rep } = run(
+      base,
+      true,
+      `EspruinoFake.advance(20000);
+var b = ${JSON.stringify(beacons)};
+for (var i = 0; i < b.length; i++) {
+  EspruinoFake.advertise("${TAG_ADDRESS}", -61, ${COMPANY}, b[i]);
+  EspruinoFake.advance(8000);
+}`,
+    );
+    expect(rep.gatt.length).toBeGreaterThanOrEqual(1);
+    for (const s of rep.gatt) {
+      expect(s.address).toBe(TAG_ADDRESS);
+      expect(s.writes).toHaveLength(1);
+      expect(s.writes[0].characteristic).toBe(COMMAND_CHARACTERISTIC);
+      const w = fromHex(s.writes[0].data)!;
+      expect(w.length).toBe(CHALLENGE_LENGTH);
+      const c = parseChallenge(w);
+      expect(c.ok && c.value.tagId).toBe(TAG);
+      expect(s.disconnected).toBe(true);
+    }
+  });
 
   it("turns the Bluetooth console off once provisioned, and only then", () => {
     // Attack: anyone in radio range runs JavaScript on the unit and reads em.unit's keys.
