@@ -1,6 +1,6 @@
 // The device logic itself, driven by the shipped virtual hardware under virtual time: the tag's
 // strap latch, the home unit's queue recovery, both DST nights of the schedule, command
-// verification and presence. No timers and no host objects: the virtual clock does the waiting.
+// verification, presence and the relay check against the real tag. No timers and no host objects: the virtual clock does the waiting.
 
 import { DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
 import { copyBytes } from "@em-platform/protocol/core/bytes";
@@ -271,9 +271,76 @@ function presenceChecks(): void {
   });
 }
 
+function relayChecks(): void {
+  check(
+    "relay check: the tag answers on time at home; a beacons-only relay is suspected once",
+    () => {
+      const clock = new VirtualClock(EPOCH_MS);
+      const tag = newTag(clock, new VirtualFlash(40 * 1024));
+      const events: UnitEvent[] = [];
+      let relayed = false;
+      const hp = new HomePresence(
+        {
+          companyId: DEFAULT_COMPANY_ID,
+          tagId: 0xc0ffee,
+          keys: (id, kv) => (id === 0xc0ffee && kv === 1 ? tag.identity.beaconKey : null),
+          sha256: sha256,
+          sink: (e) => {
+            events.push(e);
+          },
+          preset: 2,
+          beaconIntervalMs: 8000,
+          lastKnownPresence: Presence.present,
+          challenge: {
+            // Connected in 300 ms; the write reaches the tag 20 ms after it is sent, unless a
+            // relay that carries only the beacons took the connection.
+            link: {
+              send: (frame, sent) => {
+                clock.schedule(
+                  () => {
+                    sent();
+                    if (!relayed) clock.schedule(() => tag.board.commands.deliver(frame), 20, 0);
+                  },
+                  300,
+                  0,
+                );
+                return true;
+              },
+            },
+            crypto: tag.board.crypto,
+            clock: { monotonic: () => clock.time },
+          },
+        },
+        0,
+      );
+      // Each frame reaches the unit 30 ms after the tag puts it on air.
+      tag.board.advertiser.onAdvertise = (rec) => {
+        clock.schedule(
+          () => {
+            hp.onAdvertisement(rec.companyId, rec.data, -60, clock.time, EPOCH_MS / 1000);
+          },
+          30,
+          0,
+        );
+      };
+      clock.schedule(() => hp.tick(clock.time, EPOCH_MS / 1000), 1000, 1000);
+      clock.advance(20 * 60000);
+      const c = hp.challenge as NonNullable<typeof hp.challenge>;
+      if (c.counts.onTime < 5) return "answered on time: " + c.counts.onTime;
+      if (c.counts.late + c.counts.unanswered > 0) return "misses at home";
+      relayed = true;
+      clock.advance(20 * 60000);
+      let n = 0;
+      for (let i = 0; i < events.length; i++) if (events[i].code === EventCode.relaySuspected) n++;
+      return expectEqual(n, 1);
+    },
+  );
+}
+
 export function logicChecks(): void {
   tagChecks();
   presenceChecks();
+  relayChecks();
   queueChecks();
   scheduleChecks();
   commandChecks();
