@@ -2,6 +2,7 @@
 // verifyBeacon (VirtualTag.frames) and every counter with a ReceiverCounter, as a home unit would.
 
 import { BeaconFlag, DEFAULT_COMPANY_ID } from "@em-platform/protocol/core/beacon";
+import { encodeChallenge } from "@em-platform/protocol/core/challenge";
 import { ReceiverCounter } from "@em-platform/protocol/core/counters";
 import { sha256 } from "@em-platform/protocol/core/sha256";
 import {
@@ -508,5 +509,32 @@ describe("tag: counter, flash and watchdog", () => {
     // At most one gap + one supervisor period + the watchdog timeout.
     expect(world.time - at).toBeLessThanOrEqual(8800 + 2 * SUPERVISOR_MS + WATCHDOG_MS);
     expect(tag.app.stats.errors).toBeGreaterThan(0);
+  });
+});
+
+describe("tag: the freshness challenge (SPEC §5; issue 11, attack 3)", () => {
+  it("answers at once with a burst numbered in the echo; every later frame keeps the nonce", () => {
+    const w = setup(21);
+    w.world.advance(15 * MIN);
+    expect(w.tag.last()!.echo).toBe(0); // not challenged since boot
+    const at = w.world.time;
+    w.tag.board.commands.deliver(encodeChallenge({ tagId: TAG_ID, nonce: 0x1230 }));
+    w.world.advance(MIN);
+    const after = w.tag.frames().filter((f) => f.atMs >= at);
+    expect(after[0].atMs).toBe(at); // at once
+    expect(after.slice(0, 5).map((f) => f.atMs - at)).toEqual([0, 400, 800, 1200, 1600]);
+    expect(after.map((f) => f.echo)).toEqual(after.map((_f, i) => 0x1230 + Math.min(i, 7)));
+    expect(w.tag.app.stats.forged).toBe(0);
+  });
+
+  it("7 bytes that follow a command's first 22 within 2 s are its tail, not a challenge", () => {
+    const w = setup(22);
+    w.world.advance(15 * MIN);
+    const rearm = command(w.tag, 1, TagCommandCode.rearm, RearmMask.strap);
+    w.tag.board.commands.deliver(rearm.subarray(0, 22));
+    w.tag.board.commands.deliver(encodeChallenge({ tagId: TAG_ID, nonce: 0x1230 }));
+    w.world.advance(MIN);
+    expect(w.tag.app.stats.forged).toBe(1); // joined: 29 bytes that are no command
+    expect(w.tag.last()!.echo).toBe(0);
   });
 });

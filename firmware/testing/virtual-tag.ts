@@ -39,6 +39,8 @@ export interface VerifiedFrame {
   /** As the beacon says (SPEC §4): seconds since the strap latched, null unknown, undefined for
    * a 20-byte beacon. */
   strapLatchAgeS?: number | null;
+  /** As the beacon says (SPEC §4): the challenge echo, undefined for a 20-byte beacon. */
+  echo?: number;
   intervalMs: number;
 }
 
@@ -115,6 +117,7 @@ export class VirtualTag {
         flags: r.value.flags,
         batteryMv: r.value.batteryMv,
         strapLatchAgeS: r.value.strapLatchAgeS,
+        echo: r.value.echo,
         intervalMs: rec.intervalMs,
       });
     }
