@@ -112,6 +112,17 @@ describe("lab decode", () => {
     const other = decodeFrame(bytes, { ...ctx, root: new Uint8Array(32).fill(9) });
     expect(other.verdict).toBe("bad_mac");
   });
+
+  it("a freshness challenge (SPEC §5): its tag and nonce; its structure is its verdict", () => {
+    const c = decodeFrame(fromHex("1400c0ffeeb7e0")!, ctx);
+    expect([c.kind, c.verdict, c.fields]).toEqual([
+      "challenge",
+      "ok",
+      { tagId: 0xc0ffee, nonce: 0xb7e0 },
+    ]);
+    expect(decodeFrame(fromHex("1400c0ffeeb7e3")!, ctx).verdict).toBe("field_out_of_range");
+    expect(decodeFrame(fromHex("1400c0ffeeb7")!, ctx).verdict).toBe("truncated");
+  });
 });
 
 describe("lab decode, the command", () => {

@@ -1,13 +1,15 @@
 // `lab decode`: any frame of SPEC.md — a tag beacon (the bytes after the company id), a tag
-// command, an uplink or downlink envelope, or an SMS text "EM1:…" — to its fields and a verdict.
-// The kind is told by the first byte (0x11 beacon, 0x13 extended beacon, 0x12 tag command, 0xD1
-// a COSE_Mac0, whose key id says uplink or downlink; another version of our frames is still read
-// as its kind). With the fleet root the MAC is checked under the key version the frame names;
+// command, the unit's freshness challenge, an uplink or downlink envelope, or an SMS text "EM1:…"
+// — to its fields and a verdict. The kind is told by the first byte (0x11 beacon, 0x13 extended
+// beacon, 0x12 tag command, 0x14 challenge, 0xD1 a COSE_Mac0, whose key id says uplink or
+// downlink; another version of our frames is still read as its kind). A challenge carries no MAC:
+// its verdict is its structure. With the fleet root the MAC is checked under the key version the frame names;
 // without it the fields are shown and the MAC is not judged. A single frame has no counter
 // history: the counter is shown, fresh-or-replay is the receiver's call (SPEC §3).
 
 import { parseBeacon } from "@em-platform/protocol/core/beacon";
 import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import { parseChallenge } from "@em-platform/protocol/core/challenge";
 import { parseMac0 } from "@em-platform/protocol/core/cose";
 import { checkExpiry } from "@em-platform/protocol/core/downlink";
 import type { Result } from "@em-platform/protocol/core/errors";
@@ -19,7 +21,7 @@ import { openBeaconHost } from "@em-platform/protocol/host/beacon";
 import { openDownlinkHost, openUplinkHost } from "@em-platform/protocol/host/envelope";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 
-export type FrameKind = "beacon" | "tagCommand" | "uplink" | "downlink";
+export type FrameKind = "beacon" | "tagCommand" | "challenge" | "uplink" | "downlink";
 
 export interface DecodeContext {
   /** Fleet root; null: fields only, no MAC verdict. */
@@ -77,7 +79,8 @@ export function decodeFrame(input: Uint8Array | string, ctx: DecodeContext): Dec
   } else bytes = input;
   const keyring = ctx.root === null ? null : FleetKeyring.fromRoot(ctx.root, ctx.keyVersions);
   // Our binary frames start with version (high nibble, 1 or 2) and type (low: 1 beacon, 2 tag
-  // command, 3 extended beacon); anything else is read as CBOR, where a COSE_Mac0 starts 0xD1.
+  // command, 3 extended beacon, 4 challenge); anything else is read as CBOR, where a COSE_Mac0
+  // starts 0xD1.
   const first = bytes.length > 0 ? bytes[0] : 0;
   const binary = first >> 4 === 1 || first >> 4 === 2;
   if (binary && ((first & 15) === 1 || (first & 15) === 3)) {
@@ -103,6 +106,10 @@ export function decodeFrame(input: Uint8Array | string, ctx: DecodeContext): Dec
       keyring.key(KeyPurpose.tagCommand, self, kv),
     );
     return { kind: "tagCommand", fields, ...verdictOf(r) };
+  }
+  if (binary && (first & 15) === 4) {
+    const p = parseChallenge(bytes);
+    return { kind: "challenge", fields: p.ok ? p.value : null, ...verdictOf(p) };
   }
   const m = parseMac0(bytes);
   if (!m.ok) return { kind: "unknown", fields: null, ...verdictOf(m) };
