@@ -1,8 +1,8 @@
 // The presence pipeline of the home unit, wired: every advertisement goes through the acceptor;
 // each accepted beacon (one per counter, channel repeats dropped) feeds the presence tracker, the
 // tag state, the relay check (when the unit can write to the tag) and, during installation, the
-// range test. The app calls `onAdvertisement` from its
-// BLE scan callback and `tick` about once a second; events go to one sink (the event queue).
+// range test. The app calls `onAdvertisement` from its BLE scan callback and `tick` about once a
+// second; events go to one sink (the event queue).
 
 import type { BeaconKeyLookup } from "@em-platform/protocol/core/beacon";
 import type { Sha256 } from "@em-platform/protocol/core/sha256";

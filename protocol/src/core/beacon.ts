@@ -41,8 +41,9 @@ export interface BeaconFields {
    * (it rebooted since). 0 while the strap is not latched.
    */
   strapLatchAgeS?: number | null;
-  /** Extended beacon only: the nonce of the last challenge the tag took (SPEC §5), 0 = none
-   * since it booted. Absent when encoding: 0. */
+  /** Extended beacon only: the nonce of the last challenge the tag took (SPEC §5) with, in its
+   * low 3 bits, the frames sent since; 0 = not challenged since it booted. Absent when encoding:
+   * 0. */
   echo?: number;
 }
 
