@@ -2,10 +2,10 @@
 // (simulator/scenario/alerts.ts). A strap cut starts when the strap opened, as the tag's latch
 // age places it (SPEC §9 key 1). A curfew violation is one alert from its start to its end; a
 // tag_not_heard that the violation names (key 4, SPEC §9) is part of it, not a second alert;
-// forged, replayed and flooded frames, and a suspected relay, are one "radio_attack" alert per
-// episode: the unit reports an ongoing attack once per report period (SPEC §9), and a report that
-// follows the last within that period (and a margin for the tick and the queue) continues the
-// same alert.
+// forged, replayed and flooded frames are one "radio_attack" alert per episode: the unit reports
+// an ongoing attack once per report period (SPEC §9), and a report that follows the last within
+// that period (and a margin for the tick and the queue) continues the same alert; a suspected
+// relay is a "live_relay" alert (the unit raises it once per episode).
 
 import { EventCode } from "@em-platform/protocol/core/events";
 import { unitIdText } from "@em-platform/protocol/core/topics";
@@ -67,6 +67,9 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       case EventCode.tagBatteryLow:
         out.push(alert("tag_battery_low"));
         break;
+      case EventCode.relaySuspected:
+        out.push(alert("live_relay"));
+        break;
       case EventCode.unitTamperCleared:
         if (tamper !== null) tamper.end = e.time;
         tamper = null;
@@ -86,7 +89,6 @@ export function observedAlerts(unitId: number, events: ReceivedEvent[]): Alert[]
       case EventCode.replayedFrameSeen:
       case EventCode.frameTooFarAhead:
       case EventCode.beaconFlood:
-      case EventCode.relaySuspected:
         if (e.time - lastAttackReport > ATTACK_EPISODE_S) out.push(alert("radio_attack"));
         lastAttackReport = e.time;
         break;

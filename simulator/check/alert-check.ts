@@ -22,6 +22,9 @@ export const START_TOLERANCE_S: Record<AlertType, number> = {
   unit_tamper: 30,
   // the tag reads its cell every 10 minutes and wants two low readings in a row
   tag_battery_low: 21 * 60,
+  // the unit suspects a relay after 4 challenges in a row go unanswered or late: the first up to
+  // 3 minutes in, then 3 minutes apart, each judged within 25 s (SPEC §5)
+  live_relay: 20 * 60,
 };
 
 export interface Miss {

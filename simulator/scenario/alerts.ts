@@ -9,7 +9,8 @@ export type AlertType =
   | "tag_not_heard"
   | "radio_attack"
   | "unit_tamper"
-  | "tag_battery_low";
+  | "tag_battery_low"
+  | "live_relay";
 export const ALERT_TYPES: AlertType[] = [
   "strap_tamper",
   "mains_lost",
@@ -18,6 +19,7 @@ export const ALERT_TYPES: AlertType[] = [
   "radio_attack",
   "unit_tamper",
   "tag_battery_low",
+  "live_relay",
 ];
 
 export interface Alert {

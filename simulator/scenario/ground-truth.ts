@@ -13,6 +13,10 @@
 // - radio_attack: a replay of the subject's recorded beacons, from its first frame (the unit
 //   refuses them by counter or counter pace, SPEC §4; the scenario refuses a recording too young
 //   for that). A neighbour's tag heard through the wall raises nothing and is no presence.
+// - live_relay: a relay that carries the subject's tag radio home while he is away, from its
+//   start (the unit needs 4 challenges to be sure; the scenario refuses relays it cannot
+//   promise to catch, SPEC §15 attack 3). The absence it hides is no violation here: the centre
+//   cannot see it, only the relay.
 // - unit_tamper: from the unit's case opening to its closing.
 // - tag_battery_low: when the tag's cell runs down, or the subject's return if he was away then
 //   (the flag travels in the beacons; the tag confirms it within 20 minutes).
@@ -167,6 +171,18 @@ export function expectedAlerts(s: Scenario): Alert[] {
           start: at,
           end: null,
           cause: `the tag's beacons of ${inc.recording?.at} replayed at the door`,
+        });
+      } else if (inc.type === "liveRelay") {
+        const rt = inc.relayRoundTripMs ?? null;
+        out.push({
+          subject,
+          type: "live_relay",
+          start: at,
+          end: null,
+          cause:
+            rt === null
+              ? "a relay carried the tag's beacons home while he was away"
+              : `a relay (${rt} ms round trip) carried the tag's radio home while he was away`,
         });
       } else if (inc.type === "tagBatteryLow") {
         // Away, the flag reaches the unit when he is back: the alert starts then.

@@ -262,6 +262,25 @@ export async function runScenario(
         } else if (inc.type === "mainsOutage") {
           w.clock.schedule(() => h.setMains(false), inMs(at), 0);
           w.clock.schedule(() => h.setMains(true), inMs(at) + lenMs, 0);
+        } else if (inc.type === "liveRelay") {
+          const relay = { roundTripMs: inc.relayRoundTripMs ?? null };
+          w.clock.schedule(
+            () => {
+              h.radioOn = false;
+              h.relay = relay;
+            },
+            inMs(at),
+            0,
+          );
+          w.clock.schedule(
+            () => {
+              h.relay = null;
+              h.radioOn = true;
+              h.movement?.cameIn();
+            },
+            inMs(at) + lenMs,
+            0,
+          );
         } else {
           w.clock.schedule(
             () => {

@@ -27,7 +27,8 @@ export type IncidentType =
   | "scheduleChange"
   | "caseOpen"
   | "unitReboot"
-  | "tagBatteryLow";
+  | "tagBatteryLow"
+  | "liveRelay";
 
 /** Which subjects an incident concerns: all, listed indices (0-based), or a seeded fraction. */
 export type Selection = "all" | number[] | { fraction: number };
@@ -39,12 +40,16 @@ export interface Incident {
   at: string;
   day: number;
   /** mainsOutage, cellOutage, neighbourTag, caseOpen: length; absence: how long the subject is away;
-   * replayAttack: the length of the recording (played back at `at` as it was recorded). */
+   * replayAttack: the length of the recording (played back at `at` as it was recorded);
+   * liveRelay: how long the subject is away while the relay carries his tag's radio home. */
   minutes: number;
   /** cellOutage: the area (cell) that loses packet data. */
   area: string;
   /** replayAttack: when the subject's tag was recorded (local "HH:MM" on `day`). */
   recording?: { at: string; day: number };
+  /** liveRelay: the relay's round trip (ms), or null for one that carries the tag's beacons
+   * home and nothing back. */
+  relayRoundTripMs?: number | null;
   /** exception (`at` is its start, `minutes` its length): away permitted or must be home, sent
    * by the centre through the signed downlink `noticeMinutes` before it begins. */
   exception?: { kind: "away" | "home"; noticeMinutes: number };
@@ -109,7 +114,13 @@ const TYPES: IncidentType[] = [
   "caseOpen",
   "unitReboot",
   "tagBatteryLow",
+  "liveRelay",
 ];
+/** A live relay the ground truth can promise the unit catches (SPEC §15 attack 3): every answer
+ * late from a 300 ms round trip; 400 leaves a margin. Shorter ones are the residual risk. */
+export const RELAY_MIN_ROUND_TRIP_MS = 400;
+/** The first challenge up to 3 min in, then 4 in a row 3 min apart, each judged within 25 s. */
+export const RELAY_MIN_MINUTES = 20;
 /** A replay must start this long after its recording ends, or its frames could pass for the
  * tag's own: a unit that last heard the tag t ago allows a counter 2 % of t + ~60 s behind its
  * pace (SPEC §15 row 2), which for the longest absence a scenario holds (24 h) is 29.8 min. */
@@ -279,6 +290,16 @@ export function parseScenario(text: string, file: string): Scenario {
         noticeMinutes: int(x.noticeMinutes ?? 30, p + ".noticeMinutes", 1, 24 * 60),
       };
     }
+    if (type === "liveRelay") {
+      // What the ground truth can promise a unit sees (SPEC §15 attack 3): a one-way relay, or a
+      // round trip of RELAY_MIN_ROUND_TRIP_MS or more, for long enough for 4 challenges.
+      if (inc.minutes < RELAY_MIN_MINUTES)
+        fail(p + ".minutes", `${RELAY_MIN_MINUTES} or more (4 challenges, 3 minutes apart)`);
+      inc.relayRoundTripMs =
+        x.roundTripMs === undefined || x.roundTripMs === null
+          ? null
+          : int(x.roundTripMs, p + ".roundTripMs", RELAY_MIN_ROUND_TRIP_MS, 10000);
+    }
     if (type === "replayAttack")
       inc.recording = {
         at: hhmm(x.recordedAt, p + ".recordedAt"),
@@ -362,6 +383,11 @@ export function parseScenario(text: string, file: string): Scenario {
       fail(
         `$.incidents[${i}].at`,
         `a run-down cell ${BATTERY_CONFIRM_S / 60} minutes or more before the run's end (the tag confirms it within that)`,
+      );
+    if (inc.type === "liveRelay" && at + inc.minutes * 60 > end)
+      fail(
+        `$.incidents[${i}].minutes`,
+        "a relay that ends within the run (its alert may come late in it)",
       );
     if (at < scenario.start || at >= end)
       fail(

@@ -92,6 +92,10 @@ const PRESS_MS = 300;
 /** A neighbour's tag through one wall, dBm: as strong as a tag at the far end of the flat (the
  * fixed figure, without a medium). */
 const NEIGHBOUR_RSSI = -70;
+/** A relay's transmitter in the home: as loud as the tag in the same room. */
+const RELAY_RSSI = -60;
+/** A relay of the beacons only still takes them some time to carry. */
+const RELAY_ONE_WAY_MS = 50;
 /** With a medium: how much further the neighbour's unit is than the subject's own. */
 const NEXT_DOOR_M = 5;
 
@@ -108,12 +112,14 @@ export class VirtualHome {
   readonly queueFlash: SparseSegmentStore;
   /** The raw pages of the records the unit rewrites (8 × 4 KB, as base-main.ts). */
   readonly recordFlash = new RamSegmentStore(8, 4096);
-  /** Frames the unit wrote to the tag over "GATT" (rearm_tag forwards). */
-  readonly toTag: Uint8Array[] = [];
   /** Restarts the unit asked for itself (reboot command, decommission). */
   restarts = 0;
   /** Whether the tag's adverts reach the unit (the subject at home). */
   radioOn = true;
+  /** A live relay while the subject is away (SPEC §15 attack 3): his tag's frames reach the unit
+   * half a round trip late from a transmitter in the home, and the unit's writes reach the tag
+   * half a round trip late — or never, with roundTripMs null (a relay of the beacons only). */
+  relay: { roundTripMs: number | null } | null = null;
   /** The RSSI every frame is heard at, without a medium. */
   rssi: number;
   /** With a medium each frame is drawn from where the subject is (set both, or neither). */
@@ -267,8 +273,16 @@ export class VirtualHome {
   private bridgeRadio(): void {
     // The virtual radio: every frame the tag puts on air reaches the unit's current scanner.
     this.tag.board.advertiser.onAdvertise = (rec) => {
-      if (!this.radioOn) return;
       const a = { address: "tag-" + this.tagId, companyId: rec.companyId, data: rec.data };
+      if (!this.radioOn) {
+        const relay = this.relay;
+        if (relay !== null)
+          this.board.clock.setTimeout(
+            () => this.board.scanner.inject({ ...a, rssi: RELAY_RSSI }),
+            relay.roundTripMs === null ? RELAY_ONE_WAY_MS : relay.roundTripMs / 2,
+          );
+        return;
+      }
       const medium = this.medium;
       const spot = this.movement?.place.spot;
       const rssi = medium === null || spot === undefined ? this.rssi : medium.frame(spot);
@@ -323,10 +337,15 @@ export class VirtualHome {
       tagLink: {
         // A write in range is taken at once (the GATT round trip is not modelled).
         send: (frame, sent) => {
-          this.toTag.push(frame);
-          if (!this.radioOn) return false;
+          const relay = this.relay;
+          if (!this.radioOn && relay === null) return false;
           if (sent) sent();
-          return this.tag.board.commands.deliver(frame);
+          if (this.radioOn) return this.tag.board.commands.deliver(frame);
+          // The relay's transmitter at home takes the write; a two-way relay carries it on.
+          const rt = relay === null ? null : relay.roundTripMs;
+          if (rt !== null)
+            this.board.clock.setTimeout(() => this.tag.board.commands.deliver(frame), rt / 2);
+          return true;
         },
         heard: () => {},
       },
