@@ -277,6 +277,8 @@ function relayChecks(): void {
     () => {
       const clock = new VirtualClock(EPOCH_MS);
       const tag = newTag(clock, new VirtualFlash(40 * 1024));
+      // A Jolt.js pool cannot hold half an hour of the fake radio's log (~16 JsVars a frame).
+      tag.hw.keepAdverts = false;
       const events: UnitEvent[] = [];
       let relayed = false;
       const hp = new HomePresence(
@@ -324,12 +326,12 @@ function relayChecks(): void {
         );
       };
       clock.schedule(() => hp.tick(clock.time, EPOCH_MS / 1000), 1000, 1000);
-      clock.advance(20 * 60000);
+      clock.advance(13 * 60000);
       const c = hp.challenge as NonNullable<typeof hp.challenge>;
-      if (c.counts.onTime < 5) return "answered on time: " + c.counts.onTime;
+      if (c.counts.onTime < 3) return "answered on time: " + c.counts.onTime;
       if (c.counts.late + c.counts.unanswered > 0) return "misses at home";
       relayed = true;
-      clock.advance(20 * 60000);
+      clock.advance(15 * 60000);
       let n = 0;
       for (let i = 0; i < events.length; i++) if (events[i].code === EventCode.relaySuspected) n++;
       return expectEqual(n, 1);
