@@ -12,7 +12,7 @@ import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
 import { sha256 } from "@em-platform/protocol/core/sha256";
 import { type CommandHandlers, CommandProcessor } from "../base/commands/command-processor";
 import { AcceptKind } from "../base/presence/beacon-acceptor";
-import { HomePresence } from "../base/presence/home-presence";
+import { type ChallengeWiring, HomePresence } from "../base/presence/home-presence";
 import type { UnitEvent } from "../base/presence/presence-event";
 import { VirtualTag as BeaconSigner, Prng } from "../base/presence/presence-testkit";
 import { Presence } from "../base/presence/presence-tracker";
@@ -214,8 +214,30 @@ function commandChecks(): void {
   });
 }
 
+const OUR = 0xc0ffee;
+
+/** The unit's presence pipeline for tag OUR under ROOT, its events into `events`. */
+function unitPresence(events: UnitEvent[], challenge: ChallengeWiring | null): HomePresence {
+  const key = deriveKey(sha256, ROOT, KeyPurpose.tagBeacon, OUR, 1);
+  return new HomePresence(
+    {
+      companyId: DEFAULT_COMPANY_ID,
+      tagId: OUR,
+      keys: (id, kv) => (id === OUR && kv === 1 ? key : null),
+      sha256: sha256,
+      sink: (e) => {
+        events.push(e);
+      },
+      preset: 2,
+      beaconIntervalMs: 8000,
+      lastKnownPresence: Presence.present,
+      challenge: challenge,
+    },
+    0,
+  );
+}
+
 function presenceChecks(): void {
-  const OUR = 0xc0ffee;
   function pipeline(events: UnitEvent[]): {
     hp: HomePresence;
     tag: BeaconSigner;
@@ -223,22 +245,7 @@ function presenceChecks(): void {
   } {
     const tag = new BeaconSigner(sha256, ROOT, DEFAULT_COMPANY_ID, OUR, 1);
     const other = new BeaconSigner(sha256, ROOT, DEFAULT_COMPANY_ID, OUR + 1, 1);
-    const hp = new HomePresence(
-      {
-        companyId: DEFAULT_COMPANY_ID,
-        tagId: OUR,
-        keys: (id, kv) => (id === OUR && kv === 1 ? tag.key : null),
-        sha256: sha256,
-        sink: (e) => {
-          events.push(e);
-        },
-        preset: 2,
-        beaconIntervalMs: 8000,
-        lastKnownPresence: Presence.present,
-        challenge: null,
-      },
-      0,
-    );
+    const hp = unitPresence(events, null);
     return { hp: hp, tag: tag, other: other };
   }
 
@@ -281,40 +288,25 @@ function relayChecks(): void {
       tag.hw.keepAdverts = false;
       const events: UnitEvent[] = [];
       let relayed = false;
-      const hp = new HomePresence(
-        {
-          companyId: DEFAULT_COMPANY_ID,
-          tagId: 0xc0ffee,
-          keys: (id, kv) => (id === 0xc0ffee && kv === 1 ? tag.identity.beaconKey : null),
-          sha256: sha256,
-          sink: (e) => {
-            events.push(e);
-          },
-          preset: 2,
-          beaconIntervalMs: 8000,
-          lastKnownPresence: Presence.present,
-          challenge: {
-            // Connected in 300 ms; the write reaches the tag 20 ms after it is sent, unless a
-            // relay that carries only the beacons took the connection.
-            link: {
-              send: (frame, sent) => {
-                clock.schedule(
-                  () => {
-                    sent();
-                    if (!relayed) clock.schedule(() => tag.board.commands.deliver(frame), 20, 0);
-                  },
-                  300,
-                  0,
-                );
-                return true;
+      const hp = unitPresence(events, {
+        // Connected in 300 ms; the write reaches the tag 20 ms after it is sent, unless a
+        // relay that carries only the beacons took the connection.
+        link: {
+          send: (frame, sent) => {
+            clock.schedule(
+              () => {
+                sent();
+                if (!relayed) clock.schedule(() => tag.board.commands.deliver(frame), 20, 0);
               },
-            },
-            crypto: tag.board.crypto,
-            clock: { monotonic: () => clock.time },
+              300,
+              0,
+            );
+            return true;
           },
         },
-        0,
-      );
+        crypto: tag.board.crypto,
+        clock: { monotonic: () => clock.time },
+      });
       // Each frame reaches the unit 30 ms after the tag puts it on air.
       tag.board.advertiser.onAdvertise = (rec) => {
         clock.schedule(

@@ -3,7 +3,13 @@
 
 import { describe, expect, it } from "vitest";
 import { CHALLENGE_PERIOD_MS } from "../base/presence/freshness-challenge";
-import { averageCurrentUa, challengeCurrentUa, conservativeModel, days } from "./power-budget";
+import {
+  averageCurrentUa,
+  challengeCurrentUa,
+  challengeLoad,
+  conservativeModel,
+  days,
+} from "./power-budget";
 import { defaultTagConfig } from "./tag-config";
 
 const CELLS = [
@@ -18,10 +24,7 @@ describe("power budget (conservative model)", () => {
   const m = conservativeModel();
   const cfg = defaultTagConfig();
   // The home unit's relay check challenges the tag every few minutes while it is home.
-  const challenge = challengeCurrentUa(m, {
-    periodMs: CHALLENGE_PERIOD_MS,
-    burstFrames: cfg.burstFrames,
-  });
+  const challenge = challengeCurrentUa(m, challengeLoad(cfg, CHALLENGE_PERIOD_MS));
   const avgDefault = averageCurrentUa(m, cfg.beaconIntervalMs, cfg.airCopies) + challenge;
   const avgFastest = averageCurrentUa(m, FASTEST_INTERVAL_MS, cfg.airCopies) + challenge;
 

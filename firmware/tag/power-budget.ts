@@ -3,6 +3,9 @@
 // Sources and reasoning: README-tag.md, "Battery". Conservative figures: a warning that comes
 // too early costs a cell; one that comes too late costs an alarm.
 
+import { beaconScheduler } from "./beacon-scheduler";
+import type { TagConfig } from "./tag-config";
+
 export interface PowerModel {
   /** Board asleep, radio off, RTC running (Espruino on Puck.js: 3 µA). */
   sleepUa: number;
@@ -18,10 +21,21 @@ export interface PowerModel {
 }
 
 /** The home unit's freshness challenge as the tag pays for it (SPEC §5): a connection, then a
- * burst of `burstFrames` frames, each repeated on air every 100 ms for 400 ms. */
+ * burst of `burstFrames` frames, each repeated on air `copies` times. */
 export interface ChallengeLoad {
   periodMs: number;
   burstFrames: number;
+  copies: number;
+}
+
+/** The load of a challenge every `periodMs` on a tag configured as `cfg` (its burst answers). */
+export function challengeLoad(cfg: TagConfig, periodMs: number): ChallengeLoad {
+  const spacing = cfg.burstSpacingMs;
+  return {
+    periodMs: periodMs,
+    burstFrames: cfg.burstFrames,
+    copies: Math.floor(spacing / beaconScheduler(cfg, cfg.beaconIntervalMs).airIntervalMs(spacing)),
+  };
 }
 
 export function conservativeModel(): PowerModel {
@@ -43,9 +57,12 @@ export function conservativeModel(): PowerModel {
   };
 }
 
-/** Average current the challenges add: each costs a connection and a burst (4 copies a frame). */
+/** Average current the challenges add: each costs a connection and a burst. */
 export function challengeCurrentUa(m: PowerModel, c: ChallengeLoad): number {
-  return ((m.connectionUc + c.burstFrames * (m.frameUc + 4 * m.advertEventUc)) * 1000) / c.periodMs;
+  return (
+    ((m.connectionUc + c.burstFrames * (m.frameUc + c.copies * m.advertEventUc)) * 1000) /
+    c.periodMs
+  );
 }
 
 /** Average current at a beacon interval, each frame repeated `airCopies` times on air. */

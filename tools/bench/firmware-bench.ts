@@ -12,6 +12,7 @@ import { CHALLENGE_PERIOD_MS } from "../../firmware/base/presence/freshness-chal
 import {
   averageCurrentUa,
   challengeCurrentUa,
+  challengeLoad,
   conservativeModel,
   days,
 } from "../../firmware/tag/power-budget";
@@ -142,10 +143,7 @@ console.log(
   "| JS charge per frame | average current | CR2032 (225 mAh) | 1,000 mAh cell | goal ≥ 12 months on 1,000 mAh |",
 );
 console.log("|---|---|---|---|---|");
-const challenge = {
-  periodMs: CHALLENGE_PERIOD_MS,
-  burstFrames: defaultTagConfig().burstFrames,
-};
+const challenge = challengeLoad(defaultTagConfig(), CHALLENGE_PERIOD_MS);
 console.log(
   `The home unit's relay check (a connection of ${model.connectionUc} µC and a burst of ` +
     `${challenge.burstFrames} frames every ${challenge.periodMs / 1000} s) is included.\n`,
