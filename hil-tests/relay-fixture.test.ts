@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { afterAll, describe, expect, it } from "vitest";
-import { socatMissing } from "../tools/engines/home-unit-bench";
+import { socatMissing } from "../tools/engines/serial-bridge";
 import { RelayError, RelayFixture, relayFrame } from "./relay-fixture";
 
 const hex = (b: Buffer) => b.toString("hex").match(/../g)?.join(" ");

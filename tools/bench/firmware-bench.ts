@@ -20,9 +20,9 @@ import { defaultTagConfig } from "../../firmware/tag/tag-config";
 import { compileBundle } from "../build/firmware-build";
 import { enginesMissing, POOL_JSVARS } from "../engines/engines";
 import { EspruinoBoard } from "../engines/espruino-board";
-import { socatMissing } from "../engines/home-unit-bench";
 import { unitOnline } from "../engines/home-unit-ram";
 import { tagAfterBoot, tagOverTime, unitAfterBoot } from "../engines/ram";
+import { socatMissing } from "../engines/serial-bridge";
 import { ISSUE4_BUDGET, issue4Scope } from "./issue4-scope";
 
 const root = join(import.meta.dirname, "..", "..");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { killEnginesIn, ptyTo, stop } from "../engines/engine-pty";
 import { enginePath, enginesMissing } from "../engines/engines";
-import { socatMissing } from "../engines/home-unit-bench";
+import { socatMissing } from "../engines/serial-bridge";
 import { buildShipped } from "../engines/shipped-bundles";
 import { CHUNK_BYTES, LARGE_CHUNK_BYTES } from "../lab/espruino";
 import { flashFilesWithRetries, flashWithRetries } from "../lab/flash-with-retries";

@@ -7,11 +7,7 @@
 //   espruino-jolt ── Serial1 ── /dev/pts/N ══ socat ══ TCP 127.0.0.1 ── VirtualModem ── broker
 //   espruino-jolt ── Serial2 ── /dev/pts/M ══ socat ══ TCP 127.0.0.1 ── the bench (beacons, MEM)
 //
-// Why socat bridges each pty to a local TCP socket rather than Node opening the pty itself:
-// Node has no pty API without a native addon, a pty read through fs streams blocks a libuv
-// thread and cannot be cancelled, and the socket gives open/close events for free. The engine
-// sees a real tty either way. Each boot gets fresh ptys, so a killed interpreter's unread bytes
-// die with it, as they would in a real UART's FIFO at a power cut.
+// Each UART is a socat pty bridged to a local TCP socket (serial-bridge.ts, which says why).
 //
 // Why Serial2 for injection: the Linux build runs a script in file mode without stdin, and has
 // no `fs` module (process.env.MODULES is "timer,Flash,Storage,heatshrink"), but it has Serial2.
@@ -23,11 +19,9 @@
 // powers the virtual SIM800 off and on, as the board's reset does. The mains sense input (D3)
 // is the bench's too: present at every boot, pulled out and back by `setMains`.
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, readFileSync } from "node:fs";
-import net from "node:net";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readU32BE, toHex } from "@em-platform/protocol/core/bytes";
+import { fromHex, readU32BE, toHex } from "@em-platform/protocol/core/bytes";
 import { decodeCbor } from "@em-platform/protocol/core/cbor";
 import { MAC_REFILL_MS } from "../../firmware/base/presence/beacon-acceptor";
 import type { ModemLatency } from "../../simulator/modem/latency";
@@ -35,7 +29,9 @@ import { Network, Outage } from "../../simulator/modem/network";
 import { RealTimeClock } from "../../simulator/modem/real-time-clock";
 import { VirtualModem } from "../../simulator/modem/virtual-modem";
 import { unitFiles } from "../lab/provision-records";
-import { type EngineMemory, EspruinoBoard, readMemory } from "./espruino-board";
+import { BenchBoard, controlLineJs } from "./bench-board";
+import type { EngineMemory } from "./espruino-board";
+import { lines, type SerialBridge, serialBridge } from "./serial-bridge";
 
 export const BENCH_NUMBER = "+37120000099";
 
@@ -73,6 +69,15 @@ export interface HomeUnitBenchOptions {
   onConsole?: (text: string) => void;
 }
 
+/** What answers the unit's GATT central on the bench: the tag's interpreter (bench-air.ts). */
+export interface BenchGatt {
+  /** The unit connects to `address` ("c0:…:01", no type); true when a device there accepts. */
+  connect(address: string): Promise<boolean>;
+  /** One write request to the command characteristic; true when it was acknowledged. */
+  write(bytes: Uint8Array): Promise<boolean>;
+  disconnect(): void;
+}
+
 /** What the bench wires around a board that is already provisioned. */
 export type BenchWiring = Omit<
   HomeUnitBenchOptions,
@@ -96,17 +101,51 @@ const FLASH_START = 0x10000000;
 const PAGE = 4096;
 const SEGMENT_MAGIC = "ee5101ff";
 
+/** The unit's GATT central on the bench: each step goes to the bench over Serial2 ("C id address",
+ * "W id hex", "D id") and waits for its answer ("c id 1|0", "w id 1|0"); the bench's air
+ * (bench-air.ts) carries it to the tag. Only the HIL bench (onBoard) has it: it costs ~27 JsVars,
+ * which a device's native NRF does not, and the RAM benches (create) count the stubs with the
+ * unit, so they keep the plain refusal. */
+const GATT_CENTRAL_JS = `  var gq = {}, gn = 0;
+  var gsay = function (line) { Serial2.write(line + "\\n"); };
+  var gwait = function (k) { return new Promise(function (res, rej) { gq[k] = [res, rej]; }); };
+  global.__gattAnswer = function (k, ok) {
+    var q = gq[k];
+    delete gq[k];
+    if (q) { if (ok) q[0](); else q[1](new Error("bench: " + k + " failed")); }
+  };
+`;
+const GATT_CONNECT_JS = `    connect: function (address) {
+      var id = ++gn;
+      gsay("C " + id + " " + address.split(" ")[0]);
+      return gwait("c" + id).then(function () {
+        var chr = { writeValue: function (v) {
+          var h = "";
+          for (var i = 0; i < v.length; i++) h += (v[i] < 16 ? "0" : "") + v[i].toString(16);
+          gsay("W " + id + " " + h);
+          return gwait("w" + id);
+        } };
+        var svc = { getCharacteristic: function () { return Promise.resolve(chr); } };
+        return {
+          getPrimaryService: function () { return Promise.resolve(svc); },
+          disconnect: function () { gsay("D " + id); return Promise.resolve(); }
+        };
+      });
+    },
+`;
+const NO_RADIO_JS = `    connect: function () { return Promise.reject(new Error("no BLE on the bench")); },
+`;
+
 /** The bench's engine side, evaluated from Storage before the bundle; `__pty1`/`__pty2` are set
  * by the boot script. Espruino 2v29: 1-character split and indexOf only. */
-const BENCH_JS = `(function () {
-  var dw = digitalWrite;
+const benchJs = (radio: boolean) => `(function () {
+${radio ? GATT_CENTRAL_JS : ""}  var dw = digitalWrite;
   global.peek32 = function () { return 4; };
   global.poke32 = function () {};
   global.analogRead = function () { return 0.6; };
   global.NRF = {
     setScan: function (fn) { global.__scan = fn; },
-    connect: function () { return Promise.reject(new Error("no BLE on the bench")); },
-    setServices: function () {},
+${radio ? GATT_CONNECT_JS : NO_RADIO_JS}    setServices: function () {},
     setAdvertising: function () {}
   };
   // The mains sense input (the board's D3, high while mains is present): the Linux build reads
@@ -121,128 +160,42 @@ const BENCH_JS = `(function () {
     if (p === D8) Serial2.write(v ? "R1\\n" : "R0\\n");
     dw(p, v);
   };
-  Serial2.setup(115200, { path: __pty2 });
-  var buf = "";
-  Serial2.on("data", function (d) {
-    buf += d;
-    for (var i = buf.indexOf("\\n"); i >= 0; i = buf.indexOf("\\n")) {
-      var c = buf.slice(0, i).split(" ");
-      buf = buf.slice(i + 1);
-      if (c[0] === "M") print("MEM " + c[1] + " " + JSON.stringify(process.memory()));
-      else if (c[0] === "P") {
+${controlLineJs(
+  "__pty2",
+  `      else if (c[0] === "P") {
         mains = c[1] === "1";
         if (mainsWatch) mainsWatch({ state: mains, time: getTime(), lastTime: getTime() });
       }
+      else if ((c[0] === "c" || c[0] === "w") && global.__gattAnswer) __gattAnswer(c[0] + c[1], c[2] === "1");
       else if (c[0] === "B" && global.__scan) {
         var h = c[3];
         var a = new Uint8Array(h.length / 2);
         for (var j = 0; j < a.length; j++) a[j] = parseInt(h.substr(2 * j, 2), 16);
         global.__scan({ id: c.slice(4).join(" "), rssi: +c[1], manufacturer: +c[2], manufacturerData: a.buffer });
-      }
-    }
-  });
-})();
+      }`,
+)}})();
 `;
-
-interface Bridge {
-  server: net.Server;
-  port: number;
-  socket: net.Socket | null;
-  onData: (b: Buffer) => void;
-}
-
-async function bridge(onData: (b: Buffer) => void): Promise<Bridge> {
-  const b: Bridge = { server: net.createServer(), port: 0, socket: null, onData };
-  b.server.on("connection", (s) => {
-    s.setNoDelay(true);
-    b.socket?.destroy();
-    b.socket = s;
-    s.on("data", (d) => b.onData(d));
-    s.on("error", () => {});
-    s.on("close", () => {
-      if (b.socket === s) b.socket = null;
-    });
-  });
-  await new Promise<void>((r) => b.server.listen(0, "127.0.0.1", () => r()));
-  b.port = (b.server.address() as net.AddressInfo).port;
-  return b;
-}
-
-/** socat: a fresh pty (raw, no echo) bridged to the bridge's TCP port; resolves with the pty's path. */
-async function ptyTo(b: Bridge): Promise<{ proc: ChildProcess; path: string }> {
-  b.socket?.destroy(); // the last boot's pty, if its close is still under way
-  b.socket = null;
-  const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "tcp:127.0.0.1:" + b.port], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  const path = await new Promise<string>((res, rej) => {
-    const t = setTimeout(() => rej(new Error("socat gave no pty: " + err)), 5000);
-    proc.stderr?.on("data", (d) => {
-      err += d;
-      const m = /PTY is (\S+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        res(m[1]);
-      }
-    });
-    proc.once("exit", (code) => {
-      clearTimeout(t);
-      rej(new Error("socat exited (" + code + "): " + err));
-    });
-  });
-  // The TCP leg is connected once the bridge sees the socket.
-  const until = Date.now() + 5000;
-  while (b.socket === null && Date.now() < until) await sleep(10);
-  if (b.socket === null) throw new Error("socat did not connect to the bench: " + err);
-  return { proc, path };
-}
-
-/** A whole memory report line (output arrives in chunks: wait for the line's end). */
-const memLine = (tag: string) => new RegExp("MEM " + tag + " \\{[^\\n]*\\}\\r?\\n");
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Whether socat (the pty pairs) is installed; null when it is, else why the bench cannot run. */
-export function socatMissing(): string | null {
-  const r = (process.env.PATH ?? "").split(":").some((d) => d !== "" && canRun(join(d, "socat")));
-  return r ? null : "socat is not installed (Debian package socat): the bench's ptys need it";
-}
-
-function canRun(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export class HomeUnitBench {
-  readonly board: EspruinoBoard;
+export class HomeUnitBench extends BenchBoard {
   readonly clock = new RealTimeClock();
   readonly network: Network;
   readonly modem: VirtualModem;
-  /** Everything the interpreter printed, every boot. */
-  console = "";
-  /** Console output of the current boot only. */
-  bootConsole = "";
-  boots = 0;
   /** RESET-line pulses seen (the driver power-cycling the modem). */
   modemResets = 0;
-  private engine: ChildProcess | null = null;
-  private socats: ChildProcess[] = [];
-  private probes = 0;
+  /** The radio the unit connects to as a GATT central (a BenchAir); null: nothing answers. */
+  gatt: BenchGatt | null = null;
 
   private constructor(
     readonly o: BenchWiring,
-    private readonly uart: Bridge,
-    private readonly control: Bridge,
-    /** The Storage file the bundle boots from. */
-    private readonly bootFile: string,
+    private readonly uart: SerialBridge,
+    control: SerialBridge,
+    bootFile: string,
     dir?: string,
   ) {
-    this.board = new EspruinoBoard("espruino-jolt", dir);
+    super("espruino-jolt", control, bootFile, "the unit", dir);
+    this.onConsole = o.onConsole ?? null;
     this.network = new Network({ clock: this.clock });
     this.modem = new VirtualModem({
       clock: this.clock,
@@ -255,25 +208,19 @@ export class HomeUnitBench {
     });
     this.modem.uart.onData((bytes) => this.uart.socket?.write(Buffer.from(bytes)));
     this.uart.onData = (d) => this.modem.uart.write(new Uint8Array(d));
-    let line = "";
-    this.control.onData = (d) => {
-      line += d.toString("latin1");
-      for (let i = line.indexOf("\n"); i >= 0; i = line.indexOf("\n")) {
-        const c = line.slice(0, i);
-        line = line.slice(i + 1);
-        if (c === "R0") {
-          this.modemResets++;
-          this.modem.powerOff();
-        } else if (c === "R1") this.modem.powerOn();
-      }
-    };
+    this.control.onData = lines((c) => {
+      if (c === "R0") {
+        this.modemResets++;
+        this.modem.powerOff();
+      } else if (c === "R1") this.modem.powerOn();
+      else this.central(c.split(" "));
+    });
   }
 
   /** A board in a fresh folder, provisioned: the three records, bench.js and the bundle in
    * Storage (4 KB chunks, CRC-checked). */
   static async create(o: HomeUnitBenchOptions): Promise<HomeUnitBench> {
-    const nothing = () => {};
-    const b = new HomeUnitBench(o, await bridge(nothing), await bridge(nothing), "base.js");
+    const b = new HomeUnitBench(o, await serialBridge(), await serialBridge(), "base.js");
     const files = unitFiles(o.root, o.unitId, o.tagId, o.companyId ?? 0xffff, {
       brokerHost: o.brokerHost,
       brokerPort: o.brokerPort,
@@ -284,7 +231,7 @@ export class HomeUnitBench {
       officerNumbers: o.officerNumbers ?? ["+37129000001"],
     });
     for (const name of Object.keys(files)) b.board.writeFile(name, files[name]);
-    b.board.writeFile("bench.js", BENCH_JS);
+    b.board.writeFile("bench.js", benchJs(false));
     b.board.writeFile("base.js", readFileSync(o.bundle, "latin1"));
     return b;
   }
@@ -295,9 +242,8 @@ export class HomeUnitBench {
    * reset line, which a Linux build lacks) are added; the bundle boots from `bootFile`.
    */
   static async onBoard(dir: string, bootFile: string, o: BenchWiring): Promise<HomeUnitBench> {
-    const nothing = () => {};
-    const b = new HomeUnitBench(o, await bridge(nothing), await bridge(nothing), bootFile, dir);
-    b.board.writeFile("bench.js", BENCH_JS);
+    const b = new HomeUnitBench(o, await serialBridge(), await serialBridge(), bootFile, dir);
+    b.board.writeFile("bench.js", benchJs(true));
     return b;
   }
 
@@ -306,51 +252,12 @@ export class HomeUnitBench {
     return join(this.board.dir, "espruino.flash");
   }
 
-  /**
-   * Starts the interpreter on the board's flash: fresh ptys, the bench's stubs from Storage, a
-   * memory report (`harness`), the bundle from Storage, a memory report (`boot`). Resolves once
-   * the bundle's boot code has run.
-   */
-  async boot(): Promise<void> {
-    if (this.engine !== null) throw new Error("already running");
-    const p1 = await ptyTo(this.uart);
-    this.socats.push(p1.proc);
-    const p2 = await ptyTo(this.control);
-    this.socats.push(p2.proc);
-    this.boots++;
-    this.bootConsole = "";
-    const script =
-      `global.__pty1 = ${JSON.stringify(p1.path)}; global.__pty2 = ${JSON.stringify(p2.path)};\n` +
-      `eval(require("Storage").read("bench.js"));\n` +
-      `print("MEM harness${this.boots} " + JSON.stringify(process.memory()));\n` +
-      `eval(require("Storage").read(${JSON.stringify(this.bootFile)}));\n` +
-      `print("MEM boot${this.boots} " + JSON.stringify(process.memory()));\n`;
-    this.engine = this.board.start(
-      script,
-      (t) => {
-        this.console += t;
-        this.bootConsole += t;
-        this.o.onConsole?.(t);
-      },
-      true,
-    );
-    await this.waitConsole(memLine("boot" + this.boots), 20000, "the bundle booted");
-  }
-
-  /** JsVars reported just before (`harness`) and just after (`boot`) the bundle's boot code. */
-  bootMemory(boot = this.boots): { harness: EngineMemory; boot: EngineMemory } {
-    const h = readMemory(this.console, "harness" + boot);
-    const b = readMemory(this.console, "boot" + boot);
-    if (h === null || b === null) throw new Error("no boot memory report for boot " + boot);
-    return { harness: h, boot: b };
-  }
-
-  /** process.memory() now (after its garbage collection). */
-  async memory(): Promise<EngineMemory> {
-    const tag = "probe" + ++this.probes;
-    this.send("M " + tag);
-    await this.waitConsole(memLine(tag), 10000, "memory report " + tag);
-    return readMemory(this.console, tag) as EngineMemory;
+  /** Starts the interpreter on the board's flash: Serial1 to the modem, Serial2 the bench's. */
+  boot(): Promise<void> {
+    return this.start([
+      ["__pty1", this.uart],
+      ["__pty2", this.control],
+    ]);
   }
 
   /**
@@ -404,30 +311,6 @@ export class HomeUnitBench {
     this.send(`P ${on ? 1 : 0}`);
   }
 
-  /** Waits until the console (this boot) matches. */
-  async waitConsole(re: RegExp, timeoutMs: number, what: string): Promise<RegExpExecArray> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(this.bootConsole);
-      if (m) return m;
-      if (this.engine === null || this.engine.exitCode !== null || this.engine.signalCode !== null)
-        throw new Error(`${what}: the interpreter is not running; it said:\n${this.tail()}`);
-      if (Date.now() > until) throw new Error(`${what}: timed out; the unit said:\n${this.tail()}`);
-      await sleep(20);
-    }
-  }
-
-  tail(chars = 2000): string {
-    return this.bootConsole.slice(-chars);
-  }
-
-  /** A power cut: SIGKILL the interpreter; the ptys go with it. Flash stays. */
-  async kill(): Promise<void> {
-    await this.board.killAll();
-    this.engine = null;
-    await this.stopSocats();
-  }
-
   /** Every event-queue record on the unit's flash, read from the flash file: segments are
    * 4 KB pages starting with the magic EE 51 01 FF (firmware/README.md, "Event queue"). */
   queueRecords(): QueueRecord[] {
@@ -458,38 +341,29 @@ export class HomeUnitBench {
   }
 
   async dispose(): Promise<void> {
-    await this.kill();
+    await this.close([this.uart, this.control]);
     this.modem.powerOff();
-    for (const b of [this.uart, this.control]) {
-      b.socket?.destroy();
-      await new Promise<void>((r) => b.server.close(() => r()));
-    }
     await this.board.dispose();
   }
 
-  private send(line: string): void {
-    const s = this.control.socket;
-    if (s === null) throw new Error("the bench's Serial2 is not connected");
-    s.write(line + "\n");
-  }
-
-  private async stopSocats(): Promise<void> {
-    const all = this.socats.splice(0);
-    await Promise.all(
-      all.map(
-        (c) =>
-          new Promise<void>((res) => {
-            if (c.exitCode !== null || c.signalCode !== null) return res();
-            c.once("exit", () => res());
-            c.kill("SIGTERM");
-          }),
-      ),
-    );
+  /** The unit's GATT central (NRF.connect and what follows), carried out on the bench's air. */
+  private central(c: string[]): void {
+    const gatt = this.gatt;
+    const answer = (k: string) => (ok: boolean) => {
+      if (this.control.socket !== null) this.send(`${k} ${c[1]} ${ok ? 1 : 0}`);
+    };
+    if (c[0] === "C")
+      void (gatt === null ? Promise.resolve(false) : gatt.connect(c[2])).then(answer("c"));
+    else if (c[0] === "W")
+      void (gatt === null ? Promise.resolve(false) : gatt.write(fromHex(c[2]) as Uint8Array)).then(
+        answer("w"),
+      );
+    else if (c[0] === "D") gatt?.disconnect();
   }
 }
 
 /** A BLE random static address from the tag id (SPEC §4 bytes 1…4), as the scan reports it. */
-function defaultAddress(payload: Uint8Array): string {
+export function defaultAddress(payload: Uint8Array): string {
   const id = payload.length >= 5 ? readU32BE(payload, 1) : 0;
   const hex = id.toString(16).padStart(8, "0");
   return `c0:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}:01 random`;

@@ -22,7 +22,8 @@ import { type ReceivedEvent, ReferenceReceiver } from "../../simulator/centre/re
 import { Outage } from "../../simulator/modem/network";
 import { enginesMissing, POOL_JSVARS } from "./engines";
 import type { EngineMemory } from "./espruino-board";
-import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800, socatMissing } from "./home-unit-bench";
+import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800 } from "./home-unit-bench";
+import { socatMissing } from "./serial-bridge";
 import { buildShipped } from "./shipped-bundles";
 
 const UNIT = 0xa11c;

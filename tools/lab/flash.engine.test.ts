@@ -20,7 +20,7 @@ import { parseIdentity } from "../../firmware/tag/tag-storage";
 import { killEnginesIn, onEngineConsole, ptyTo, stop } from "../engines/engine-pty";
 import { enginePath, enginesMissing } from "../engines/engines";
 import { EspruinoBoard } from "../engines/espruino-board";
-import { socatMissing } from "../engines/home-unit-bench";
+import { socatMissing } from "../engines/serial-bridge";
 import { buildShipped } from "../engines/shipped-bundles";
 import { EXIT, LabError } from "./errors";
 import { flashWithRetries } from "./flash-with-retries";

@@ -45,11 +45,15 @@ export function espruinoTagLink(): TagLink {
             // already gone
           }
       };
-      /** Writes the chunk from `at`; the last one is announced as it goes (the relay check). */
+      /** Writes the chunk from `at`; the last one is announced as it goes (the relay check).
+       * The end is clamped by hand: Espruino's subarray does not clamp it, and would send the
+       * bytes after the frame (firmware/README.md, "Engine differences" 8). */
       const write = (at: number) => {
         const last = frame.length <= at + GATT_CHUNK;
         if (last && sent) sent();
-        return (chr as EspruinoGattCharacteristic).writeValue(frame.subarray(at, at + GATT_CHUNK));
+        return (chr as EspruinoGattCharacteristic).writeValue(
+          frame.subarray(at, last ? frame.length : at + GATT_CHUNK),
+        );
       };
       // The shortest connection interval: the write reaches the tag within 7.5 ms of being sent.
       // Espruino throws at once when the stack refuses (another BLE task under way): not started.
