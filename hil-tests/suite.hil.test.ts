@@ -37,11 +37,12 @@ import { identityFromRoot } from "../firmware/testing/virtual-tag";
 import type { RunningBroker } from "../simulator/broker/broker";
 import { startEmbeddedBroker } from "../simulator/broker/embedded-broker";
 import { ReferenceReceiver } from "../simulator/centre/reference-receiver";
+import { Outage } from "../simulator/modem/network";
 import { BenchAir } from "../tools/engines/bench-air";
 import { killEnginesIn, onEngineConsole } from "../tools/engines/engine-pty";
 import { enginePath, enginesMissing } from "../tools/engines/engines";
 import { EspruinoBoard } from "../tools/engines/espruino-board";
-import { HomeUnitBench, QUICK_SIM800 } from "../tools/engines/home-unit-bench";
+import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800 } from "../tools/engines/home-unit-bench";
 import { socatMissing } from "../tools/engines/serial-bridge";
 import { buildShipped } from "../tools/engines/shipped-bundles";
 import { type Advert, TagBench } from "../tools/engines/tag-bench";
@@ -461,17 +462,40 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
     expect(receiver.withCode(UNIT, EventCode.relaySuspected)).toEqual([]);
   });
 
-  it("a reboot loses nothing: every event the unit numbered reaches the centre", async () => {
+  it("a reboot mid-queue loses nothing: events queued in flash while packet data is down reach the centre after it", async () => {
     const b = bench;
     if (b === null) throw new Error("the unit did not boot");
-    await b.kill();
-    await b.boot();
+    const sub = b.network.subscriber(BENCH_NUMBER);
+    if (sub === null) throw new Error("the unit's SIM is not on the network");
+    sub.beginOutage(Outage.packet);
+    // Mains out for longer than the unit's debounce, then back: two events, nowhere to send them.
+    const lost = receiver.withCode(UNIT, EventCode.mainsLost).length;
+    b.setMains(false);
+    await sleep(3000);
+    b.setMains(true);
+    const waiting = () => b.queueRecords().filter((r) => !r.delivered);
     await until(
-      "the second unit_boot",
-      () => receiver.withCode(UNIT, EventCode.unitBoot).length >= 2,
-      60_000,
+      "mains_lost and mains_restored queued in flash, undelivered",
+      () => waiting().filter((r) => r.code === EventCode.mainsRestored).length > 0,
+      30_000,
       () => b.tail(),
     );
+    const queued = waiting().map((r) => r.seq);
+    expect(receiver.withCode(UNIT, EventCode.mainsLost).length).toBe(lost);
+    await b.kill(); // the power cut, mid-queue
+    sub.endOutage(Outage.packet);
+    await b.boot();
+    await until(
+      "every event queued before the cut at the centre",
+      () => queued.every((seq) => receiver.event(UNIT, seq) !== null),
+      90_000,
+      () => b.tail(),
+    );
+    writeFileSync(
+      join(RESULTS, "reboot-mid-queue.log"),
+      `queued undelivered at the power cut: seqs ${queued.join(", ")}\n`,
+    );
+    expect(receiver.withCode(UNIT, EventCode.unitBoot).length).toBeGreaterThanOrEqual(2);
     expect(receiver.missingSeqs(UNIT, 0)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
 
 import { BeaconFlag, parseBeacon } from "@em-platform/protocol/core/beacon";
 import { toHex } from "@em-platform/protocol/core/bytes";
+import { ECHO_COUNT_MASK } from "@em-platform/protocol/core/challenge";
 import { ReceiverCounter } from "@em-platform/protocol/core/counters";
 import { KeyPurpose } from "@em-platform/protocol/core/keys";
 import { openBeaconHost } from "@em-platform/protocol/host/beacon";
@@ -21,6 +22,9 @@ export interface SniffedFrame {
   keyVersion: number | null;
   /** Extended beacon (SPEC §4): seconds since the strap latched, null unknown; else undefined. */
   strapLatchAgeS?: number | null;
+  /** Extended beacon: the echo of the unit's last freshness challenge (SPEC §4: nonce | frames
+   * since, 0 = none since boot); else undefined. */
+  echo?: number;
   /** "ok", "unverified" (no root), "duplicate"/"replay"/… or the SPEC §14 code of the bytes. */
   verdict: string;
 }
@@ -107,6 +111,7 @@ export class SniffTable {
       batteryMv: b.batteryMv,
       keyVersion: b.keyVersion,
       strapLatchAgeS: b.strapLatchAgeS,
+      echo: b.echo,
       verdict,
     };
     this.remember(frame, b.tagId);
@@ -170,6 +175,11 @@ export function describeFrame(f: SniffedFrame): string {
   else if (f.strapLatchAgeS !== undefined && f.strapLatchAgeS > 0)
     parts.push("cut " + hms(f.strapLatchAgeS) + " ago");
   else parts.push(toHex(f.advert.data));
+  // The relay check at work: which challenge the tag answers, and how many frames it sent since.
+  if (f.echo !== undefined && f.echo !== 0)
+    parts.push(
+      `challenge 0x${(f.echo & ~ECHO_COUNT_MASK).toString(16).padStart(4, "0")}, ${f.echo & ECHO_COUNT_MASK} frames since`,
+    );
   parts.push(f.verdict);
   return parts.join("  ");
 }

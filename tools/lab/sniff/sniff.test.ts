@@ -118,6 +118,24 @@ describe("lab sniff", () => {
     expect(line("extended beacon, nothing latched")).not.toContain("cut");
   });
 
+  it("shows which freshness challenge an extended beacon answers, and how many frames since", () => {
+    const v = JSON.parse(
+      readFileSync(new URL("../../../protocol/vectors/beacon.json", import.meta.url), "utf8"),
+    );
+    const line = (name: string) => {
+      const b = v.vectors.find((x: { name: string }) => x.name.startsWith(name));
+      return describeFrame(
+        new SniffTable(b.companyId, keyring).feed(at(0, fromHex(b.hex)!, b.companyId))!,
+      );
+    };
+    expect(line("extended beacon answering challenge 0xB7E0")).toContain(
+      "challenge 0xb7e0, 3 frames since  ok",
+    );
+    // Not challenged since boot (echo 0), or a v1 beacon without the field: nothing shown.
+    expect(line("extended beacon, nothing latched")).not.toContain("challenge");
+    expect(line("normal beacon")).not.toContain("challenge");
+  });
+
   it("writes and reads its trace, and names every line that is not an advertisement", () => {
     const text = capture().map(traceLine).join("");
     expect(readTrace(text)).toEqual({ adverts: capture(), bad: [] });
