@@ -7,11 +7,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import { unitIdText } from "@em-platform/protocol/core/topics";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { startMosquitto } from "../broker/mosquitto-broker";
 import { checkAlerts, describeCheck } from "../check/alert-check";
+import type { BackendControl } from "../conformance/live-downlinks";
 import {
   alertsFileReader,
   describeResults,
@@ -83,13 +85,17 @@ local times in --zone (default UTC). Exits 1 below --recall / --precision (defau
 Plays scripted sessions into a broker as virtual units — the same envelope by SMS and MQTT out of
 order, replays, forgeries, a unit of another fleet, a unit's envelope on another unit's topic, a key
 rotation and a downgrade, a unit's clock an hour back and a day ahead — then judges the alerts the
-backend raised (its observed-alerts JSONL) session by session, naming the SPEC clauses.
+backend raised (its observed-alerts JSONL) session by session, naming the SPEC clauses. A backend
+the kit started is then asked for commands and restarted: each command must open at the unit
+(its downlink key, issued now, not expired) with counters rising across the restart.
 
 The backend: --backend "<command>" is started by the kit with EM_BROKER_URL, EM_BROKER_USER,
-EM_BROKER_PASSWORD, EM_FLEET_ROOT, EM_KEY_VERSIONS (1,2) and EM_ALERTS_FILE (--observed, or a
-temporary file) in its environment, must print "ready" once subscribed, and is stopped with
-SIGTERM. Without --backend but with --broker, a backend already running there with the kit's root
-keeps its alerts in --observed. Without either: the reference receiver on the embedded broker.
+EM_BROKER_PASSWORD, EM_FLEET_ROOT, EM_KEY_VERSIONS (1,2), EM_ALERTS_FILE (--observed, or a
+temporary file) and EM_STATE_DIR (its state, kept across the restart) in its environment, must
+print "ready" once subscribed, sends the command a stdin line "command <unit hex> <code>" asks
+for, and is stopped with SIGTERM. Without --backend but with --broker, a backend already running
+there with the kit's root keeps its alerts in --observed (its downlinks are not checked). Without
+either: the reference receiver on the embedded broker.
 The root defaults to the test fleet's (SPEC §16) — never a deployment's. Exit 0 conformant,
 1 not, 2 usage, 3 the broker or the backend failed.`,
   replay: `sim replay <trace.jsonl> [--tag <hex id>] [--root <64 hex>] [--start <ISO time>]
@@ -371,20 +377,32 @@ async function conform(args: string[]): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), "em-conform-"));
   const alertsFile = v.observed ?? join(tmp, "observed-alerts.jsonl");
   let backend: StartedBackend | null = null;
+  let control: BackendControl | undefined;
   try {
     if (v.backend !== undefined || v.broker === undefined) {
       const command =
         v.backend !== undefined
           ? ["sh", "-c", "exec " + v.backend]
           : [process.execPath, "--import", "tsx", REFERENCE_BACKEND];
-      backend = await startBackend(command, {
+      const stateDir = join(tmp, "state");
+      mkdirSync(stateDir);
+      const env = {
         EM_BROKER_URL: broker.url,
         EM_BROKER_USER: v.username ?? "",
         EM_BROKER_PASSWORD: v.password ?? "",
         EM_FLEET_ROOT: toHex(root),
         EM_KEY_VERSIONS: "1,2",
         EM_ALERTS_FILE: alertsFile,
-      });
+        EM_STATE_DIR: stateDir,
+      };
+      backend = await startBackend(command, env);
+      control = {
+        command: (unitId, code) => backend?.request(`command ${unitIdText(unitId)} ${code}`),
+        restart: async () => {
+          await backend?.stop();
+          backend = await startBackend(command, env);
+        },
+      };
     }
     console.log(`sim conform: ${v.backend ?? "the reference receiver"} on ${broker.url}`);
     const results = await runLiveKit({
@@ -394,6 +412,7 @@ async function conform(args: string[]): Promise<number> {
       root,
       readObserved: alertsFileReader(alertsFile),
       log: (l) => console.log("  " + l),
+      backend: control,
     });
     const died = backend?.died() ?? null;
     if (died !== null) throw new KitError(`the backend exited (${died}) during the sessions`);

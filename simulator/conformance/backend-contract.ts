@@ -8,6 +8,14 @@
 //   EM_KEY_VERSIONS   the key versions to hold, e.g. "1,2"
 //   EM_ALERTS_FILE    where to keep the alerts raised so far, as observed-alerts JSONL
 //                     (simulator/README.md, "Alerts and the checker"), replaced whole on change
+//   EM_STATE_DIR      a directory for the backend's own state (its downlink counters): the kit
+//                     restarts the backend with the same one, as a centre restarts on its disk
+//
+// And on stdin, one request per line, for the downlink sessions:
+//
+//   command <unit id, 8 hex digits> <command code, decimal>
+//                     sign that command (SPEC §10, no arguments) and publish it to the unit's
+//                     downlink topic (§8, §13) as the backend sends any command
 
 import { renameSync, writeFileSync } from "node:fs";
 import { fromHex } from "@em-platform/protocol/core/bytes";
@@ -20,6 +28,19 @@ export interface BackendEnv {
   root: Uint8Array;
   keyVersions: number[];
   alertsFile: string;
+  stateDir: string;
+}
+
+/** A backend started by serveBackend: how to stop it, and how it sends a command. */
+export interface ServedBackend {
+  stop(): Promise<void>;
+  command(unitId: number, code: number): Promise<void>;
+}
+
+/** A request line on the backend's stdin, or null for one that is not. */
+export function parseRequest(line: string): { unitId: number; code: number } | null {
+  const m = /^command ([0-9a-f]{8}) (\d{1,3})$/.exec(line.trim());
+  return m === null ? null : { unitId: Number.parseInt(m[1], 16), code: Number(m[2]) };
 }
 
 export const READY_LINE = "ready";
@@ -46,19 +67,32 @@ export function backendEnv(env: NodeJS.ProcessEnv = process.env): BackendEnv {
     root,
     keyVersions,
     alertsFile: need("EM_ALERTS_FILE"),
+    stateDir: need("EM_STATE_DIR"),
   };
 }
 
 /** Runs a backend process by this contract: `start` connects and subscribes with the kit's
- * environment and returns how to stop; then `ready` is printed and SIGTERM stops it. A backend
- * that cannot start says why on stderr and exits 3. */
-export function serveBackend(start: (env: BackendEnv) => Promise<() => Promise<void>>): void {
+ * environment; then `ready` is printed, requests on stdin are served and SIGTERM stops it. A
+ * backend that cannot start says why on stderr and exits 3; a request it cannot serve is
+ * reported on stderr. */
+export function serveBackend(start: (env: BackendEnv) => Promise<ServedBackend>): void {
   (async () => {
     const env = backendEnv();
     writeAlertsFile(env.alertsFile, []);
-    const stop = await start(env);
+    const backend = await start(env);
     process.on("SIGTERM", () => {
-      stop().finally(() => process.exit(0));
+      backend.stop().finally(() => process.exit(0));
+    });
+    let buf = "";
+    process.stdin.on("data", (d) => {
+      buf += String(d);
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        const r = parseRequest(line);
+        if (r === null) console.error(`backend: not a request: ${line}`);
+        else backend.command(r.unitId, r.code).catch((e: Error) => console.error(e.message));
+      }
     });
     console.log(READY_LINE);
   })().catch((e: Error) => {

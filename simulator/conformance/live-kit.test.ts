@@ -13,6 +13,7 @@ import { CentreReject, UplinkAcceptor } from "@em-platform/protocol/host/uplink-
 import { afterAll, describe, expect, it } from "vitest";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import type { Alert } from "../scenario/alerts";
+import { parseRequest } from "./backend-contract";
 import { judgeSession, type SessionResult } from "./live-kit";
 import { liveSessions } from "./live-sessions";
 
@@ -61,9 +62,11 @@ describe("the live conformance kit (sim conform)", () => {
       "topic-binding",
       "key-rotation",
       "clock-jumps",
+      "downlink",
+      "downlink-restart",
     ]);
     expect(failedSessions(r)).toEqual([]);
-    expect(r.stdout).toContain("conformant: 7 sessions passed");
+    expect(r.stdout).toContain("conformant: 9 sessions passed");
   }, 90_000);
 
   it("fails each broken backend in the sessions of the clause it breaks, and only those", async () => {
@@ -73,6 +76,8 @@ describe("the live conformance kit (sim conform)", () => {
       "one-window": ["key-rotation"],
       "refuse-skewed": ["clock-jumps"],
       "no-mac": ["forgery", "unknown-unit", "key-rotation"],
+      "no-down-persist": ["downlink-restart"],
+      "down-uplink-key": ["downlink", "downlink-restart"],
     };
     const runs = await Promise.all(
       Object.keys(expected).map((defect) =>
@@ -98,6 +103,15 @@ describe("the live conformance kit (sim conform)", () => {
     const r = await conform(["--broker", "mqtt://127.0.0.1:1"]);
     expect(r.code).toBe(2);
   }, 60_000);
+});
+
+describe("the backend contract's requests", () => {
+  it("reads a command request, and nothing that is not one", () => {
+    expect(parseRequest("command 0a10c0de 12")).toEqual({ unitId: 0x0a10c0de, code: 12 });
+    expect(parseRequest("command 0a10c0de 12\r")).toEqual({ unitId: 0x0a10c0de, code: 12 });
+    for (const bad of ["command a10c0de 12", "command 0a10c0de", "send 0a10c0de 12", ""])
+      expect(parseRequest(bad), bad).toBeNull();
+  });
 });
 
 describe("the sessions", () => {

@@ -5,9 +5,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { toHex } from "@em-platform/protocol/core/bytes";
-import mqtt from "mqtt";
+import mqtt, { type MqttClient } from "mqtt";
 import { type Alert, parseAlerts } from "../scenario/alerts";
 import { READY_LINE } from "./backend-contract";
+import { type BackendControl, runDownlinkSessions } from "./live-downlinks";
 import { type LiveSession, liveSessions, sentinel } from "./live-sessions";
 
 export interface SessionResult {
@@ -19,6 +20,8 @@ export interface SessionResult {
   missing: Alert[];
   /** strap_tamper alerts the backend raised for the session's units beyond those. */
   unexpected: Alert[];
+  /** What else was wrong (the downlink sessions), one line each. */
+  problems: string[];
 }
 
 /** Kit-level failures (broker, backend): exit 3, not a verdict on the backend's conformance. */
@@ -44,6 +47,7 @@ export function judgeSession(s: LiveSession, observed: Alert[]): SessionResult {
     passed: missing.length === 0 && left.length === 0,
     missing,
     unexpected: left,
+    problems: [],
   };
 }
 
@@ -66,9 +70,13 @@ export interface LiveKitOptions {
    * before they are judged (default 1,500 ms); the kit waits at most 20 times that for each. */
   settleMs?: number;
   log?: (line: string) => void;
+  /** The backend, when the kit started it: the downlink sessions ask it for commands and
+   * restart it (live-downlinks.ts). Without it they are not run, and the log says so. */
+  backend?: BackendControl;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let kitClients = 0;
 
 export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
   const log = o.log ?? (() => {});
@@ -76,19 +84,7 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
   const ctx = { root: o.root, unitBase, now: o.now ?? Math.floor(Date.now() / 1000) };
   const sessions = liveSessions(ctx);
   const last = sentinel(ctx);
-  const client = await mqtt
-    .connectAsync(o.url, {
-      clientId: o.username ?? `em-conformance-kit-${toHex(o.root.subarray(0, 2))}-${process.pid}`,
-      username: o.username,
-      password: o.password,
-      clean: true,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    })
-    .catch((e: Error) => {
-      throw new KitError(`broker ${o.url}: ${e.message}`);
-    });
+  const client = await connectKit(o);
   try {
     for (const s of sessions) {
       log(`${s.name} (${s.clause}): ${s.steps.length} publishes`);
@@ -109,7 +105,46 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
     await sleep(100);
   if (!o.readObserved().some(seen)) log("the backend never raised the sentinel's alert");
   const observed = await settled(o.readObserved, quiet);
-  return sessions.map((s) => judgeSession(s, observed));
+  const results = sessions.map((s) => judgeSession(s, observed));
+  if (o.backend === undefined) {
+    log(
+      "downlinks not checked: the kit did not start the backend, so it cannot ask it for commands or restart it",
+    );
+    return results;
+  }
+  log("downlink, downlink-restart (§2, §3, §8, §10): commands asked for on the backend's stdin");
+  const listener = await connectKit(o);
+  try {
+    return results.concat(
+      await runDownlinkSessions({
+        client: listener,
+        root: o.root,
+        unitId: unitBase + 0x8000,
+        backend: o.backend,
+      }),
+    );
+  } finally {
+    await listener.endAsync();
+  }
+}
+
+/** The kit's MQTT connection (a clean session; no reconnects: a lost broker is the kit's error). */
+async function connectKit(o: LiveKitOptions): Promise<MqttClient> {
+  return mqtt
+    .connectAsync(o.url, {
+      clientId:
+        o.username ??
+        `em-conformance-kit-${toHex(o.root.subarray(0, 2))}-${process.pid}-${++kitClients}`,
+      username: o.username,
+      password: o.password,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    })
+    .catch((e: Error) => {
+      throw new KitError(`broker ${o.url}: ${e.message}`);
+    });
 }
 
 /** The backend's alerts once they have not changed for quietMs (at most 20 periods). */
@@ -140,6 +175,8 @@ export function alertsFileReader(file: string): () => Alert[] {
 export interface StartedBackend {
   /** The exit code if the backend ended on its own after it was ready, else null. */
   died(): number | null;
+  /** Writes one request line to the backend's stdin (backend-contract.ts). */
+  request(line: string): void;
   stop(): Promise<void>;
 }
 
@@ -151,8 +188,10 @@ export async function startBackend(
 ): Promise<StartedBackend> {
   const child: ChildProcess = spawn(command[0], command.slice(1), {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  // A backend that never reads its stdin, or has gone, must not take the kit down with EPIPE.
+  child.stdin?.on("error", () => {});
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr = (stderr + String(d)).slice(-2000);
@@ -183,6 +222,9 @@ export async function startBackend(
   });
   return {
     died: () => died,
+    request: (line) => {
+      child.stdin?.write(line + "\n");
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;
@@ -202,9 +244,10 @@ export function describeResults(results: SessionResult[]): string[] {
   const lines: string[] = [];
   const show = (a: Alert) => `${a.subject} ${a.type} at ${a.start}`;
   for (const r of results) {
-    lines.push(`${r.passed ? "PASS" : "FAIL"}  ${r.clause.padEnd(8)} ${r.name}: ${r.rule}`);
+    lines.push(`${r.passed ? "PASS" : "FAIL"}  ${r.clause.padEnd(11)} ${r.name}: ${r.rule}`);
     for (const a of r.missing) lines.push(`        missing:    ${show(a)}`);
     for (const a of r.unexpected) lines.push(`        unexpected: ${show(a)}`);
+    for (const p of r.problems) lines.push(`        ${p}`);
   }
   const failed = results.filter((r) => !r.passed).length;
   lines.push(

@@ -2,6 +2,7 @@
 // `ReferenceReceiver` on the kit's broker and keeps its observed alerts in EM_ALERTS_FILE.
 // `sim conform` starts it when no --backend is given; it is what CI checks the kit against.
 
+import { join } from "node:path";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { observedAlerts } from "../centre/observed-alerts";
 import { type ReceivedEvent, ReferenceReceiver } from "../centre/reference-receiver";
@@ -14,6 +15,7 @@ serveBackend(async (env) => {
     keyring: FleetKeyring.fromRoot(env.root, env.keyVersions),
     clientId: env.user ?? `em-reference-centre-${process.pid}`,
     password: env.password,
+    downCounterFile: join(env.stateDir, "down-counters.json"),
   });
   centre.onEvent((e) => {
     const list = byUnit.get(e.unitId) ?? [];
@@ -24,5 +26,10 @@ serveBackend(async (env) => {
       Array.from(byUnit.entries()).flatMap(([unit, events]) => observedAlerts(unit, events)),
     );
   });
-  return () => centre.stop();
+  return {
+    stop: () => centre.stop(),
+    command: async (unitId, code) => {
+      await centre.sendCommand(unitId, code, null);
+    },
+  };
 });

@@ -6,17 +6,22 @@
 //   one-window      keeps one counter window per unit across key versions (§3 key rotation)
 //   refuse-skewed   refuses an envelope whose sentAt is more than 300 s off its own clock (§9)
 //   no-mac          reads the payload without verifying the MAC (§7)
+//   no-down-persist keeps its downlink counters in memory only: a restart begins again at 1 (§3)
+//   down-uplink-key signs downlinks with the unit's uplink key, not its downlink key (§2, §8)
 //
 // Otherwise it is a correct centre built on the protocol's host face, raising one strap_tamper
 // alert per strap_tamper event, and speaking backend-contract.ts.
 
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseMac0 } from "@em-platform/protocol/core/cose";
 import { EventCode } from "@em-platform/protocol/core/events";
+import { KeyPurpose } from "@em-platform/protocol/core/keys";
 import { decodeSmsText } from "@em-platform/protocol/core/sms-text";
-import { SMS_IN_TOPIC, unitIdText } from "@em-platform/protocol/core/topics";
+import { downlinkTopic, SMS_IN_TOPIC, unitIdText } from "@em-platform/protocol/core/topics";
 import { decodeUplinkPayload, type Uplink } from "@em-platform/protocol/core/uplink";
 import { WindowReceiverCounter } from "@em-platform/protocol/core/window-counter";
-import { openUplinkHost } from "@em-platform/protocol/host/envelope";
+import { openUplinkHost, sealDownlinkHost } from "@em-platform/protocol/host/envelope";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { UPLINK_GAP, UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
 import mqtt from "mqtt";
@@ -29,6 +34,8 @@ const DEFECTS = [
   "one-window",
   "refuse-skewed",
   "no-mac",
+  "no-down-persist",
+  "down-uplink-key",
 ] as const;
 type Defect = (typeof DEFECTS)[number];
 
@@ -102,5 +109,31 @@ serveBackend(async (env) => {
     receive(new Uint8Array(payload), parseInt(topic.split("/")[3], 16));
   });
   await client.subscribeAsync(["em/v1/unit/+/up", SMS_IN_TOPIC], { qos: 1 });
-  return () => client.endAsync();
+
+  // Downlink counters: the next one per unit, written to EM_STATE_DIR before a command leaves.
+  const counterFile = join(env.stateDir, "next-down.json");
+  const next: Record<string, number> =
+    defect !== "no-down-persist" && existsSync(counterFile)
+      ? JSON.parse(readFileSync(counterFile, "utf8"))
+      : {};
+  return {
+    stop: () => client.endAsync(),
+    command: async (unitId, code) => {
+      const counter = next[unitId] ?? 1;
+      next[unitId] = counter + 1;
+      if (defect !== "no-down-persist") writeFileSync(counterFile, JSON.stringify(next));
+      const purpose =
+        defect === "down-uplink-key" ? KeyPurpose.unitUplink : KeyPurpose.unitDownlink;
+      const now = Math.floor(Date.now() / 1000);
+      const envelope = sealDownlinkHost(keys.key(purpose, unitId, 1) as Uint8Array, 1, {
+        unitId,
+        counter,
+        issuedAt: now,
+        expiresAt: now + 3600,
+        code,
+        args: null,
+      });
+      await client.publishAsync(downlinkTopic(unitId), Buffer.from(envelope), { qos: 1 });
+    },
+  };
 });
