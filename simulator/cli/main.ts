@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
-import { unitIdText } from "@em-platform/protocol/core/topics";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import type { RunningBroker } from "../broker/broker";
 import { startEmbeddedBroker } from "../broker/embedded-broker";
 import { startMosquitto } from "../broker/mosquitto-broker";
 import { checkAlerts, describeCheck } from "../check/alert-check";
+import { requestLine } from "../conformance/backend-contract";
 import type { BackendControl } from "../conformance/live-downlinks";
 import {
   alertsFileReader,
@@ -87,15 +87,17 @@ order, replays, forgeries, a unit of another fleet, a unit's envelope on another
 rotation and a downgrade, a unit's clock an hour back and a day ahead — then judges the alerts the
 backend raised (its observed-alerts JSONL) session by session, naming the SPEC clauses. A backend
 the kit started is then asked for commands and restarted: each command must open at the unit
-(its downlink key, issued now, not expired) with counters rising across the restart.
+(its downlink key, issued now, not expired) with counters rising across the restart; and a unit
+whose heartbeat it set to 60 s must be alerted unit_silent 2 intervals after it fell silent.
 
 The backend: --backend "<command>" is started by the kit with EM_BROKER_URL, EM_BROKER_USER,
 EM_BROKER_PASSWORD, EM_FLEET_ROOT, EM_KEY_VERSIONS (1,2), EM_ALERTS_FILE (--observed, or a
 temporary file) and EM_STATE_DIR (its state, kept across the restart) in its environment, must
-print "ready" once subscribed, sends the command a stdin line "command <unit hex> <code>" asks
-for, and is stopped with SIGTERM. Without --backend but with --broker, a backend already running
-there with the kit's root keeps its alerts in --observed (its downlinks are not checked). Without
-either: the reference receiver on the embedded broker.
+print "ready" once subscribed, sends the command a stdin line
+"command <unit hex> <code> [<CBOR args hex>]" asks for, and is stopped with SIGTERM. Without
+--backend but with --broker, a backend already running there with the kit's root keeps its
+alerts in --observed (its downlinks and liveness are not checked). Without either: the reference
+receiver on the embedded broker.
 The root defaults to the test fleet's (SPEC §16) — never a deployment's. Exit 0 conformant,
 1 not, 2 usage, 3 the broker or the backend failed.`,
   replay: `sim replay <trace.jsonl> [--tag <hex id>] [--root <64 hex>] [--start <ISO time>]
@@ -397,7 +399,7 @@ async function conform(args: string[]): Promise<number> {
       };
       backend = await startBackend(command, env);
       control = {
-        command: (unitId, code) => backend?.request(`command ${unitIdText(unitId)} ${code}`),
+        command: (unitId, code, args) => backend?.request(requestLine({ unitId, code, args })),
         restart: async () => {
           await backend?.stop();
           backend = await startBackend(command, env);

@@ -13,12 +13,16 @@
 //
 // And on stdin, one request per line, for the downlink sessions:
 //
-//   command <unit id, 8 hex digits> <command code, decimal>
-//                     sign that command (SPEC §10, no arguments) and publish it to the unit's
-//                     downlink topic (§8, §13) as the backend sends any command
+//   command <unit id, 8 hex digits> <command code, decimal> [<arguments: a CBOR map, hex>]
+//                     sign that command (SPEC §10) and publish it to the unit's downlink topic
+//                     (§8, §13) as the backend sends any command; it is the backend's own, so a
+//                     set_intervals the unit acknowledges sets the heartbeat its liveness rule
+//                     (§13) expects, and a unit_silent alert goes into EM_ALERTS_FILE
 
 import { renameSync, writeFileSync } from "node:fs";
-import { fromHex } from "@em-platform/protocol/core/bytes";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
+import { type CborMap, decodeCbor, encodeCbor, isCborMap } from "@em-platform/protocol/core/cbor";
+import { unitIdText } from "@em-platform/protocol/core/topics";
 import { type Alert, toJsonl } from "../scenario/alerts";
 
 export interface BackendEnv {
@@ -34,13 +38,33 @@ export interface BackendEnv {
 /** A backend started by serveBackend: how to stop it, and how it sends a command. */
 export interface ServedBackend {
   stop(): Promise<void>;
-  command(unitId: number, code: number): Promise<void>;
+  command(unitId: number, code: number, args: CborMap | null): Promise<void>;
+}
+
+export interface CommandRequest {
+  unitId: number;
+  code: number;
+  args: CborMap | null;
 }
 
 /** A request line on the backend's stdin, or null for one that is not. */
-export function parseRequest(line: string): { unitId: number; code: number } | null {
-  const m = /^command ([0-9a-f]{8}) (\d{1,3})$/.exec(line.trim());
-  return m === null ? null : { unitId: Number.parseInt(m[1], 16), code: Number(m[2]) };
+export function parseRequest(line: string): CommandRequest | null {
+  const m = /^command ([0-9a-f]{8}) (\d{1,3})(?: ([0-9a-f]+))?$/.exec(line.trim());
+  if (m === null) return null;
+  let args: CborMap | null = null;
+  if (m[3] !== undefined) {
+    const bytes = fromHex(m[3]);
+    const d = bytes === null ? null : decodeCbor(bytes);
+    if (d === null || !d.ok || !isCborMap(d.value)) return null;
+    args = d.value;
+  }
+  return { unitId: Number.parseInt(m[1], 16), code: Number(m[2]), args };
+}
+
+/** The line that asks a backend for a command (what parseRequest reads). */
+export function requestLine(r: CommandRequest): string {
+  const args = r.args === null ? "" : " " + toHex(encodeCbor(r.args));
+  return `command ${unitIdText(r.unitId)} ${r.code}${args}`;
 }
 
 export const READY_LINE = "ready";
@@ -91,7 +115,8 @@ export function serveBackend(start: (env: BackendEnv) => Promise<ServedBackend>)
         buf = buf.slice(i + 1);
         const r = parseRequest(line);
         if (r === null) console.error(`backend: not a request: ${line}`);
-        else backend.command(r.unitId, r.code).catch((e: Error) => console.error(e.message));
+        else
+          backend.command(r.unitId, r.code, r.args).catch((e: Error) => console.error(e.message));
       }
     });
     console.log(READY_LINE);

@@ -6,6 +6,7 @@
 // and refused — or, worse, reopens counters a recorder already holds (§3, "Centre counters
 // persist"). Only a backend the kit started can be asked and restarted.
 
+import type { CborMap } from "@em-platform/protocol/core/cbor";
 import { CommandCode } from "@em-platform/protocol/core/commands";
 import { downlinkTopic } from "@em-platform/protocol/core/topics";
 import { openDownlinkHost } from "@em-platform/protocol/host/envelope";
@@ -15,8 +16,8 @@ import type { SessionResult } from "./live-kit";
 
 /** The backend as the kit controls it. */
 export interface BackendControl {
-  /** Asks the backend to send `code` (no arguments) to `unitId`. */
-  command(unitId: number, code: number): void;
+  /** Asks the backend to send `code` with `args` to `unitId`. */
+  command(unitId: number, code: number, args: CborMap | null): void;
   /** Stops the backend and starts it again on the same state. */
   restart(): Promise<void>;
 }
@@ -26,46 +27,65 @@ const CLOCK_SLACK_S = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A unit's downlink topic as the kit listens to it; `ask` asks the backend for a command and
+ * opens what arrives as the unit would — its counter, or null with the problem noted. */
+export async function downlinkListener(
+  client: MqttClient,
+  root: Uint8Array,
+  unitId: number,
+  backend: BackendControl,
+  waitMs = 5000,
+): Promise<{
+  ask(code: number, args: CborMap | null, what: string, problems: string[]): Promise<number | null>;
+  close(): Promise<void>;
+}> {
+  const keys = FleetKeyring.fromRoot(root, [1, 2]);
+  const arrived: Uint8Array[] = [];
+  const topic = downlinkTopic(unitId);
+  const onMessage = (t: string, payload: Buffer) => {
+    if (t === topic) arrived.push(new Uint8Array(payload));
+  };
+  client.on("message", onMessage);
+  await client.subscribeAsync(topic, { qos: 1 });
+  return {
+    ask: async (code, args, what, problems) => {
+      const before = arrived.length;
+      backend.command(unitId, code, args);
+      const end = Date.now() + waitMs;
+      while (arrived.length === before && Date.now() < end) await sleep(50);
+      if (arrived.length === before) {
+        problems.push(`${what}: no downlink on ${topic} within ${waitMs} ms`);
+        return null;
+      }
+      const opened = openDownlinkHost(arrived[before], unitId, keys.lookup);
+      if (!opened.ok) {
+        problems.push(`${what}: the unit refuses it (${opened.code}: ${opened.message})`);
+        return null;
+      }
+      const d = opened.value.downlink;
+      const now = Math.floor(Date.now() / 1000);
+      if (d.code !== code) problems.push(`${what}: command code ${d.code}, asked for ${code}`);
+      if (Math.abs(d.issuedAt - now) > CLOCK_SLACK_S)
+        problems.push(`${what}: issued at ${d.issuedAt}, ${d.issuedAt - now} s off the clock`);
+      if (d.expiresAt <= now) problems.push(`${what}: expired on arrival (${d.expiresAt})`);
+      return d.counter;
+    },
+    close: async () => {
+      client.off("message", onMessage);
+      await client.unsubscribeAsync(topic);
+    },
+  };
+}
+
 export async function runDownlinkSessions(o: {
   client: MqttClient;
   root: Uint8Array;
   unitId: number;
   backend: BackendControl;
-  /** How long the backend has to publish a command it was asked for (default 5,000 ms). */
-  waitMs?: number;
 }): Promise<SessionResult[]> {
-  const keys = FleetKeyring.fromRoot(o.root, [1, 2]);
-  const arrived: Uint8Array[] = [];
-  const topic = downlinkTopic(o.unitId);
-  o.client.on("message", (t, payload) => {
-    if (t === topic) arrived.push(new Uint8Array(payload));
-  });
-  await o.client.subscribeAsync(topic, { qos: 1 });
-
-  /** Asks for one command; its counter, or null with the problem noted. */
-  const ask = async (problems: string[], what: string): Promise<number | null> => {
-    const before = arrived.length;
-    const code = CommandCode.requestStatus;
-    o.backend.command(o.unitId, code);
-    const end = Date.now() + (o.waitMs ?? 5000);
-    while (arrived.length === before && Date.now() < end) await sleep(50);
-    if (arrived.length === before) {
-      problems.push(`${what}: no downlink on ${topic} within ${o.waitMs ?? 5000} ms`);
-      return null;
-    }
-    const opened = openDownlinkHost(arrived[before], o.unitId, keys.lookup);
-    if (!opened.ok) {
-      problems.push(`${what}: the unit refuses it (${opened.code}: ${opened.message})`);
-      return null;
-    }
-    const d = opened.value.downlink;
-    const now = Math.floor(Date.now() / 1000);
-    if (d.code !== code) problems.push(`${what}: command code ${d.code}, asked for ${code}`);
-    if (Math.abs(d.issuedAt - now) > CLOCK_SLACK_S)
-      problems.push(`${what}: issued at ${d.issuedAt}, ${d.issuedAt - now} s off the clock`);
-    if (d.expiresAt <= now) problems.push(`${what}: expired on arrival (${d.expiresAt})`);
-    return d.counter;
-  };
+  const down = await downlinkListener(o.client, o.root, o.unitId, o.backend);
+  const ask = (problems: string[], what: string) =>
+    down.ask(CommandCode.requestStatus, null, what, problems);
 
   const first: string[] = [];
   const c1 = await ask(first, "the first command");
@@ -81,7 +101,7 @@ export async function runDownlinkSessions(o: {
     second.push(
       `counter ${c3} after the restart, ${high} before: the unit refuses it as a replay (§3)`,
     );
-  await o.client.unsubscribeAsync(topic);
+  await down.close();
   return [
     {
       name: "downlink",

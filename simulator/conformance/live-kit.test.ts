@@ -13,7 +13,7 @@ import { CentreReject, UplinkAcceptor } from "@em-platform/protocol/host/uplink-
 import { afterAll, describe, expect, it } from "vitest";
 import { TEST_ROOT } from "../../firmware/testing/test-fleet";
 import type { Alert } from "../scenario/alerts";
-import { parseRequest } from "./backend-contract";
+import { parseRequest, requestLine } from "./backend-contract";
 import { judgeSession, type SessionResult } from "./live-kit";
 import { liveSessions } from "./live-sessions";
 
@@ -51,7 +51,10 @@ const failedSessions = (r: { results: SessionResult[] }) =>
   r.results.filter((s) => !s.passed).map((s) => s.name);
 
 describe("the live conformance kit (sim conform)", () => {
-  it("passes the reference receiver on the embedded broker, every session", async () => {
+  // Concurrent: the liveness session waits ~2.5 minutes in every run.
+  it.concurrent("passes the reference receiver on the embedded broker, every session", async ({
+    expect,
+  }) => {
     const r = await conform([]);
     expect(r.code, r.stdout).toBe(0);
     expect(r.results.map((s) => s.name)).toEqual([
@@ -64,12 +67,15 @@ describe("the live conformance kit (sim conform)", () => {
       "clock-jumps",
       "downlink",
       "downlink-restart",
+      "liveness",
     ]);
     expect(failedSessions(r)).toEqual([]);
-    expect(r.stdout).toContain("conformant: 9 sessions passed");
-  }, 90_000);
+    expect(r.stdout).toContain("conformant: 10 sessions passed");
+  }, 300_000);
 
-  it("fails each broken backend in the sessions of the clause it breaks, and only those", async () => {
+  it.concurrent("fails each broken backend in the sessions of the clause it breaks, and only those", async ({
+    expect,
+  }) => {
     const expected: Record<string, string[]> = {
       "no-seq-dedupe": ["replay"],
       "no-topic-check": ["topic-binding"],
@@ -77,7 +83,8 @@ describe("the live conformance kit (sim conform)", () => {
       "refuse-skewed": ["clock-jumps"],
       "no-mac": ["forgery", "unknown-unit", "key-rotation"],
       "no-down-persist": ["downlink-restart"],
-      "down-uplink-key": ["downlink", "downlink-restart"],
+      "down-uplink-key": ["downlink", "downlink-restart", "liveness"],
+      "no-liveness": ["liveness"],
     };
     const runs = await Promise.all(
       Object.keys(expected).map((defect) =>
@@ -91,7 +98,7 @@ describe("the live conformance kit (sim conform)", () => {
       expect(failedSessions(runs[i]), defect).toEqual(expected[defect]);
       expect(runs[i].stdout).toContain("NOT conformant");
     });
-  }, 180_000);
+  }, 400_000);
 
   it("a backend that dies before it is ready is the kit's failure (exit 3), not a verdict", async () => {
     const r = await conform(["--backend", "echo starting; exit 4"]);
@@ -106,10 +113,21 @@ describe("the live conformance kit (sim conform)", () => {
 });
 
 describe("the backend contract's requests", () => {
-  it("reads a command request, and nothing that is not one", () => {
-    expect(parseRequest("command 0a10c0de 12")).toEqual({ unitId: 0x0a10c0de, code: 12 });
-    expect(parseRequest("command 0a10c0de 12\r")).toEqual({ unitId: 0x0a10c0de, code: 12 });
-    for (const bad of ["command a10c0de 12", "command 0a10c0de", "send 0a10c0de 12", ""])
+  it("reads a command request with or without its arguments, and nothing that is not one", () => {
+    const plain = { unitId: 0x0a10c0de, code: 12, args: null };
+    expect(parseRequest("command 0a10c0de 12")).toEqual(plain);
+    expect(parseRequest("command 0a10c0de 12\r")).toEqual(plain);
+    const withArgs = { unitId: 0x0a10c0de, code: 5, args: { 1: 60 } };
+    expect(parseRequest("command 0a10c0de 5 a101183c")).toEqual(withArgs);
+    expect(parseRequest(requestLine(withArgs))).toEqual(withArgs);
+    for (const bad of [
+      "command a10c0de 12",
+      "command 0a10c0de",
+      "send 0a10c0de 12",
+      "command 0a10c0de 5 183c", // arguments that are not a map
+      "command 0a10c0de 5 a101", // cut short
+      "",
+    ])
       expect(parseRequest(bad), bad).toBeNull();
   });
 });

@@ -9,6 +9,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { type Alert, parseAlerts } from "../scenario/alerts";
 import { READY_LINE } from "./backend-contract";
 import { type BackendControl, runDownlinkSessions } from "./live-downlinks";
+import { runLivenessSession } from "./live-liveness";
 import { type LiveSession, liveSessions, sentinel } from "./live-sessions";
 
 export interface SessionResult {
@@ -70,8 +71,9 @@ export interface LiveKitOptions {
    * before they are judged (default 1,500 ms); the kit waits at most 20 times that for each. */
   settleMs?: number;
   log?: (line: string) => void;
-  /** The backend, when the kit started it: the downlink sessions ask it for commands and
-   * restart it (live-downlinks.ts). Without it they are not run, and the log says so. */
+  /** The backend, when the kit started it: the downlink and liveness sessions ask it for
+   * commands and restart it (live-downlinks.ts, live-liveness.ts). Without it they are not run,
+   * and the log says so. */
   backend?: BackendControl;
 }
 
@@ -108,21 +110,28 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
   const results = sessions.map((s) => judgeSession(s, observed));
   if (o.backend === undefined) {
     log(
-      "downlinks not checked: the kit did not start the backend, so it cannot ask it for commands or restart it",
+      "downlinks and liveness not checked: the kit did not start the backend, so it cannot ask it for commands or restart it",
     );
     return results;
   }
   log("downlink, downlink-restart (§2, §3, §8, §10): commands asked for on the backend's stdin");
   const listener = await connectKit(o);
   try {
-    return results.concat(
-      await runDownlinkSessions({
-        client: listener,
-        root: o.root,
-        unitId: unitBase + 0x8000,
-        backend: o.backend,
-      }),
-    );
+    const down = await runDownlinkSessions({
+      client: listener,
+      root: o.root,
+      unitId: unitBase + 0x8000,
+      backend: o.backend,
+    });
+    log("liveness (§13): a unit's heartbeat set to 60 s, then silence (~2.5 min)");
+    const live = await runLivenessSession({
+      client: listener,
+      root: o.root,
+      unitId: unitBase + 0x8001,
+      backend: o.backend,
+      readObserved: o.readObserved,
+    });
+    return results.concat(down, [live]);
   } finally {
     await listener.endAsync();
   }

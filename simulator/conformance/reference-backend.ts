@@ -1,35 +1,54 @@
 // The reference receiver as a backend the live kit can start (backend-contract.ts): it runs
-// `ReferenceReceiver` on the kit's broker and keeps its observed alerts in EM_ALERTS_FILE.
+// `ReferenceReceiver` on the kit's broker and keeps its observed alerts in EM_ALERTS_FILE — the
+// event alerts and its liveness alerts (SPEC §13, checked every second).
 // `sim conform` starts it when no --backend is given; it is what CI checks the kit against.
 
 import { join } from "node:path";
+import { unitIdText } from "@em-platform/protocol/core/topics";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { observedAlerts } from "../centre/observed-alerts";
 import { type ReceivedEvent, ReferenceReceiver } from "../centre/reference-receiver";
+import type { Alert } from "../scenario/alerts";
 import { serveBackend, writeAlertsFile } from "./backend-contract";
 
 serveBackend(async (env) => {
   const byUnit = new Map<number, ReceivedEvent[]>();
+  const silent: Alert[] = [];
   const centre = await ReferenceReceiver.start({
     url: env.url,
     keyring: FleetKeyring.fromRoot(env.root, env.keyVersions),
     clientId: env.user ?? `em-reference-centre-${process.pid}`,
     password: env.password,
     downCounterFile: join(env.stateDir, "down-counters.json"),
+    livenessCheckMs: 1000,
   });
+  const write = () =>
+    writeAlertsFile(
+      env.alertsFile,
+      Array.from(byUnit.entries())
+        .flatMap(([unit, events]) => observedAlerts(unit, events))
+        .concat(silent),
+    );
   centre.onEvent((e) => {
     const list = byUnit.get(e.unitId) ?? [];
     list.push(e);
     byUnit.set(e.unitId, list);
-    writeAlertsFile(
-      env.alertsFile,
-      Array.from(byUnit.entries()).flatMap(([unit, events]) => observedAlerts(unit, events)),
-    );
+    write();
+  });
+  centre.onAlert((a) => {
+    silent.push({
+      subject: unitIdText(a.unitId),
+      type: "unit_silent",
+      start: Math.floor(a.lastHeardMs / 1000),
+      end: null,
+      reportedAt: Math.floor(a.atMs / 1000),
+    });
+    write();
   });
   return {
     stop: () => centre.stop(),
-    command: async (unitId, code) => {
-      await centre.sendCommand(unitId, code, null);
+    command: async (unitId, code, args) => {
+      await centre.sendCommand(unitId, code, args);
     },
   };
 });

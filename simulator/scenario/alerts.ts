@@ -10,7 +10,8 @@ export type AlertType =
   | "radio_attack"
   | "unit_tamper"
   | "tag_battery_low"
-  | "live_relay";
+  | "live_relay"
+  | "unit_silent";
 export const ALERT_TYPES: AlertType[] = [
   "strap_tamper",
   "mains_lost",
@@ -20,6 +21,7 @@ export const ALERT_TYPES: AlertType[] = [
   "unit_tamper",
   "tag_battery_low",
   "live_relay",
+  "unit_silent",
 ];
 
 export interface Alert {

@@ -8,12 +8,14 @@
 //   no-mac          reads the payload without verifying the MAC (§7)
 //   no-down-persist keeps its downlink counters in memory only: a restart begins again at 1 (§3)
 //   down-uplink-key signs downlinks with the unit's uplink key, not its downlink key (§2, §8)
+//   no-liveness     never notices a unit that has gone silent (§13)
 //
 // Otherwise it is a correct centre built on the protocol's host face, raising one strap_tamper
 // alert per strap_tamper event, and speaking backend-contract.ts.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { parseMac0 } from "@em-platform/protocol/core/cose";
 import { EventCode } from "@em-platform/protocol/core/events";
 import { KeyPurpose } from "@em-platform/protocol/core/keys";
@@ -36,6 +38,7 @@ const DEFECTS = [
   "no-mac",
   "no-down-persist",
   "down-uplink-key",
+  "no-liveness",
 ] as const;
 type Defect = (typeof DEFECTS)[number];
 
@@ -75,10 +78,33 @@ serveBackend(async (env) => {
     return v.ok ? v.value.uplink : null;
   };
 
+  // Liveness (§13): when each unit was last heard, its heartbeat (900 s until it acknowledges a
+  // set_intervals this backend sent), the set_intervals awaiting an ack, the units alerted.
+  const heard = new Map<number, number>();
+  const heartbeatS = new Map<number, number>();
+  const pendingHb = new Map<string, number>();
+  const silent = new Set<number>();
+  const liveness = setInterval(() => {
+    if (defect === "no-liveness") return;
+    for (const [unit, at] of heard) {
+      if (silent.has(unit) || Date.now() - at <= 2 * (heartbeatS.get(unit) ?? 900) * 1000) continue;
+      silent.add(unit);
+      const start = Math.floor(at / 1000);
+      alerts.push({ subject: unitIdText(unit), type: "unit_silent", start, end: null });
+      writeAlertsFile(env.alertsFile, alerts);
+    }
+  }, 1000);
+
   const receive = (bytes: Uint8Array, topicUnit: number | undefined) => {
     const up = take(bytes, topicUnit);
     if (up === null) return;
+    heard.set(up.unitId, Date.now());
+    silent.delete(up.unitId);
     for (const e of up.events) {
+      const ack = e.code === EventCode.commandAck && e.data !== null ? e.data : null;
+      const hb = ack === null ? undefined : pendingHb.get(`${up.unitId}/${ack[1]}`);
+      if (ack !== null && hb !== undefined && ack[3] === AckResult.ok)
+        heartbeatS.set(up.unitId, hb);
       const id = `${up.unitId}/${e.seq}`;
       if (defect !== "no-seq-dedupe" && seen.has(id)) continue;
       seen.add(id);
@@ -117,9 +143,14 @@ serveBackend(async (env) => {
       ? JSON.parse(readFileSync(counterFile, "utf8"))
       : {};
   return {
-    stop: () => client.endAsync(),
-    command: async (unitId, code) => {
+    stop: () => {
+      clearInterval(liveness);
+      return client.endAsync();
+    },
+    command: async (unitId, code, args) => {
       const counter = next[unitId] ?? 1;
+      if (code === CommandCode.setIntervals && typeof args?.[1] === "number")
+        pendingHb.set(`${unitId}/${counter}`, args[1]);
       next[unitId] = counter + 1;
       if (defect !== "no-down-persist") writeFileSync(counterFile, JSON.stringify(next));
       const purpose =
@@ -131,7 +162,7 @@ serveBackend(async (env) => {
         issuedAt: now,
         expiresAt: now + 3600,
         code,
-        args: null,
+        args,
       });
       await client.publishAsync(downlinkTopic(unitId), Buffer.from(envelope), { qos: 1 });
     },
