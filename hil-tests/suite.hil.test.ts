@@ -38,7 +38,7 @@ import type { RunningBroker } from "../simulator/broker/broker";
 import { startEmbeddedBroker } from "../simulator/broker/embedded-broker";
 import { ReferenceReceiver } from "../simulator/centre/reference-receiver";
 import { Outage } from "../simulator/modem/network";
-import { BenchAir } from "../tools/engines/bench-air";
+import { type AirWrite, BenchAir } from "../tools/engines/bench-air";
 import { killEnginesIn, onEngineConsole } from "../tools/engines/engine-pty";
 import { enginePath, enginesMissing } from "../tools/engines/engines";
 import { EspruinoBoard } from "../tools/engines/espruino-board";
@@ -187,6 +187,8 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
     if (!r.ok) throw new Error(`a frame of the tag does not verify: ${r.code}`);
     return r.value;
   };
+  /** The frame the tag has on air now, verified. */
+  const lastFrame = (t: TagBench): Beacon => verified(t.adverts[t.adverts.length - 1]);
   let tag: TagBench | null = null;
   let air: BenchAir | null = null;
   /** When the unit booted last (the relay check's first challenge is due a period later). */
@@ -315,7 +317,7 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
     expect(ev.tagId).toBe(TAG);
     // Placed at the cut by the extended beacon's latch age, not at when the unit heard it.
     expect(Math.abs((ev.data?.[1] as number) - cutAt / 1000)).toBeLessThanOrEqual(2);
-    expect(verified(t.adverts[t.adverts.length - 1]).flags & BeaconFlag.strapLatched).not.toBe(0);
+    expect(lastFrame(t).flags & BeaconFlag.strapLatched).not.toBe(0);
   });
 
   it("re-arm over GATT: the strap spliced, a centre-signed re-arm clears the tag's latch", async () => {
@@ -330,7 +332,7 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
       () => b.tail(),
     );
     // Restored is not re-armed: the latch holds until the centre says so.
-    expect(verified(t.adverts[t.adverts.length - 1]).flags & BeaconFlag.strapLatched).not.toBe(0);
+    expect(lastFrame(t).flags & BeaconFlag.strapLatched).not.toBe(0);
     await tagCommand(b, TagCommandCode.rearm, RearmMask.strap);
     await until(
       "tag_tamper_rearmed at the centre",
@@ -339,7 +341,7 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
       () => b.tail(),
     );
     expect(receiver.withCode(UNIT, EventCode.tagTamperRearmed)[0].data?.[1]).toBe(RearmMask.strap);
-    expect(verified(t.adverts[t.adverts.length - 1]).flags & BeaconFlag.strapLatched).toBe(0);
+    expect(lastFrame(t).flags & BeaconFlag.strapLatched).toBe(0);
   });
 
   it("leaving range: with the near preset, the tag heard weaker than it ends in left_home; back, returned_home", async () => {
@@ -428,7 +430,7 @@ describe.skipIf(real !== null || why !== null)("HIL suite on the virtual bench",
       due + 60_000,
       () => b.tail(),
     );
-    const w = challenge() as { atMs: number; bytes: Uint8Array };
+    const w = challenge() as AirWrite;
     const c = parseChallenge(w.bytes);
     if (!c.ok) throw new Error("not a challenge");
     expect(c.value.tagId).toBe(TAG);

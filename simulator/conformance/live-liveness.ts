@@ -7,15 +7,14 @@
 
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { EventCode } from "@em-platform/protocol/core/events";
-import { KeyPurpose } from "@em-platform/protocol/core/keys";
 import { unitIdText, uplinkTopic } from "@em-platform/protocol/core/topics";
 import type { Uplink } from "@em-platform/protocol/core/uplink";
-import { sealUplinkHost } from "@em-platform/protocol/host/envelope";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import type { MqttClient } from "mqtt";
 import type { Alert } from "../scenario/alerts";
 import { type BackendControl, downlinkListener } from "./live-downlinks";
 import type { SessionResult } from "./live-kit";
+import { seal, tampers } from "./live-sessions";
 
 /** The heartbeat the kit asks for, s: the shortest set_intervals takes (SPEC §10). */
 export const KIT_HEARTBEAT_S = 60;
@@ -35,10 +34,9 @@ export async function runLivenessSession(o: {
 }): Promise<SessionResult> {
   const problems: string[] = [];
   const subject = unitIdText(o.unitId);
-  const key = FleetKeyring.fromRoot(o.root, [1]).key(KeyPurpose.unitUplink, o.unitId, 1);
+  const keys = FleetKeyring.fromRoot(o.root, [1]);
   const send = async (up: Uplink) => {
-    const envelope = sealUplinkHost(key as Uint8Array, 1, up);
-    await o.client.publishAsync(uplinkTopic(o.unitId), Buffer.from(envelope), { qos: 1 });
+    await o.client.publishAsync(uplinkTopic(o.unitId), Buffer.from(seal(keys, 1, up)), { qos: 1 });
   };
   const now = () => Math.floor(Date.now() / 1000);
   const result = (): SessionResult => ({
@@ -53,13 +51,7 @@ export async function runLivenessSession(o: {
 
   // Heard: one event (the kit's sessions all send strap_tamper; this session judges no alert
   // but unit_silent).
-  const t0 = now();
-  await send({
-    unitId: o.unitId,
-    counter: 1,
-    sentAt: t0,
-    events: [{ seq: 1, time: t0, code: EventCode.strapTamper, tagId: 0x00c0ffee, data: null }],
-  });
+  await send(tampers(o.unitId, 1, [1], now()));
   const down = await downlinkListener(o.client, o.root, o.unitId, o.backend);
   const counter = await down.ask(
     CommandCode.setIntervals,

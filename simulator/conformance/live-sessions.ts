@@ -49,7 +49,7 @@ export interface SessionContext {
 }
 
 /** An uplink of one strap_tamper per seq, sent at `at`, each event at at + seq. */
-function tampers(unitId: number, counter: number, seqs: number[], at: number): Uplink {
+export function tampers(unitId: number, counter: number, seqs: number[], at: number): Uplink {
   return {
     unitId,
     counter,
@@ -65,7 +65,7 @@ function tampers(unitId: number, counter: number, seqs: number[], at: number): U
 }
 
 /** Sealed with the uplink key of `keyUnit` (the uplink's own unit unless a session forges). */
-function seal(ring: FleetKeyring, kv: number, up: Uplink, keyUnit = up.unitId): Uint8Array {
+export function seal(ring: FleetKeyring, kv: number, up: Uplink, keyUnit = up.unitId): Uint8Array {
   return sealUplinkHost(ring.key(KeyPurpose.unitUplink, keyUnit, kv) as Uint8Array, kv, up);
 }
 

@@ -76,6 +76,6 @@ export class BenchAir implements BenchGatt {
   private copy(): void {
     const a = this.current;
     if (a === null || !this.inRange || !this.unit.listening) return;
-    this.unit.beacon(a.payload, this.rssi, defaultAddress(a.payload));
+    this.unit.beacon(a.payload, this.rssi);
   }
 }
