@@ -2,7 +2,6 @@
 // answers each line's acknowledgement, and the test asserts what went down the wire.
 
 import { crc32 } from "node:zlib";
-import { SerialPortMock } from "serialport";
 import { afterEach, describe, expect, it } from "vitest";
 import { LabError } from "./errors";
 import {
@@ -13,36 +12,7 @@ import {
   flashOver,
   resumableChunks,
 } from "./espruino";
-
-// serialport loads the binding's CommonJS build; an ESM import of @serialport/binding-mock would
-// be a second copy with its own ports, so the mock is reached through SerialPortMock.
-const MockBinding = SerialPortMock.binding;
-
-type Answer = (expr: string) => string | null;
-
-/** A mock port whose device answers every acknowledged line with answer(expr). */
-async function mockDevice(answer: Answer): Promise<{ port: SerialPortMock; sent: () => string }> {
-  MockBinding.createPort("/dev/em-mock", { echo: false, record: true });
-  const port = new SerialPortMock({ path: "/dev/em-mock", baudRate: 115200 });
-  await new Promise<void>((r) => port.on("open", () => r()));
-  const binding = port.port!;
-  let rx = "";
-  const write = binding.write.bind(binding);
-  binding.write = async (buf: Buffer) => {
-    await write(buf);
-    rx += buf.toString("latin1");
-    for (let nl = rx.indexOf("\n"); nl >= 0; nl = rx.indexOf("\n")) {
-      const line = rx.slice(0, nl);
-      rx = rx.slice(nl + 1);
-      if (line.charCodeAt(0) !== 0x10) continue;
-      const m = /^.try\{print\("<<"\+"EM (\d+) "\+\((.*)\)\+">>"\)\}catch/.exec(line);
-      if (!m) continue;
-      const reply = answer(m[2]);
-      if (reply !== null) setImmediate(() => binding.emitData(`<<EM ${m[1]} ${reply}>>\r\n`));
-    }
-  };
-  return { port, sent: () => binding.recording.toString("latin1") };
-}
+import { type Answer, MockBinding, mockDevice } from "./testing/mock-espruino";
 
 /** Reads back a byteLiteral() string. */
 function unliteral(lit: string): string {

@@ -20,6 +20,7 @@ import { decodeLive } from "./decode-live";
 import { EXIT, LabError } from "./errors";
 import type { FlashReport } from "./espruino";
 import { flashWithRetries } from "./flash-with-retries";
+import { openSerial } from "./link";
 import { type ProvisionRequest, provision } from "./provision";
 import { DeviceRegister, hexId } from "./register/register";
 import {
@@ -28,6 +29,7 @@ import {
   registerPath,
   runRegister,
 } from "./register/register-command";
+import { resetOver } from "./reset";
 import { startBleScan } from "./sniff/ble-scan";
 import { describeFrame, SniffTable } from "./sniff/sniff-table";
 
@@ -88,6 +90,44 @@ exit codes: 0 verified, 2 usage, 3 no such port, 4 port busy, 5 no answer,
           process.stderr.write(`attempt failed (${e.code}): ${e.message}; ${left} retries left\n`),
       });
       process.stdout.write(formatReport(report) + "\n");
+      return 0;
+    },
+  },
+  reset: {
+    summary: "reset a device so that it boots what was flashed (E.reboot(), as at power-on)",
+    usage: `lab reset <port> [options]
+
+Identifies the Espruino, checks that it has a boot file, and resets it (E.reboot(): the nRF52's
+system reset, as when a battery goes in), so that it boots the .bootcde and the records that
+flash and provision wrote. A device with no boot file is refused with nothing sent.
+
+options:
+  --board <list>    refuse a device whose board is not one of these (process.env.BOARD)
+  --boot <file>     the boot file to check for (default .bootcde)
+  --baud <rate>     line rate (default 115200)
+  --log <file>      append a transcript of the session to this file
+
+exit codes: 0 reset, 1 no boot file, 2 usage, 3 no such port, 4 port busy, 5 no answer,
+  6 not an Espruino, 14 wrong board`,
+    options: {
+      board: { type: "string" },
+      boot: { type: "string", default: ".bootcde" },
+      baud: { type: "string", default: "115200" },
+      log: { type: "string" },
+    },
+    async run([path], v) {
+      if (path === undefined) throw usage("reset needs <port>");
+      const baudRate = num(v.baud, "--baud");
+      const r = await resetOver(await openSerial(path, baudRate), {
+        baudRate,
+        boards: v.board === undefined ? undefined : String(v.board).split(","),
+        bootFile: String(v.boot),
+        transcriptFile: v.log as string | undefined,
+      });
+      process.stdout.write(
+        `reset ${r.device.board} (Espruino ${r.device.version}): booting ${String(v.boot)}, ` +
+          `${r.boot.length} bytes, CRC-32 0x${(r.boot.crc >>> 0).toString(16).padStart(8, "0")}\n`,
+      );
       return 0;
     },
   },
@@ -446,7 +486,7 @@ function intArg(v: string, flag: string): number {
 }
 
 /** The fleet root from --root-file or EM_FLEET_ROOT; null when neither is given. Never echoed. */
-function fleetRoot(file: string | undefined): Uint8Array | null {
+export function fleetRoot(file: string | undefined): Uint8Array | null {
   let raw: Buffer | null = null;
   if (file !== undefined) {
     try {
