@@ -10,7 +10,8 @@ const GOOD = {
   tag: { port: "/dev/serial/by-id/usb-Espruino_Puck-if00", id: 12648430 },
   unit: { port: "/dev/serial/by-id/usb-Espruino_Jolt-if00", id: 41244 },
   broker: { url: "mqtt://10.0.0.2:1883", username: "em-centre", password: "x" },
-  unitBroker: { host: "10.0.0.2", port: 1883 },
+  rootFile: "/etc/em-bench/test-fleet.root",
+  unitBroker: { host: "10.0.0.2", port: 1883, apn: "internet", centre: "+37129000000" },
   relay: { port: "/dev/serial/by-id/usb-relay", strapChannel: 1, mainsChannel: 2 },
 };
 
@@ -28,6 +29,13 @@ describe("bench config", () => {
   it("reads a whole bench", () => {
     expect(parseBenchConfig(JSON.stringify(GOOD), "bench.json")).toEqual({
       ...GOOD,
+      broker: { ...GOOD.broker },
+      unitBroker: {
+        ...GOOD.unitBroker,
+        apnUser: undefined,
+        apnPass: undefined,
+        brokerSecretFile: undefined,
+      },
       ble: undefined,
     });
   });
@@ -43,6 +51,14 @@ describe("bench config", () => {
       "$.relay.mainsChannel",
     );
     expect(error({ ...GOOD, colour: "red" }).path).toBe("$.colour");
+    const { rootFile: _, ...rootless } = GOOD;
+    expect(error(rootless).path).toBe("$.rootFile");
+    expect(error({ ...GOOD, unitBroker: { ...GOOD.unitBroker, centre: "29000000" } }).path).toBe(
+      "$.unitBroker.centre",
+    );
+    expect(error({ ...GOOD, unitBroker: { ...GOOD.unitBroker, pin: "1234" } }).path).toBe(
+      "$.unitBroker.pin",
+    );
     expect(error({ ...GOOD, unit: { ...GOOD.unit, port: GOOD.tag.port } }).expected).toBe(
       "a port other than the tag's",
     );

@@ -1,6 +1,6 @@
 // A HIL bench, described by a JSON file (HIL_BENCH=<file>): which serial port each device's
 // console is on (by stable id, /dev/serial/by-id/…), the relay fixture that opens the strap loop
-// and cuts the unit's mains, the BLE adapter, the broker. Without a file the suite runs on the
+// and cuts the unit's mains, the BLE adapter, the broker, the test fleet's root. Without a file the suite runs on the
 // virtual bench. Every error names the file, the JSON path and what was expected.
 
 import { readFileSync } from "node:fs";
@@ -19,8 +19,20 @@ export interface BenchConfig {
   unit: DeviceSeat;
   /** The broker the unit reaches and the suite watches (the centre's account, SPEC §13). */
   broker: { url: string; username?: string; password?: string };
-  /** The unit's view of the broker (host and port it is provisioned with). */
-  unitBroker: { host: string; port: number };
+  /** The bench fleet's root secret (32 raw bytes or 64 hex digits): the devices are provisioned
+   * under it and the centre verifies with it. A test fleet's, never a production one. */
+  rootFile: string;
+  /** How the unit reaches the broker, as it is provisioned (`lab provision unit`): host and
+   * port, the SIM's APN, the centre's SMS number, the file its broker password derives from. */
+  unitBroker: {
+    host: string;
+    port: number;
+    apn?: string;
+    apnUser?: string;
+    apnPass?: string;
+    centre?: string;
+    brokerSecretFile?: string;
+  };
   /** The relay fixture: absent when the bench has none (those steps are skipped, saying so). */
   relay?: { port: string; strapChannel: number; mainsChannel: number };
   /** The BLE adapter noble uses (hciN); absent: the default one. */
@@ -61,7 +73,7 @@ export function parseBenchConfig(text: string, file: string): BenchConfig {
       ? (v as number)
       : fail(path, `a whole number from ${lo} to ${hi}`);
   const d = obj(doc, "$");
-  const known = ["name", "tag", "unit", "broker", "unitBroker", "relay", "ble"];
+  const known = ["name", "tag", "unit", "broker", "rootFile", "unitBroker", "relay", "ble"];
   for (const k of Object.keys(d))
     if (!known.includes(k)) fail("$." + k, "one of " + known.join(", "));
   const seat = (v: Json, path: string): DeviceSeat => {
@@ -72,18 +84,32 @@ export function parseBenchConfig(text: string, file: string): BenchConfig {
   const url = str(b.url, "$.broker.url");
   if (!/^mqtts?:\/\/[^/]+$/.test(url)) fail("$.broker.url", "mqtt://host:port");
   const ub = obj(d.unitBroker, "$.unitBroker");
+  const optStr = (v: Json, path: string): string | undefined =>
+    v === undefined ? undefined : str(v, path);
+  const ubKnown = ["host", "port", "apn", "apnUser", "apnPass", "centre", "brokerSecretFile"];
+  for (const k of Object.keys(ub))
+    if (!ubKnown.includes(k)) fail("$.unitBroker." + k, "one of " + ubKnown.join(", "));
+  const centre = optStr(ub.centre, "$.unitBroker.centre");
+  if (centre !== undefined && !/^\+[0-9]{6,15}(,\+[0-9]{6,15})*$/.test(centre))
+    fail("$.unitBroker.centre", "international numbers, comma-separated: +37129000000");
   const config: BenchConfig = {
     name: str(d.name, "$.name"),
     tag: seat(d.tag, "$.tag"),
     unit: seat(d.unit, "$.unit"),
     broker: {
       url,
-      username: b.username === undefined ? undefined : str(b.username, "$.broker.username"),
-      password: b.password === undefined ? undefined : str(b.password, "$.broker.password"),
+      username: optStr(b.username, "$.broker.username"),
+      password: optStr(b.password, "$.broker.password"),
     },
+    rootFile: str(d.rootFile, "$.rootFile"),
     unitBroker: {
       host: str(ub.host, "$.unitBroker.host"),
       port: int(ub.port, "$.unitBroker.port", 1, 65535),
+      apn: optStr(ub.apn, "$.unitBroker.apn"),
+      apnUser: optStr(ub.apnUser, "$.unitBroker.apnUser"),
+      apnPass: optStr(ub.apnPass, "$.unitBroker.apnPass"),
+      centre,
+      brokerSecretFile: optStr(ub.brokerSecretFile, "$.unitBroker.brokerSecretFile"),
     },
   };
   if (d.relay !== undefined) {

@@ -15,7 +15,13 @@ export function starterConfig(ports: string[]): string {
     tag: { port: port(0, "tag"), id: 1 },
     unit: { port: port(1, "home unit"), id: 2 },
     broker: { url: "mqtt://127.0.0.1:1883", username: "em-centre", password: "<centre password>" },
-    unitBroker: { host: "<broker host as the unit reaches it>", port: 1883 },
+    rootFile: "<the test fleet's root file (never a production root)>",
+    unitBroker: {
+      host: "<broker host as the unit reaches it>",
+      port: 1883,
+      apn: "<the bench SIM's APN>",
+      centre: "+37129000000",
+    },
   };
   const text = JSON.stringify(config, null, 2) + "\n";
   parseBenchConfig(text, "starter"); // what it writes is a config the suite reads

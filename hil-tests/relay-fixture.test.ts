@@ -9,6 +9,7 @@ import { SerialPort } from "serialport";
 import { afterAll, describe, expect, it } from "vitest";
 import { socatMissing } from "../tools/engines/serial-bridge";
 import { RelayError, RelayFixture, relayFrame } from "./relay-fixture";
+import { VirtualRelayBoard } from "./testing/virtual-relay-board";
 
 const hex = (b: Buffer) => b.toString("hex").match(/../g)?.join(" ");
 
@@ -67,6 +68,45 @@ describe.skipIf(why !== null)("relay fixture over a pty", () => {
       await new Promise((r) => setTimeout(r, 20));
     await new Promise<void>((r) => board.close(() => r()));
     expect(hex(Buffer.concat(got))).toBe(hex(Buffer.concat(want)));
+  });
+
+  it("the virtual bench's relay board: a contact reported when it changes, a garbled frame dropped", async () => {
+    const changes: [number, boolean][] = [];
+    const board = await VirtualRelayBoard.open(dir, (ch, on) => changes.push([ch, on]));
+    try {
+      const raw = new SerialPort({ path: board.fixturePort, baudRate: 9600 });
+      await new Promise<void>((r) => raw.on("open", () => r()));
+      const bytes = Buffer.concat([
+        Buffer.from([0x55]), // line noise before a frame
+        relayFrame(1, true),
+        Buffer.from([0xa0, 1, 0, 0xa2]), // a wrong sum: ignored, as the board does
+        relayFrame(1, true), // already energised: no click
+        relayFrame(2, true),
+      ]);
+      await new Promise<void>((r) => raw.write(bytes, () => raw.drain(() => r())));
+      await new Promise<void>((r) => raw.close(() => r()));
+      // The suite's driver on the same line: open releases both, then the strap opens.
+      const relay = await RelayFixture.open({
+        port: board.fixturePort,
+        strapChannel: 1,
+        mainsChannel: 2,
+      });
+      await relay.openStrap(true);
+      await relay.close();
+      for (let i = 0; i < 100 && changes.length < 6; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(changes).toEqual([
+        [1, true],
+        [2, true],
+        [1, false],
+        [2, false],
+        [1, true],
+        [1, false],
+      ]);
+      expect(board.rejected).toBe(1);
+    } finally {
+      await board.close();
+    }
   });
 
   it("a port that is not there is no-such-port", async () => {

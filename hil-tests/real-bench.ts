@@ -1,0 +1,108 @@
+// A real bench, as its config describes it (bench-config.ts): the lab commands on the devices'
+// console ports, the boards booted by `lab reset`, the centre on the bench's broker, the tag's
+// frames heard through the bench's BLE adapter (noble, as `lab sniff`), the strap loop and the
+// mains through the relay fixture. It has no `virtual` instruments: the suite skips, saying what
+// hardware each would need, the steps that use them.
+
+import { type BleScanner, startBleScan } from "../tools/lab/sniff/ble-scan";
+import type { Device, HilBench, TagFrame } from "./bench";
+import type { BenchConfig } from "./bench-config";
+import type { LabRunner } from "./virtual-bench";
+
+/** The board a device's bundle is for (`lab reset --board`), as `lab provision` checks it. */
+const BOARD = { tag: "PUCKJS", unit: "JOLTJS" } as const;
+
+export class RealBench implements HilBench {
+  readonly virtual = null;
+  readonly frames: TagFrame[] | null;
+  private scanner: BleScanner | null = null;
+
+  private constructor(
+    private readonly config: BenchConfig,
+    private readonly run: LabRunner,
+  ) {
+    this.frames = config.ble === undefined ? null : [];
+  }
+
+  /** Opens the bench; with a BLE adapter configured, listens for frames that `isTag` accepts
+   * (the suite's check: the tag's id under the bench fleet's key), each kept when first heard. */
+  static async open(
+    config: BenchConfig,
+    run: LabRunner,
+    isTag: (company: number, payload: Uint8Array) => boolean,
+  ): Promise<RealBench> {
+    const b = new RealBench(config, run);
+    const frames = b.frames;
+    if (config.ble !== undefined && frames !== null) {
+      process.env.NOBLE_HCI_DEVICE_ID = String(config.ble.hci);
+      b.scanner = await startBleScan((a) => {
+        if (!isTag(a.companyId, a.data)) return;
+        const last = frames[frames.length - 1];
+        if (last !== undefined && Buffer.from(last.payload).equals(Buffer.from(a.data))) return;
+        frames.push({ atMs: Date.now(), company: a.companyId, payload: a.data });
+      });
+    }
+    return b;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+  get tagId(): number {
+    return this.config.tag.id;
+  }
+  get unitId(): number {
+    return this.config.unit.id;
+  }
+  get rootFile(): string {
+    return this.config.rootFile;
+  }
+  get centre(): HilBench["centre"] {
+    return this.config.broker;
+  }
+  get relay(): HilBench["relay"] {
+    return this.config.relay ?? null;
+  }
+
+  get unitNetwork(): string[] {
+    const u = this.config.unitBroker;
+    const opt = (flag: string, v: string | undefined) => (v === undefined ? [] : [flag, v]);
+    return [
+      "--broker-host",
+      u.host,
+      "--broker-port",
+      String(u.port),
+      ...opt("--apn", u.apn),
+      ...opt("--apn-user", u.apnUser),
+      ...opt("--apn-pass", u.apnPass),
+      ...opt("--centre", u.centre),
+      ...opt("--broker-secret-file", u.brokerSecretFile),
+    ];
+  }
+
+  lab(step: string, device: Device, args: (port: string) => string[]): Promise<number> {
+    return this.run(step, args(this.config[device].port));
+  }
+
+  bootFile(): string {
+    return ".bootcde";
+  }
+
+  storedCrc(): null {
+    return null;
+  }
+
+  async boot(device: Device): Promise<void> {
+    const port = this.config[device].port;
+    const code = await this.run(`reset-${device}`, ["reset", port, "--board", BOARD[device]]);
+    if (code !== 0) throw new Error(`lab reset ${port} (the ${device}) exited ${code}`);
+  }
+
+  tail(): string {
+    return "";
+  }
+
+  async dispose(): Promise<void> {
+    await this.scanner?.stop();
+  }
+}
