@@ -2,17 +2,29 @@
 // unit is provisioned with, how a board is booted, and that a bench whose BLE adapter cannot be
 // reached stops the run with the lab's no-bluetooth error rather than running deaf.
 
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { LabError } from "../tools/lab/errors";
 import { parseBenchConfig } from "./bench-config";
-import { RealBench } from "./real-bench";
+import { BenchNotAttachedError, RealBench } from "./real-bench";
+
+// Files stand in for the device nodes: the bench only asks whether they are there.
+const dir = mkdtempSync(join(tmpdir(), "em-real-bench-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const present = (name: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, "");
+  return p;
+};
 
 const CONFIG = {
   name: "bench-7",
-  tag: { port: "/dev/serial/by-id/usb-FTDI-tag", id: 12648430 },
-  unit: { port: "/dev/serial/by-id/usb-Espruino_Jolt-unit", id: 41244 },
+  tag: { port: present("usb-FTDI-tag"), id: 12648430 },
+  unit: { port: present("usb-Espruino_Jolt-unit"), id: 41244 },
   broker: { url: "mqtt://10.0.0.2:1883", username: "em-centre", password: "pw" },
-  rootFile: "/etc/em-bench/test-fleet.root",
+  rootFile: present("test-fleet.root"),
   unitBroker: { host: "10.0.0.2", port: 1884, apn: "internet", centre: "+37129000000" },
 };
 
@@ -72,6 +84,24 @@ describe("the real bench", () => {
     await expect(refused.boot("tag")).rejects.toThrow(
       /lab reset .*usb-FTDI-tag \(the tag\) exited 1/,
     );
+  });
+
+  it("a half-attached bench is refused before anything runs, naming everything missing", async () => {
+    const lab = recorder();
+    const e = await RealBench.open(
+      config({
+        unit: { ...CONFIG.unit, port: join(dir, "unplugged") },
+        relay: { port: join(dir, "no-relay"), strapChannel: 1, mainsChannel: 2 },
+      }),
+      lab.run,
+      () => true,
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(BenchNotAttachedError);
+    expect((e as BenchNotAttachedError).missing).toEqual([
+      `the unit's console ${join(dir, "unplugged")} is missing`,
+      `the relay fixture ${join(dir, "no-relay")} is missing`,
+    ]);
+    expect(lab.calls).toEqual([]);
   });
 
   it("a BLE adapter described but not reachable stops the bench with no-bluetooth", async () => {

@@ -4,10 +4,23 @@
 // mains through the relay fixture. It has no `virtual` instruments: the suite skips, saying what
 // hardware each would need, the steps that use them.
 
+import { existsSync } from "node:fs";
 import { type BleScanner, startBleScan } from "../tools/lab/sniff/ble-scan";
 import type { Device, HilBench, TagFrame } from "./bench";
 import type { BenchConfig } from "./bench-config";
 import type { LabRunner } from "./virtual-bench";
+
+/** A bench whose config names ports or files that are not there: every one missing, at once,
+ * before anything is touched — a half-attached bench is reported, not half-run. */
+export class BenchNotAttachedError extends Error {
+  constructor(
+    readonly bench: string,
+    readonly missing: string[],
+  ) {
+    super(`bench ${bench} is not all there: ${missing.join("; ")}`);
+    this.name = "BenchNotAttachedError";
+  }
+}
 
 /** The board a device's bundle is for (`lab reset --board`), as `lab provision` checks it. */
 const BOARD = { tag: "PUCKJS", unit: "JOLTJS" } as const;
@@ -31,6 +44,17 @@ export class RealBench implements HilBench {
     run: LabRunner,
     isTag: (company: number, payload: Uint8Array) => boolean,
   ): Promise<RealBench> {
+    const wanted: [string, string | undefined][] = [
+      ["the tag's console", config.tag.port],
+      ["the unit's console", config.unit.port],
+      ["the relay fixture", config.relay?.port],
+      ["the fleet root file", config.rootFile],
+      ["the broker secret file", config.unitBroker.brokerSecretFile],
+    ];
+    const missing = wanted
+      .filter(([, path]) => path !== undefined && !existsSync(path))
+      .map(([what, path]) => `${what} ${path} is missing`);
+    if (missing.length > 0) throw new BenchNotAttachedError(config.name, missing);
     const b = new RealBench(config, run);
     const frames = b.frames;
     if (config.ble !== undefined && frames !== null) {
