@@ -171,6 +171,67 @@ it("d: the downlink counter continues above the last used across a receiver rest
   }
 });
 
+it("e: a silence begun before a receiver restart is still alerted after it, and only once", async () => {
+  const C = 0x0c0c;
+  let now = 1_800_000_000_000;
+  const opts = {
+    url: broker.url,
+    keyring,
+    clientId: "centre-e",
+    clock: () => now,
+    livenessFile: join(tmp, "liveness.json"),
+  };
+  const acked = (unit: number, counter: number, command: number) =>
+    sealUplinkHost(keyring.key(KeyPurpose.unitUplink, unit, 1)!, 1, {
+      unitId: unit,
+      counter: counter,
+      sentAt: 1_800_000_000,
+      events: [
+        {
+          seq: counter,
+          time: 1_800_000_000,
+          code: EventCode.commandAck,
+          tagId: null,
+          data: { 1: command, 2: CommandCode.setIntervals, 3: AckResult.ok },
+        },
+      ],
+    });
+  const rx1 = await ReferenceReceiver.start(opts);
+  // A: the default 900 s heartbeat. B and C: 60 s, acknowledged; then B is asked for 900 s
+  // again and has not acknowledged it, so B's bound is the longer, 900 s (SPEC §13).
+  rx1.receiveEnvelope(env(A, 1, [0], 1, EventCode.heartbeat), "mqtt");
+  for (const u of [B, C]) {
+    const c = rx1.signCommand(u, CommandCode.setIntervals, { 1: 60 }).counter;
+    rx1.receiveEnvelope(acked(u, 1, c), "mqtt");
+  }
+  rx1.signCommand(B, CommandCode.setIntervals, { 1: 900 });
+  now += 30_000; // the subject jams all three; the centre is redeployed 30 s later
+  await rx1.stop();
+  const rx2 = await ReferenceReceiver.start(opts);
+  try {
+    now += 91_000; // 121 s after the last envelopes
+    rx2.checkLiveness();
+    expect(rx2.alerts.map((a) => a.unitId)).toEqual([C]);
+    now += 1_680_000; // 1,801 s
+    rx2.checkLiveness();
+    expect(rx2.alerts.map((a) => [a.unitId, a.lastHeardMs])).toEqual([
+      [C, 1_800_000_000_000],
+      [A, 1_800_000_000_000],
+      [B, 1_800_000_000_000],
+    ]);
+  } finally {
+    await rx2.stop();
+  }
+  const rx3 = await ReferenceReceiver.start(opts);
+  try {
+    now += 3_600_000;
+    rx3.checkLiveness(); // the same silences, alerted before this restart: not again
+    expect(rx3.alerts).toEqual([]);
+  } finally {
+    await rx3.stop();
+  }
+});
+
 it("a unit whose clock a fake network moved is counted: sentAt far from the centre's clock", async () => {
   const now = 1_800_000_000_000;
   const rx = await ReferenceReceiver.start({

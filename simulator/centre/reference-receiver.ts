@@ -17,7 +17,9 @@
 // unit of the topic it came on (a unit's key proves the sender, the topic must agree); counters
 // are windowed per (unit, key version) and a lower key version than the highest seen is refused;
 // a unit silent for more than 2 heartbeat intervals raises a `unit_silent` alert; and the
-// downlink counter can be persisted (write-ahead) so a restart continues above the last used.
+// downlink counter can be persisted (write-ahead) so a restart continues above the last used,
+// and the liveness state too (liveness-store.ts), so a restart neither forgets a silence nor
+// alerts it twice.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
@@ -33,6 +35,7 @@ import type { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
 import type { MqttClient } from "mqtt";
 import { connectMqtt } from "../broker/mqtt-connect";
+import { JsonFileLivenessStore, type LivenessStore } from "./liveness-store";
 
 export const UPLINK_TOPICS = ["em/v1/unit/+/up", "em/v1/unit/+/status", SMS_IN_TOPIC];
 /** SPEC §13 liveness: the heartbeat interval (s) until the centre sets another (firmware default). */
@@ -161,6 +164,10 @@ export interface ReceiverOptions {
   downCounterStore?: DownCounterStore;
   /** Check liveness every this many ms of host time (0 or absent: only when checkLiveness is called). */
   livenessCheckMs?: number;
+  /** Keep the liveness state in this JSON file across restarts (JsonFileLivenessStore). */
+  livenessFile?: string;
+  /** Or in this store (wins over livenessFile). Default: memory only. */
+  livenessStore?: LivenessStore;
 }
 
 /** One message through the centre's broker connection. */
@@ -202,6 +209,7 @@ export class ReferenceReceiver {
   private readonly clock: () => number;
   private readonly keyVersion: number;
   private readonly downStore: DownCounterStore | null;
+  private readonly livenessStore: LivenessStore | null;
   private readonly alertListeners: ((a: CentreAlert) => void)[] = [];
   private readonly trafficListeners: ((m: TrafficRecord) => void)[] = [];
   private livenessTimer: ReturnType<typeof setInterval> | null = null;
@@ -218,6 +226,23 @@ export class ReferenceReceiver {
     this.downStore =
       o.downCounterStore ??
       (o.downCounterFile !== undefined ? new JsonFileDownCounterStore(o.downCounterFile) : null);
+    this.livenessStore =
+      o.livenessStore ??
+      (o.livenessFile !== undefined ? new JsonFileLivenessStore(o.livenessFile) : null);
+    for (const [unitId, l] of this.livenessStore?.load() ?? []) {
+      const u = this.unit(unitId);
+      u.lastHeardMs = l.lastHeardMs;
+      u.heartbeatS = l.heartbeatS;
+      for (const [counter, hb] of l.pending) u.pendingHeartbeatS.set(counter, hb);
+      if (l.alertedAtMs !== null && l.lastHeardMs !== null)
+        u.silent = {
+          kind: "unit_silent",
+          unitId,
+          lastHeardMs: l.lastHeardMs,
+          atMs: l.alertedAtMs,
+          clearedAtMs: null,
+        };
+    }
     if (o.livenessCheckMs) {
       this.livenessTimer = setInterval(() => this.checkLiveness(), o.livenessCheckMs);
       this.livenessTimer.unref?.();
@@ -297,6 +322,7 @@ export class ReferenceReceiver {
       u.silent.clearedAtMs = atMs;
       u.silent = null;
     }
+    this.saveLiveness(up.unitId, u);
     for (const e of up.events) {
       if (u.events.has(e.seq)) {
         u.tally.duplicateEvents++;
@@ -315,7 +341,7 @@ export class ReferenceReceiver {
         counter: up.counter,
       };
       u.events.set(e.seq, r);
-      if (e.code === EventCode.commandAck && e.data !== null) this.onAck(u, e.data);
+      if (e.code === EventCode.commandAck && e.data !== null) this.onAck(up.unitId, u, e.data);
       for (const fn of this.listeners) fn(r);
     }
   }
@@ -342,6 +368,7 @@ export class ReferenceReceiver {
       };
       u.silent = a;
       this.alerts.push(a);
+      this.saveLiveness(unitId, u);
       for (const fn of this.alertListeners) fn(a);
     }
   }
@@ -419,8 +446,10 @@ export class ReferenceReceiver {
     const counter = u.nextDownCounter++;
     // Write-ahead: the next counter is durable before this one leaves the centre.
     this.downStore?.set(unitId, u.nextDownCounter);
-    if (code === CommandCode.setIntervals && args !== null && typeof args[1] === "number")
+    if (code === CommandCode.setIntervals && args !== null && typeof args[1] === "number") {
       u.pendingHeartbeatS.set(counter, args[1]);
+      this.saveLiveness(unitId, u);
+    }
     const now = Math.floor(this.clock() / 1000);
     const envelope = sealDownlinkHost(key, this.keyVersion, {
       unitId: unitId,
@@ -490,13 +519,23 @@ export class ReferenceReceiver {
   }
 
   /** A set_intervals heartbeat takes effect for the liveness rule once the unit acks it ok. */
-  private onAck(u: UnitRecord, data: CborMap): void {
+  private onAck(unitId: number, u: UnitRecord, data: CborMap): void {
     const counter = data[1];
     if (typeof counter !== "number") return;
     const hb = u.pendingHeartbeatS.get(counter);
     if (hb === undefined) return;
     u.pendingHeartbeatS.delete(counter);
     if (data[3] === AckResult.ok) u.heartbeatS = hb;
+    this.saveLiveness(unitId, u);
+  }
+
+  private saveLiveness(unitId: number, u: UnitRecord): void {
+    this.livenessStore?.save(unitId, {
+      lastHeardMs: u.lastHeardMs,
+      heartbeatS: u.heartbeatS,
+      pending: Array.from(u.pendingHeartbeatS.entries()),
+      alertedAtMs: u.silent?.atMs ?? null,
+    });
   }
 
   private reject(code: string): void {

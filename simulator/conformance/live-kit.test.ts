@@ -68,9 +68,10 @@ describe("the live conformance kit (sim conform)", () => {
       "downlink",
       "downlink-restart",
       "liveness",
+      "liveness-restart",
     ]);
     expect(failedSessions(r)).toEqual([]);
-    expect(r.stdout).toContain("conformant: 10 sessions passed");
+    expect(r.stdout).toContain("conformant: 11 sessions passed");
   }, 300_000);
 
   it.concurrent("fails each broken backend in the sessions of the clause it breaks, and only those", async ({
@@ -83,8 +84,9 @@ describe("the live conformance kit (sim conform)", () => {
       "refuse-skewed": ["clock-jumps"],
       "no-mac": ["forgery", "unknown-unit", "key-rotation"],
       "no-down-persist": ["downlink-restart"],
-      "down-uplink-key": ["downlink", "downlink-restart", "liveness"],
-      "no-liveness": ["liveness"],
+      "down-uplink-key": ["downlink", "downlink-restart", "liveness", "liveness-restart"],
+      "no-liveness": ["liveness", "liveness-restart"],
+      "no-liveness-persist": ["liveness-restart"],
     };
     const runs = await Promise.all(
       Object.keys(expected).map((defect) =>

@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { type Alert, parseAlerts } from "../scenario/alerts";
 import { READY_LINE } from "./backend-contract";
 import { type BackendControl, runDownlinkSessions } from "./live-downlinks";
-import { runLivenessSession } from "./live-liveness";
+import { runLivenessSessions } from "./live-liveness";
 import { type LiveSession, liveSessions, sentinel } from "./live-sessions";
 
 export interface SessionResult {
@@ -123,15 +123,17 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
       unitId: unitBase + 0x8000,
       backend: o.backend,
     });
-    log("liveness (§13): a unit's heartbeat set to 60 s, then silence (~2.5 min)");
-    const live = await runLivenessSession({
+    log(
+      "liveness, liveness-restart (§13): two units' heartbeats set to 60 s, then silence, the backend restarted during the first's (~2.5 min)",
+    );
+    const live = await runLivenessSessions({
       client: listener,
       root: o.root,
       unitId: unitBase + 0x8001,
       backend: o.backend,
       readObserved: o.readObserved,
     });
-    return results.concat(down, [live]);
+    return results.concat(down, live);
   } finally {
     await listener.endAsync();
   }

@@ -1,6 +1,7 @@
 // The reference receiver as a backend the live kit can start (backend-contract.ts): it runs
 // `ReferenceReceiver` on the kit's broker and keeps its observed alerts in EM_ALERTS_FILE — the
-// event alerts and its liveness alerts (SPEC §13, checked every second).
+// event alerts and its liveness alerts (SPEC §13, checked every second). Its downlink counters
+// and liveness state are kept in EM_STATE_DIR, so a restart continues where it stopped.
 // `sim conform` starts it when no --backend is given; it is what CI checks the kit against.
 
 import { join } from "node:path";
@@ -21,6 +22,7 @@ serveBackend(async (env) => {
     password: env.password,
     downCounterFile: join(env.stateDir, "down-counters.json"),
     livenessCheckMs: 1000,
+    livenessFile: join(env.stateDir, "liveness.json"),
   });
   const write = () =>
     writeAlertsFile(

@@ -90,6 +90,11 @@ export function enginePath(name: EngineName): string | null {
   return "path" in h ? h.path : null;
 }
 
+/** Whether the engine runs here under qemu-i386 (EM_ENGINES_QEMU=1), not natively. */
+export function engineEmulated(name: EngineName): boolean {
+  return enginePath(name)?.startsWith(join(tmpdir(), "em-engines-qemu")) ?? false;
+}
+
 /** Why the engines' tests skip here, or null when every engine can run. */
 export function enginesMissing(names: EngineName[]): string | null {
   const missing = names.filter((n) => enginePath(n) === null);

@@ -9,11 +9,13 @@
 //   no-down-persist keeps its downlink counters in memory only: a restart begins again at 1 (§3)
 //   down-uplink-key signs downlinks with the unit's uplink key, not its downlink key (§2, §8)
 //   no-liveness     never notices a unit that has gone silent (§13)
+//   no-liveness-persist keeps its liveness state in memory only: a unit that went silent
+//                   before a restart is never noticed (§13)
 //
 // Otherwise it is a correct centre built on the protocol's host face, raising one strap_tamper
 // alert per strap_tamper event, and speaking backend-contract.ts.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { parseMac0 } from "@em-platform/protocol/core/cose";
@@ -39,6 +41,7 @@ const DEFECTS = [
   "no-down-persist",
   "down-uplink-key",
   "no-liveness",
+  "no-liveness-persist",
 ] as const;
 type Defect = (typeof DEFECTS)[number];
 
@@ -80,10 +83,32 @@ serveBackend(async (env) => {
 
   // Liveness (§13): when each unit was last heard, its heartbeat (900 s until it acknowledges a
   // set_intervals this backend sent), the set_intervals awaiting an ack, the units alerted.
-  const heard = new Map<number, number>();
-  const heartbeatS = new Map<number, number>();
-  const pendingHb = new Map<string, number>();
-  const silent = new Set<number>();
+  // Kept in EM_STATE_DIR, as a centre keeps it across a restart.
+  const livenessFile = join(env.stateDir, "liveness.json");
+  const kept =
+    defect !== "no-liveness-persist" && existsSync(livenessFile)
+      ? (JSON.parse(readFileSync(livenessFile, "utf8")) as {
+          heard: [number, number][];
+          heartbeatS: [number, number][];
+          pendingHb: [string, number][];
+          silent: number[];
+        })
+      : { heard: [], heartbeatS: [], pendingHb: [], silent: [] };
+  const heard = new Map<number, number>(kept.heard);
+  const heartbeatS = new Map<number, number>(kept.heartbeatS);
+  const pendingHb = new Map<string, number>(kept.pendingHb);
+  const silent = new Set<number>(kept.silent);
+  const keepLiveness = () => {
+    if (defect === "no-liveness-persist") return;
+    const state = {
+      heard: [...heard],
+      heartbeatS: [...heartbeatS],
+      pendingHb: [...pendingHb],
+      silent: [...silent],
+    };
+    writeFileSync(livenessFile + ".tmp", JSON.stringify(state));
+    renameSync(livenessFile + ".tmp", livenessFile);
+  };
   const liveness = setInterval(() => {
     if (defect === "no-liveness") return;
     for (const [unit, at] of heard) {
@@ -92,6 +117,7 @@ serveBackend(async (env) => {
       const start = Math.floor(at / 1000);
       alerts.push({ subject: unitIdText(unit), type: "unit_silent", start, end: null });
       writeAlertsFile(env.alertsFile, alerts);
+      keepLiveness();
     }
   }, 1000);
 
@@ -116,6 +142,7 @@ serveBackend(async (env) => {
           end: null,
         });
     }
+    keepLiveness();
     writeAlertsFile(env.alertsFile, alerts);
   };
 
@@ -149,8 +176,10 @@ serveBackend(async (env) => {
     },
     command: async (unitId, code, args) => {
       const counter = next[unitId] ?? 1;
-      if (code === CommandCode.setIntervals && typeof args?.[1] === "number")
+      if (code === CommandCode.setIntervals && typeof args?.[1] === "number") {
         pendingHb.set(`${unitId}/${counter}`, args[1]);
+        keepLiveness();
+      }
       next[unitId] = counter + 1;
       if (defect !== "no-down-persist") writeFileSync(counterFile, JSON.stringify(next));
       const purpose =
