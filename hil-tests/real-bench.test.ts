@@ -78,7 +78,7 @@ describe("the real bench", () => {
     const bench = await RealBench.open(config(), ok.run, () => true);
     await bench.boot("unit");
     expect(ok.calls).toEqual([
-      { step: "reset-unit", args: ["reset", CONFIG.unit.port, "--board", "JOLTJS"] },
+      { step: "reset-unit", args: ["reset", CONFIG.unit.port, "--board", "JOLTJS,LINUX_JOLTLIKE"] },
     ]);
     const refused = await RealBench.open(config(), recorder(1).run, () => true);
     await expect(refused.boot("tag")).rejects.toThrow(

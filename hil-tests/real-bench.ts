@@ -5,6 +5,7 @@
 // hardware each would need, the steps that use them.
 
 import { existsSync } from "node:fs";
+import { BOARDS } from "../tools/lab/espruino";
 import { type BleScanner, startBleScan } from "../tools/lab/sniff/ble-scan";
 import type { Device, HilBench, TagFrame } from "./bench";
 import type { BenchConfig } from "./bench-config";
@@ -21,9 +22,6 @@ export class BenchNotAttachedError extends Error {
     this.name = "BenchNotAttachedError";
   }
 }
-
-/** The board a device's bundle is for (`lab reset --board`), as `lab provision` checks it. */
-const BOARD = { tag: "PUCKJS", unit: "JOLTJS" } as const;
 
 export class RealBench implements HilBench {
   readonly virtual = null;
@@ -118,7 +116,8 @@ export class RealBench implements HilBench {
 
   async boot(device: Device): Promise<void> {
     const port = this.config[device].port;
-    const code = await this.run(`reset-${device}`, ["reset", port, "--board", BOARD[device]]);
+    const board = BOARDS[device].join(",");
+    const code = await this.run(`reset-${device}`, ["reset", port, "--board", board]);
     if (code !== 0) throw new Error(`lab reset ${port} (the ${device}) exited ${code}`);
   }
 

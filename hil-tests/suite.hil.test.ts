@@ -40,6 +40,7 @@ import { enginesMissing } from "../tools/engines/engines";
 import { BENCH_NUMBER } from "../tools/engines/home-unit-bench";
 import { socatMissing } from "../tools/engines/serial-bridge";
 import { buildShipped } from "../tools/engines/shipped-bundles";
+import { BOARDS } from "../tools/lab/espruino";
 import { fleetRoot, main } from "../tools/lab/main";
 import { DeviceRegister } from "../tools/lab/register/register";
 import { captureStdout } from "../tools/lab/testing/capture-stdout";
@@ -168,7 +169,8 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
 
   it("flashes and verifies the tag", async () => {
     const name = bench.bootFile("tag");
-    const flash = (tty: string) => ["flash", tty, tagJs, "--name", name, ...retries];
+    const board = ["--board", BOARDS.tag.join(",")];
+    const flash = (tty: string) => ["flash", tty, tagJs, "--name", name, ...board, ...retries];
     expect(await bench.lab("flash-tag", "tag", flash)).toBe(0);
     const crc = bench.storedCrc("tag", name);
     if (crc !== null) expect(crc).toBe(crc32(readFileSync(tagJs)) | 0);
@@ -176,7 +178,8 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
 
   it("flashes and verifies the home unit", async () => {
     const name = bench.bootFile("unit");
-    const flash = (tty: string) => ["flash", tty, baseJs, "--name", name, ...retries];
+    const board = ["--board", BOARDS.unit.join(",")];
+    const flash = (tty: string) => ["flash", tty, baseJs, "--name", name, ...board, ...retries];
     expect(await bench.lab("flash-unit", "unit", flash)).toBe(0);
     const crc = bench.storedCrc("unit", name);
     if (crc !== null) expect(crc).toBe(crc32(readFileSync(baseJs)) | 0);

@@ -10,7 +10,16 @@
 // RAM budgets emulated (`npm run test:device:emulated`, ~6 min).
 
 import { spawnSync } from "node:child_process";
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -69,8 +78,15 @@ function probe(name: EngineName): { path: string } | { why: string } {
   const dir = join(tmpdir(), "em-engines-qemu");
   mkdirSync(dir, { recursive: true });
   const w = join(dir, name);
-  writeFileSync(w, `#!/bin/sh\nexec ${QEMU_I386} '${p}' "$@"\n`);
-  chmodSync(w, 0o755);
+  const script = `#!/bin/sh\nexec ${QEMU_I386} '${p}' "$@"\n`;
+  // Written aside and renamed into place: CI runs two suites at once, and one must never exec
+  // the wrapper while the other is halfway through rewriting it.
+  if (!existsSync(w) || readFileSync(w, "utf8") !== script) {
+    const tmp = `${w}.${process.pid}`;
+    writeFileSync(tmp, script);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, w);
+  }
   return { path: w };
 }
 
