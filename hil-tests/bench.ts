@@ -10,6 +10,9 @@ import type { HomeUnitBench } from "../tools/engines/home-unit-bench";
 
 export type Device = "tag" | "unit";
 
+/** Runs one lab command, its transcript kept under `step`; resolves with its exit code. */
+export type LabRunner = (step: string, args: string[]) => Promise<number>;
+
 /** A frame the tag put on air, as the bench heard it first. */
 export interface TagFrame {
   /** Host clock (Date.now()). */

@@ -7,9 +7,8 @@
 import { existsSync } from "node:fs";
 import { BOARDS } from "../tools/lab/espruino";
 import { type BleScanner, startBleScan } from "../tools/lab/sniff/ble-scan";
-import type { Device, HilBench, TagFrame } from "./bench";
+import type { Device, HilBench, LabRunner, TagFrame } from "./bench";
 import type { BenchConfig } from "./bench-config";
-import type { LabRunner } from "./virtual-bench";
 
 /** A bench whose config names ports or files that are not there: every one missing, at once,
  * before anything is touched — a half-attached bench is reported, not half-run. */

@@ -15,15 +15,12 @@ import { enginePath } from "../tools/engines/engines";
 import { EspruinoBoard } from "../tools/engines/espruino-board";
 import { HomeUnitBench, QUICK_SIM800 } from "../tools/engines/home-unit-bench";
 import { TagBench } from "../tools/engines/tag-bench";
-import type { Device, HilBench, TagFrame, VirtualInstruments } from "./bench";
+import type { Device, HilBench, LabRunner, TagFrame, VirtualInstruments } from "./bench";
 import { VirtualRelayBoard } from "./testing/virtual-relay-board";
 
 const ENGINE = { tag: "espruino-puck", unit: "espruino-jolt" } as const;
 const STRAP_CHANNEL = 1;
 const MAINS_CHANNEL = 2;
-
-/** Runs one lab command, its transcript kept under `step`; resolves with its exit code. */
-export type LabRunner = (step: string, args: string[]) => Promise<number>;
 
 export class VirtualBench implements HilBench {
   readonly name = "virtual bench";
