@@ -232,6 +232,37 @@ it("e: a silence begun before a receiver restart is still alerted after it, and 
   }
 });
 
+it("f: an envelope recorded before a receiver restart is a replay after it, its events not processed again", async () => {
+  const opts = {
+    url: broker.url,
+    keyring,
+    clientId: "centre-f",
+    journalFile: join(tmp, "uplinks.jsonl"),
+  };
+  const recorded = env(A, 1, [0, 1], 1, EventCode.strapTamper);
+  const rx1 = await ReferenceReceiver.start(opts);
+  rx1.receiveEnvelope(recorded, "mqtt", A);
+  rx1.receiveEnvelope(env(A, 2, [2]), "sms");
+  await rx1.stop();
+  const rx2 = await ReferenceReceiver.start(opts);
+  try {
+    const heard: number[] = [];
+    rx2.onEvent((e) => heard.push(e.seq));
+    expect(rx2.unitsWithEvents()).toEqual([A]);
+    expect(rx2.events(A).map((e) => [e.seq, e.path])).toEqual([
+      [0, "mqtt"],
+      [1, "mqtt"],
+      [2, "sms"],
+    ]);
+    rx2.receiveEnvelope(recorded, "mqtt", A); // the recording, played after the restart
+    expect(rx2.tally(A).duplicateFrames).toBe(1);
+    rx2.receiveEnvelope(env(A, 3, [3]), "mqtt", A);
+    expect(heard).toEqual([3]);
+  } finally {
+    await rx2.stop();
+  }
+});
+
 it("a unit whose clock a fake network moved is counted: sentAt far from the centre's clock", async () => {
   const now = 1_800_000_000_000;
   const rx = await ReferenceReceiver.start({

@@ -19,10 +19,13 @@
 // a unit silent for more than 2 heartbeat intervals raises a `unit_silent` alert; and the
 // downlink counter can be persisted (write-ahead) so a restart continues above the last used,
 // and the liveness state too (liveness-store.ts), so a restart neither forgets a silence nor
-// alerts it twice.
+// alerts it twice. Its uplink counter state and processed seqs (SPEC §3: they MUST survive a
+// restart) can be kept as a journal of the envelopes it accepted, replayed into the acceptor and
+// the events at start: a replay recorded before a restart stays a replay after it.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
+import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
 import type { CborMap } from "@em-platform/protocol/core/cbor";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { ErrorCode } from "@em-platform/protocol/core/errors";
@@ -166,6 +169,10 @@ export interface ReceiverOptions {
   livenessCheckMs?: number;
   /** Keep the liveness state in this JSON file across restarts (JsonFileLivenessStore). */
   livenessFile?: string;
+  /** Append every accepted envelope to this file (a JSON line: centre time, path, topic's unit,
+   * bytes, written before its events are processed) and replay it at start, so counter windows
+   * and processed seqs survive a restart (SPEC §3). Default: memory only. */
+  journalFile?: string;
   /** Or in this store (wins over livenessFile). Default: memory only. */
   livenessStore?: LivenessStore;
 }
@@ -210,6 +217,7 @@ export class ReferenceReceiver {
   private readonly keyVersion: number;
   private readonly downStore: DownCounterStore | null;
   private readonly livenessStore: LivenessStore | null;
+  private readonly journalFile: string | null;
   private readonly alertListeners: ((a: CentreAlert) => void)[] = [];
   private readonly trafficListeners: ((m: TrafficRecord) => void)[] = [];
   private livenessTimer: ReturnType<typeof setInterval> | null = null;
@@ -226,6 +234,18 @@ export class ReferenceReceiver {
     this.downStore =
       o.downCounterStore ??
       (o.downCounterFile !== undefined ? new JsonFileDownCounterStore(o.downCounterFile) : null);
+    this.journalFile = o.journalFile ?? null;
+    if (this.journalFile !== null && existsSync(this.journalFile))
+      for (const line of readFileSync(this.journalFile, "utf8").split("\n")) {
+        if (line === "") continue;
+        const j = JSON.parse(line) as {
+          at: number;
+          path: ArrivalPath;
+          topic?: number;
+          hex: string;
+        };
+        this.take(fromHex(j.hex) as Uint8Array, j.path, j.topic, j.at, false);
+      }
     this.livenessStore =
       o.livenessStore ??
       (o.livenessFile !== undefined ? new JsonFileLivenessStore(o.livenessFile) : null);
@@ -301,6 +321,19 @@ export class ReferenceReceiver {
    * verified for another unit is rejected as `topic_mismatch`.
    */
   receiveEnvelope(bytes: Uint8Array, path: ArrivalPath, topicUnitId?: number): void {
+    this.take(bytes, path, topicUnitId, this.clock(), true);
+  }
+
+  /** `live`: arriving now (journaled, heard for liveness, its events reported); else replayed
+   * from the journal at start, rebuilding only the counter windows and the processed events —
+   * the liveness state has its own store, which a replay must not move. */
+  private take(
+    bytes: Uint8Array,
+    path: ArrivalPath,
+    topicUnitId: number | undefined,
+    atMs: number,
+    live: boolean,
+  ): void {
     const o = this.acceptor.accept(bytes, topicUnitId);
     if (!o.ok) {
       if (o.unitId !== undefined && isCounterCode(o.code)) {
@@ -312,17 +345,23 @@ export class ReferenceReceiver {
       return;
     }
     const up = o.value.uplink;
+    if (live && this.journalFile !== null)
+      appendFileSync(
+        this.journalFile,
+        JSON.stringify({ at: atMs, path, topic: topicUnitId, hex: toHex(bytes) }) + "\n",
+      );
     const u = this.unit(up.unitId);
     u.tally.envelopes[path]++;
     const hostMs = Date.now();
-    const atMs = this.clock();
     if (Math.abs(up.sentAt - atMs / 1000) > CLOCK_SKEW_S) u.tally.clockSkewed++;
-    u.lastHeardMs = atMs;
-    if (u.silent !== null) {
-      u.silent.clearedAtMs = atMs;
-      u.silent = null;
+    if (live) {
+      u.lastHeardMs = atMs;
+      if (u.silent !== null) {
+        u.silent.clearedAtMs = atMs;
+        u.silent = null;
+      }
+      this.saveLiveness(up.unitId, u);
     }
-    this.saveLiveness(up.unitId, u);
     for (const e of up.events) {
       if (u.events.has(e.seq)) {
         u.tally.duplicateEvents++;
@@ -341,6 +380,7 @@ export class ReferenceReceiver {
         counter: up.counter,
       };
       u.events.set(e.seq, r);
+      if (!live) continue;
       if (e.code === EventCode.commandAck && e.data !== null) this.onAck(up.unitId, u, e.data);
       for (const fn of this.listeners) fn(r);
     }
@@ -386,6 +426,13 @@ export class ReferenceReceiver {
       (r[ErrorCode.unknownKeyVersion] ?? 0) +
       (r[ErrorCode.wrongDevice] ?? 0)
     );
+  }
+
+  /** The units with processed events. */
+  unitsWithEvents(): number[] {
+    return Array.from(this.units.entries())
+      .filter(([, u]) => u.events.size > 0)
+      .map(([id]) => id);
   }
 
   /** Every processed event of a unit, by seq. */

@@ -67,18 +67,19 @@ describe("the live conformance kit (sim conform)", () => {
       "clock-jumps",
       "downlink",
       "downlink-restart",
+      "replay-restart",
       "liveness",
       "liveness-restart",
     ]);
     expect(failedSessions(r)).toEqual([]);
-    expect(r.stdout).toContain("conformant: 11 sessions passed");
+    expect(r.stdout).toContain("conformant: 12 sessions passed");
   }, 300_000);
 
   it.concurrent("fails each broken backend in the sessions of the clause it breaks, and only those", async ({
     expect,
   }) => {
     const expected: Record<string, string[]> = {
-      "no-seq-dedupe": ["replay"],
+      "no-seq-dedupe": ["replay", "replay-restart"],
       "no-topic-check": ["topic-binding"],
       "one-window": ["key-rotation"],
       "refuse-skewed": ["clock-jumps"],
@@ -87,6 +88,7 @@ describe("the live conformance kit (sim conform)", () => {
       "down-uplink-key": ["downlink", "downlink-restart", "liveness", "liveness-restart"],
       "no-liveness": ["liveness", "liveness-restart"],
       "no-liveness-persist": ["liveness-restart"],
+      "no-seq-persist": ["replay-restart"],
     };
     const runs = await Promise.all(
       Object.keys(expected).map((defect) =>

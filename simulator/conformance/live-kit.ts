@@ -10,6 +10,7 @@ import { type Alert, parseAlerts } from "../scenario/alerts";
 import { READY_LINE } from "./backend-contract";
 import { type BackendControl, runDownlinkSessions } from "./live-downlinks";
 import { runLivenessSessions } from "./live-liveness";
+import { replayRestartSession } from "./live-replay-restart";
 import { type LiveSession, liveSessions, sentinel } from "./live-sessions";
 
 export interface SessionResult {
@@ -103,8 +104,7 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
   }
   const quiet = o.settleMs ?? 1500;
   const seen = (a: Alert) => a.subject === last.alert.subject && a.start === last.alert.start;
-  for (let waited = 0; waited < 20 * quiet && !o.readObserved().some(seen); waited += 100)
-    await sleep(100);
+  await waitFor(() => o.readObserved().some(seen), 20 * quiet);
   if (!o.readObserved().some(seen)) log("the backend never raised the sentinel's alert");
   const observed = await settled(o.readObserved, quiet);
   const results = sessions.map((s) => judgeSession(s, observed));
@@ -114,15 +114,40 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
     );
     return results;
   }
-  log("downlink, downlink-restart (§2, §3, §8, §10): commands asked for on the backend's stdin");
   const listener = await connectKit(o);
   try {
+    // replay-restart's recording goes before the downlink sessions' restart, its playback after.
+    const rr = replayRestartSession(ctx, unitBase + 0x8003);
+    const raised = (a: Alert) => () =>
+      o.readObserved().some((b) => b.subject === a.subject && b.start === a.start);
+    await listener.publishAsync(rr.before.topic, Buffer.from(rr.before.payload), { qos: 1 });
+    await waitFor(raised(rr.session.expected[0]), 20 * quiet);
+    log("downlink, downlink-restart (§2, §3, §8, §10): commands asked for on the backend's stdin");
     const down = await runDownlinkSessions({
       client: listener,
       root: o.root,
       unitId: unitBase + 0x8000,
       backend: o.backend,
     });
+    log("replay-restart (§3): a recording from before the restart played after it");
+    // Before the playback: a backend that lost the alert in its restart would raise it again
+    // from the recording and look right afterwards.
+    const kept = raised(rr.session.expected[0])();
+    for (const p of rr.after) {
+      await listener.publishAsync(p.topic, Buffer.from(p.payload), { qos: 1 });
+      await sleep(o.gapMs ?? 150);
+    }
+    await waitFor(raised(rr.session.expected[1]), 20 * quiet);
+    const judged = judgeSession(rr.session, await settled(o.readObserved, quiet));
+    const replay = kept
+      ? judged
+      : {
+          ...judged,
+          passed: false,
+          problems: [
+            "the alert raised before the restart is gone from the backend's alerts after it",
+          ],
+        };
     log(
       "liveness, liveness-restart (§13): two units' heartbeats set to 60 s, then silence, the backend restarted during the first's (~2.5 min)",
     );
@@ -133,7 +158,7 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
       backend: o.backend,
       readObserved: o.readObserved,
     });
-    return results.concat(down, live);
+    return results.concat(down, [replay], live);
   } finally {
     await listener.endAsync();
   }
@@ -156,6 +181,11 @@ async function connectKit(o: LiveKitOptions): Promise<MqttClient> {
     .catch((e: Error) => {
       throw new KitError(`broker ${o.url}: ${e.message}`);
     });
+}
+
+/** Polls `cond` every 100 ms for at most `ms`. */
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  for (let waited = 0; waited < ms && !cond(); waited += 100) await sleep(100);
 }
 
 /** The backend's alerts once they have not changed for quietMs (at most 20 periods). */

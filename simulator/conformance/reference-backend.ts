@@ -1,7 +1,8 @@
 // The reference receiver as a backend the live kit can start (backend-contract.ts): it runs
 // `ReferenceReceiver` on the kit's broker and keeps its observed alerts in EM_ALERTS_FILE — the
 // event alerts and its liveness alerts (SPEC §13, checked every second). Its downlink counters
-// and liveness state are kept in EM_STATE_DIR, so a restart continues where it stopped.
+// and liveness state and a journal of the uplinks it accepted are kept in EM_STATE_DIR, so a
+// restart continues where it stopped: no counter reused, no silence forgotten, no replay taken.
 // `sim conform` starts it when no --backend is given; it is what CI checks the kit against.
 
 import { join } from "node:path";
@@ -23,6 +24,7 @@ serveBackend(async (env) => {
     downCounterFile: join(env.stateDir, "down-counters.json"),
     livenessCheckMs: 1000,
     livenessFile: join(env.stateDir, "liveness.json"),
+    journalFile: join(env.stateDir, "uplinks.jsonl"),
   });
   const write = () =>
     writeAlertsFile(
@@ -31,6 +33,9 @@ serveBackend(async (env) => {
         .flatMap(([unit, events]) => observedAlerts(unit, events))
         .concat(silent),
     );
+  // After a restart: the events it processed before, from its journal, are its alerts still.
+  for (const unit of centre.unitsWithEvents()) byUnit.set(unit, centre.events(unit));
+  write();
   centre.onEvent((e) => {
     const list = byUnit.get(e.unitId) ?? [];
     list.push(e);

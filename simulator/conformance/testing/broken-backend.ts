@@ -11,9 +11,13 @@
 //   no-liveness     never notices a unit that has gone silent (§13)
 //   no-liveness-persist keeps its liveness state in memory only: a unit that went silent
 //                   before a restart is never noticed (§13)
+//   no-seq-persist  keeps its processed seqs in memory only: a recording replayed after a
+//                   restart raises its alarm again (§3)
 //
 // Otherwise it is a correct centre built on the protocol's host face, raising one strap_tamper
-// alert per strap_tamper event, and speaking backend-contract.ts.
+// alert per strap_tamper event, and speaking backend-contract.ts. It keeps its processed seqs,
+// alerts, liveness state and downlink counters in EM_STATE_DIR; its counter windows only in
+// memory, which no alert shows.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -42,6 +46,7 @@ const DEFECTS = [
   "down-uplink-key",
   "no-liveness",
   "no-liveness-persist",
+  "no-seq-persist",
 ] as const;
 type Defect = (typeof DEFECTS)[number];
 
@@ -51,8 +56,20 @@ serveBackend(async (env) => {
   const keys = FleetKeyring.fromRoot(env.root, env.keyVersions);
   const acceptor = new UplinkAcceptor(keys.lookup);
   const windows = new Map<number, WindowReceiverCounter>();
-  const seen = new Set<string>();
-  const alerts: Alert[] = [];
+  // Processed seqs and the alerts raised, kept in EM_STATE_DIR across a restart.
+  const processedFile = join(env.stateDir, "processed.json");
+  const processed =
+    defect !== "no-seq-persist" && existsSync(processedFile)
+      ? (JSON.parse(readFileSync(processedFile, "utf8")) as { seen: string[]; alerts: Alert[] })
+      : { seen: [], alerts: [] };
+  const seen = new Set<string>(processed.seen);
+  const alerts: Alert[] = processed.alerts;
+  const keepProcessed = () => {
+    if (defect === "no-seq-persist") return;
+    writeFileSync(processedFile + ".tmp", JSON.stringify({ seen: [...seen], alerts }));
+    renameSync(processedFile + ".tmp", processedFile);
+  };
+  writeAlertsFile(env.alertsFile, alerts);
 
   /** The uplink this backend takes, or null. */
   const take = (bytes: Uint8Array, topicUnit: number | undefined): Uplink | null => {
@@ -116,6 +133,7 @@ serveBackend(async (env) => {
       silent.add(unit);
       const start = Math.floor(at / 1000);
       alerts.push({ subject: unitIdText(unit), type: "unit_silent", start, end: null });
+      keepProcessed();
       writeAlertsFile(env.alertsFile, alerts);
       keepLiveness();
     }
@@ -143,6 +161,7 @@ serveBackend(async (env) => {
         });
     }
     keepLiveness();
+    keepProcessed();
     writeAlertsFile(env.alertsFile, alerts);
   };
 
