@@ -110,7 +110,7 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
   const results = sessions.map((s) => judgeSession(s, observed));
   if (o.backend === undefined) {
     log(
-      "downlinks and liveness not checked: the kit did not start the backend, so it cannot ask it for commands or restart it",
+      "downlinks, restarts and liveness not checked: the kit did not start the backend, so it cannot ask it for commands or restart it",
     );
     return results;
   }

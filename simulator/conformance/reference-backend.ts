@@ -5,6 +5,7 @@
 // restart continues where it stopped: no counter reused, no silence forgotten, no replay taken.
 // `sim conform` starts it when no --backend is given; it is what CI checks the kit against.
 
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unitIdText } from "@em-platform/protocol/core/topics";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
@@ -15,7 +16,12 @@ import { serveBackend, writeAlertsFile } from "./backend-contract";
 
 serveBackend(async (env) => {
   const byUnit = new Map<number, ReceivedEvent[]>();
-  const silent: Alert[] = [];
+  // Its liveness alerts, kept like the rest of its state: the export after a restart still
+  // lists a silence alerted before it.
+  const silentFile = join(env.stateDir, "silent-alerts.json");
+  const silent: Alert[] = existsSync(silentFile)
+    ? (JSON.parse(readFileSync(silentFile, "utf8")) as Alert[])
+    : [];
   const centre = await ReferenceReceiver.start({
     url: env.url,
     keyring: FleetKeyring.fromRoot(env.root, env.keyVersions),
@@ -50,6 +56,8 @@ serveBackend(async (env) => {
       end: null,
       reportedAt: Math.floor(a.atMs / 1000),
     });
+    writeFileSync(silentFile + ".tmp", JSON.stringify(silent));
+    renameSync(silentFile + ".tmp", silentFile);
     write();
   });
   return {
