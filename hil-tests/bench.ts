@@ -5,7 +5,7 @@
 // read its flash, see the GATT writes on air — is under `virtual`; a step that needs it on a
 // real bench is skipped, saying what hardware it would need.
 
-import type { AirWrite, BenchAir } from "../tools/engines/bench-air";
+import type { BenchAir } from "../tools/engines/bench-air";
 import type { HomeUnitBench } from "../tools/engines/home-unit-bench";
 
 export type Device = "tag" | "unit";
@@ -60,5 +60,4 @@ export interface VirtualInstruments {
   /** The radio: `rssi` the unit hears, `writes` the unit made to the tag. */
   readonly air: BenchAir;
   readonly unit: HomeUnitBench;
-  readonly writes: AirWrite[];
 }

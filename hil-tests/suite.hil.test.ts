@@ -44,7 +44,7 @@ import { BOARDS } from "../tools/lab/espruino";
 import { fleetRoot, main } from "../tools/lab/main";
 import { DeviceRegister } from "../tools/lab/register/register";
 import { captureStdout } from "../tools/lab/testing/capture-stdout";
-import type { HilBench, TagFrame } from "./bench";
+import type { Device, HilBench, TagFrame } from "./bench";
 import { benchFromEnv } from "./bench-config";
 import { RealBench } from "./real-bench";
 import { RelayFixture } from "./relay-fixture";
@@ -167,23 +167,20 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
   let tagCommandCounter = 1;
   const retries = real === null ? ["--retries", "0"] : [];
 
-  it("flashes and verifies the tag", async () => {
-    const name = bench.bootFile("tag");
-    const board = ["--board", BOARDS.tag.join(",")];
-    const flash = (tty: string) => ["flash", tty, tagJs, "--name", name, ...board, ...retries];
-    expect(await bench.lab("flash-tag", "tag", flash)).toBe(0);
-    const crc = bench.storedCrc("tag", name);
-    if (crc !== null) expect(crc).toBe(crc32(readFileSync(tagJs)) | 0);
-  });
+  /** `lab flash` of the device's bundle to its boot file, for its board only; then, where the
+   * bench can read the flash itself, the stored file's CRC against the bundle's. */
+  const flashVerified = async (device: Device, bundle: string) => {
+    const name = bench.bootFile(device);
+    const board = ["--board", BOARDS[device].join(",")];
+    const flash = (tty: string) => ["flash", tty, bundle, "--name", name, ...board, ...retries];
+    expect(await bench.lab(`flash-${device}`, device, flash)).toBe(0);
+    const crc = bench.storedCrc(device, name);
+    if (crc !== null) expect(crc).toBe(crc32(readFileSync(bundle)) | 0);
+  };
 
-  it("flashes and verifies the home unit", async () => {
-    const name = bench.bootFile("unit");
-    const board = ["--board", BOARDS.unit.join(",")];
-    const flash = (tty: string) => ["flash", tty, baseJs, "--name", name, ...board, ...retries];
-    expect(await bench.lab("flash-unit", "unit", flash)).toBe(0);
-    const crc = bench.storedCrc("unit", name);
-    if (crc !== null) expect(crc).toBe(crc32(readFileSync(baseJs)) | 0);
-  });
+  it("flashes and verifies the tag", () => flashVerified("tag", tagJs));
+
+  it("flashes and verifies the home unit", () => flashVerified("unit", baseJs));
 
   it("provisions the tag, then the unit paired with it, and registers both", async () => {
     const common = ["--root-file", bench.rootFile, "--db", db, "--firmware", "0.1.0", ...retries];
@@ -273,12 +270,12 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
   };
 
   it("the centre sets the tag's beacon interval to 2 s through the unit's GATT writes", async () => {
-    const from = bench.virtual?.writes.length ?? 0;
+    const from = bench.virtual?.air.writes.length ?? 0;
     const frame = await tagCommand(TagCommandCode.setBeaconInterval, 2);
     const v = bench.virtual;
     if (v !== null) {
       // The 29-byte tag command in the link's two writes (20 + 9), exactly as the centre signed it.
-      const writes = v.writes.slice(from, from + 2);
+      const writes = v.air.writes.slice(from, from + 2);
       expect(writes.map((w) => w.bytes.length)).toEqual([20, 9]);
       expect(Buffer.concat(writes.map((w) => w.bytes))).toEqual(Buffer.from(frame));
     }
@@ -426,7 +423,7 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
     let nonce: number;
     let from: number;
     if (v !== null) {
-      const challenge = () => v.writes.find((w) => parseChallenge(w.bytes).ok);
+      const challenge = () => v.air.writes.find((w) => parseChallenge(w.bytes).ok);
       await until("the unit's challenge", () => challenge() !== undefined, wait, unitTail);
       const w = challenge() as AirWrite;
       const c = parseChallenge(w.bytes);

@@ -136,7 +136,7 @@ export class VirtualBench implements HilBench {
 
   get virtual(): VirtualInstruments | null {
     if (this.air === null || this.unit === null) return null;
-    return { air: this.air, unit: this.unit, writes: this.air.writes };
+    return { air: this.air, unit: this.unit };
   }
 
   /** The relay board's contacts, wired through normally-closed contacts as on a real bench: a

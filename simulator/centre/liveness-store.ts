@@ -4,7 +4,7 @@
 // units that had gone quiet before it — the subject who jams his unit a minute before a restart
 // is never noticed — and, the other way, re-alerts every silence it had already reported.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readJsonFile, writeJsonFile } from "./state-file";
 
 export interface LivenessState {
   /** Centre clock of the last fresh verified envelope; null before any. */
@@ -28,9 +28,7 @@ export class JsonFileLivenessStore implements LivenessStore {
   private readonly all: Record<string, LivenessState>;
 
   constructor(private readonly path: string) {
-    this.all = existsSync(path)
-      ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, LivenessState>)
-      : {};
+    this.all = readJsonFile<Record<string, LivenessState>>(path, {});
   }
 
   load(): Map<number, LivenessState> {
@@ -39,8 +37,6 @@ export class JsonFileLivenessStore implements LivenessStore {
 
   save(unitId: number, s: LivenessState): void {
     this.all[String(unitId)] = s;
-    const tmp = this.path + ".tmp";
-    writeFileSync(tmp, JSON.stringify(this.all));
-    renameSync(tmp, this.path);
+    writeJsonFile(this.path, this.all);
   }
 }

@@ -23,7 +23,7 @@
 // restart) can be kept as a journal of the envelopes it accepted, replayed into the acceptor and
 // the events at start: a replay recorded before a restart stays a replay after it.
 
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
 import type { CborMap } from "@em-platform/protocol/core/cbor";
@@ -39,6 +39,7 @@ import { UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
 import type { MqttClient } from "mqtt";
 import { connectMqtt } from "../broker/mqtt-connect";
 import { JsonFileLivenessStore, type LivenessStore } from "./liveness-store";
+import { readJsonFile, writeJsonFile } from "./state-file";
 
 export const UPLINK_TOPICS = ["em/v1/unit/+/up", "em/v1/unit/+/status", SMS_IN_TOPIC];
 /** SPEC §13 liveness: the heartbeat interval (s) until the centre sets another (firmware default). */
@@ -115,9 +116,7 @@ export class JsonFileDownCounterStore implements DownCounterStore {
   private readonly next: Record<string, number>;
 
   constructor(private readonly path: string) {
-    this.next = existsSync(path)
-      ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, number>)
-      : {};
+    this.next = readJsonFile<Record<string, number>>(path, {});
   }
 
   get(unitId: number): number | undefined {
@@ -126,9 +125,7 @@ export class JsonFileDownCounterStore implements DownCounterStore {
 
   set(unitId: number, next: number): void {
     this.next[String(unitId)] = next;
-    const tmp = this.path + ".tmp";
-    writeFileSync(tmp, JSON.stringify(this.next));
-    renameSync(tmp, this.path);
+    writeJsonFile(this.path, this.next);
   }
 }
 

@@ -19,10 +19,10 @@
 //                     set_intervals the unit acknowledges sets the heartbeat its liveness rule
 //                     (§13) expects, and a unit_silent alert goes into EM_ALERTS_FILE
 
-import { renameSync, writeFileSync } from "node:fs";
 import { fromHex, toHex } from "@em-platform/protocol/core/bytes";
 import { type CborMap, decodeCbor, encodeCbor, isCborMap } from "@em-platform/protocol/core/cbor";
 import { unitIdText } from "@em-platform/protocol/core/topics";
+import { replaceFile } from "../centre/state-file";
 import { type Alert, toJsonl } from "../scenario/alerts";
 
 export interface BackendEnv {
@@ -128,7 +128,5 @@ export function serveBackend(start: (env: BackendEnv) => Promise<ServedBackend>)
 
 /** Replaces the alerts file whole, so a reader never sees half of it. */
 export function writeAlertsFile(path: string, alerts: Alert[]): void {
-  const tmp = path + ".tmp";
-  writeFileSync(tmp, toJsonl(alerts));
-  renameSync(tmp, path);
+  replaceFile(path, toJsonl(alerts));
 }

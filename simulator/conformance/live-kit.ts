@@ -103,9 +103,11 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
     await client.endAsync();
   }
   const quiet = o.settleMs ?? 1500;
-  const seen = (a: Alert) => a.subject === last.alert.subject && a.start === last.alert.start;
-  await waitFor(() => o.readObserved().some(seen), 20 * quiet);
-  if (!o.readObserved().some(seen)) log("the backend never raised the sentinel's alert");
+  /** Whether the backend has raised `a` (its unit, its start). */
+  const raised = (a: Alert) => () =>
+    o.readObserved().some((b) => b.subject === a.subject && b.start === a.start);
+  await waitFor(raised(last.alert), 20 * quiet);
+  if (!raised(last.alert)()) log("the backend never raised the sentinel's alert");
   const observed = await settled(o.readObserved, quiet);
   const results = sessions.map((s) => judgeSession(s, observed));
   if (o.backend === undefined) {
@@ -118,8 +120,6 @@ export async function runLiveKit(o: LiveKitOptions): Promise<SessionResult[]> {
   try {
     // replay-restart's recording goes before the downlink sessions' restart, its playback after.
     const rr = replayRestartSession(ctx, unitBase + 0x8003);
-    const raised = (a: Alert) => () =>
-      o.readObserved().some((b) => b.subject === a.subject && b.start === a.start);
     await listener.publishAsync(rr.before.topic, Buffer.from(rr.before.payload), { qos: 1 });
     await waitFor(raised(rr.session.expected[0]), 20 * quiet);
     log("downlink, downlink-restart (§2, §3, §8, §10): commands asked for on the backend's stdin");

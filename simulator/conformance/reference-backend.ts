@@ -5,23 +5,20 @@
 // restart continues where it stopped: no counter reused, no silence forgotten, no replay taken.
 // `sim conform` starts it when no --backend is given; it is what CI checks the kit against.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unitIdText } from "@em-platform/protocol/core/topics";
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { observedAlerts } from "../centre/observed-alerts";
-import { type ReceivedEvent, ReferenceReceiver } from "../centre/reference-receiver";
+import { ReferenceReceiver } from "../centre/reference-receiver";
+import { readJsonFile, writeJsonFile } from "../centre/state-file";
 import type { Alert } from "../scenario/alerts";
 import { serveBackend, writeAlertsFile } from "./backend-contract";
 
 serveBackend(async (env) => {
-  const byUnit = new Map<number, ReceivedEvent[]>();
   // Its liveness alerts, kept like the rest of its state: the export after a restart still
   // lists a silence alerted before it.
   const silentFile = join(env.stateDir, "silent-alerts.json");
-  const silent: Alert[] = existsSync(silentFile)
-    ? (JSON.parse(readFileSync(silentFile, "utf8")) as Alert[])
-    : [];
+  const silent = readJsonFile<Alert[]>(silentFile, []);
   const centre = await ReferenceReceiver.start({
     url: env.url,
     keyring: FleetKeyring.fromRoot(env.root, env.keyVersions),
@@ -32,22 +29,17 @@ serveBackend(async (env) => {
     livenessFile: join(env.stateDir, "liveness.json"),
     journalFile: join(env.stateDir, "uplinks.jsonl"),
   });
+  // Every event it processed, those from before a restart (its journal) too, as alerts.
   const write = () =>
     writeAlertsFile(
       env.alertsFile,
-      Array.from(byUnit.entries())
-        .flatMap(([unit, events]) => observedAlerts(unit, events))
+      centre
+        .unitsWithEvents()
+        .flatMap((unit) => observedAlerts(unit, centre.events(unit)))
         .concat(silent),
     );
-  // After a restart: the events it processed before, from its journal, are its alerts still.
-  for (const unit of centre.unitsWithEvents()) byUnit.set(unit, centre.events(unit));
   write();
-  centre.onEvent((e) => {
-    const list = byUnit.get(e.unitId) ?? [];
-    list.push(e);
-    byUnit.set(e.unitId, list);
-    write();
-  });
+  centre.onEvent(write);
   centre.onAlert((a) => {
     silent.push({
       subject: unitIdText(a.unitId),
@@ -56,8 +48,7 @@ serveBackend(async (env) => {
       end: null,
       reportedAt: Math.floor(a.atMs / 1000),
     });
-    writeFileSync(silentFile + ".tmp", JSON.stringify(silent));
-    renameSync(silentFile + ".tmp", silentFile);
+    writeJsonFile(silentFile, silent);
     write();
   });
   return {

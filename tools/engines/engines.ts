@@ -39,6 +39,8 @@ export function enginesDir(): string {
 
 /** Debian's qemu-user-static: runs the 32-bit Espruino builds where the kernel will not. */
 const QEMU_I386 = "/usr/bin/qemu-i386-static";
+/** Where the wrappers that run an engine under it are written. */
+const QEMU_WRAPPERS = join(tmpdir(), "em-engines-qemu");
 
 /** How each engine runs here: directly, through a qemu wrapper, or not at all (with why). */
 const how = new Map<EngineName, { path: string } | { why: string }>();
@@ -75,9 +77,8 @@ function probe(name: EngineName): { path: string } | { why: string } {
       why: `cannot run here: a 32-bit x86 build, and this kernel runs no 32-bit programs (ia32_emulation is off); ${noQemu}`,
     };
   // A wrapper the tests, socat's EXEC and the lab tools run as if it were the engine.
-  const dir = join(tmpdir(), "em-engines-qemu");
-  mkdirSync(dir, { recursive: true });
-  const w = join(dir, name);
+  mkdirSync(QEMU_WRAPPERS, { recursive: true });
+  const w = join(QEMU_WRAPPERS, name);
   const script = `#!/bin/sh\nexec ${QEMU_I386} '${p}' "$@"\n`;
   // Written aside and renamed into place: CI runs two suites at once, and one must never exec
   // the wrapper while the other is halfway through rewriting it.
@@ -108,7 +109,7 @@ export function enginePath(name: EngineName): string | null {
 
 /** Whether the engine runs here under qemu-i386 (EM_ENGINES_QEMU=1), not natively. */
 export function engineEmulated(name: EngineName): boolean {
-  return enginePath(name)?.startsWith(join(tmpdir(), "em-engines-qemu")) ?? false;
+  return enginePath(name)?.startsWith(QEMU_WRAPPERS) ?? false;
 }
 
 /** Why the engines' tests skip here, or null when every engine can run. */

@@ -42,7 +42,8 @@ const LARGE_CHUNK_FREE_VARS = 6000;
 export function chunkFor(freeVars: number): number {
   return freeVars >= LARGE_CHUNK_FREE_VARS ? LARGE_CHUNK_BYTES : CHUNK_BYTES;
 }
-const DLE = "\x10";
+/** Starts a line the REPL does not echo. */
+export const DLE = "\x10";
 
 /** A JavaScript string literal that an engine without Unicode strings reads byte for byte. */
 export function byteLiteral(text: string): string {
@@ -110,8 +111,9 @@ export class EspruinoSession {
     this.timeouts = { hello: 3000, line: 5000, ...opts.timeouts };
   }
 
-  /** Ctrl-C (one only: a second on an empty line quits the Linux build), echo off, identify. */
-  async hello(): Promise<DeviceInfo> {
+  /** Ctrl-C (one only: a second on an empty line quits the Linux build), echo off, identify;
+   * a device whose board is not one of `boards` (when given) is refused (wrong-board). */
+  async hello(boards?: string[]): Promise<DeviceInfo> {
     await this.link.send("\x03");
     await sleep(100);
     await this.link.send(DLE + "echo(0)\n");
@@ -123,6 +125,11 @@ export class EspruinoSession {
     );
     const m = /^(\S+) (\S+) (\d+) (\d+)$/.exec(r);
     if (!m) throw new LabError("not-espruino", "unexpected identification: " + JSON.stringify(r));
+    if (boards !== undefined && !boards.includes(m[2]))
+      throw new LabError(
+        "wrong-board",
+        `this is a ${m[2]} (Espruino ${m[1]}), not ${boards.join(" or ")}`,
+      );
     return { version: m[1], board: m[2], storageFree: Number(m[3]), freeVars: Number(m[4]) };
   }
 
@@ -240,12 +247,7 @@ export async function flashFilesOver(
   opts: FlashOptions = {},
 ): Promise<FlashReport[]> {
   const s = new EspruinoSession(port, opts);
-  const device = await s.hello();
-  if (opts.boards !== undefined && !opts.boards.includes(device.board))
-    throw new LabError(
-      "wrong-board",
-      `this is a ${device.board} (Espruino ${device.version}); the files are for ${opts.boards.join(" or ")}`,
-    );
+  const device = await s.hello(opts.boards);
   const reports: FlashReport[] = [];
   for (const f of files) reports.push(await storeVerified(s, device, f.name, f.data, opts));
   return reports;

@@ -6,10 +6,8 @@
 // a board that boots to an empty REPL is a unit that monitors nobody.
 
 import { LabError } from "./errors";
-import { type DeviceInfo, EspruinoSession, fileInfoExpr } from "./espruino";
+import { type DeviceInfo, DLE, EspruinoSession } from "./espruino";
 import type { LinkOptions, PortLike } from "./link";
-
-const DLE = "\x10";
 
 export interface ResetReport {
   device: DeviceInfo;
@@ -23,20 +21,14 @@ export async function resetOver(
 ): Promise<ResetReport> {
   const s = new EspruinoSession(port, opts);
   try {
-    const device = await s.hello();
-    if (opts.boards !== undefined && !opts.boards.includes(device.board))
-      throw new LabError(
-        "wrong-board",
-        `this is a ${device.board} (Espruino ${device.version}), not ${opts.boards.join(" or ")}`,
-      );
+    const device = await s.hello(opts.boards);
     const name = opts.bootFile ?? ".bootcde";
-    const info = await s.run(fileInfoExpr(name));
-    if (info === "none")
+    const boot = await s.fileInfo(name);
+    if (boot === null)
       throw new LabError("failed", `nothing to boot: the device has no ${name} (flash it first)`);
-    const [length, crc] = info.split(" ").map(Number);
     // No acknowledgement can come back: the device resets mid-line.
     await s.link.send(DLE + "E.reboot()\n");
-    return { device, boot: { length, crc } };
+    return { device, boot };
   } finally {
     await s.close();
   }

@@ -19,7 +19,6 @@
 // alerts, liveness state and downlink counters in EM_STATE_DIR; its counter windows only in
 // memory, which no alert shows.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AckResult, CommandCode } from "@em-platform/protocol/core/commands";
 import { parseMac0 } from "@em-platform/protocol/core/cose";
@@ -33,6 +32,7 @@ import { openUplinkHost, sealDownlinkHost } from "@em-platform/protocol/host/env
 import { FleetKeyring } from "@em-platform/protocol/host/keyring";
 import { UPLINK_GAP, UplinkAcceptor } from "@em-platform/protocol/host/uplink-acceptor";
 import mqtt from "mqtt";
+import { readJsonFile, writeJsonFile } from "../../centre/state-file";
 import type { Alert } from "../../scenario/alerts";
 import { serveBackend, writeAlertsFile } from "../backend-contract";
 
@@ -56,19 +56,25 @@ serveBackend(async (env) => {
   const keys = FleetKeyring.fromRoot(env.root, env.keyVersions);
   const acceptor = new UplinkAcceptor(keys.lookup);
   const windows = new Map<number, WindowReceiverCounter>();
-  // Processed seqs and the alerts raised, kept in EM_STATE_DIR across a restart.
-  const processedFile = join(env.stateDir, "processed.json");
-  const processed =
-    defect !== "no-seq-persist" && existsSync(processedFile)
-      ? (JSON.parse(readFileSync(processedFile, "utf8")) as { seen: string[]; alerts: Alert[] })
-      : { seen: [], alerts: [] };
-  const seen = new Set<string>(processed.seen);
-  const alerts: Alert[] = processed.alerts;
-  const keepProcessed = () => {
-    if (defect === "no-seq-persist") return;
-    writeFileSync(processedFile + ".tmp", JSON.stringify({ seen: [...seen], alerts }));
-    renameSync(processedFile + ".tmp", processedFile);
+  /** State kept in EM_STATE_DIR across a restart — in memory only when that is the defect. */
+  const persisted = <T>(name: string, memoryOnly: boolean, absent: T) => {
+    const file = join(env.stateDir, name);
+    return {
+      loaded: memoryOnly ? absent : readJsonFile(file, absent),
+      keep: (v: T) => {
+        if (!memoryOnly) writeJsonFile(file, v);
+      },
+    };
   };
+  // Processed seqs and the alerts raised.
+  const processed = persisted<{ seen: string[]; alerts: Alert[] }>(
+    "processed.json",
+    defect === "no-seq-persist",
+    { seen: [], alerts: [] },
+  );
+  const seen = new Set<string>(processed.loaded.seen);
+  const alerts: Alert[] = processed.loaded.alerts;
+  const keepProcessed = () => processed.keep({ seen: [...seen], alerts });
   writeAlertsFile(env.alertsFile, alerts);
 
   /** The uplink this backend takes, or null. */
@@ -100,32 +106,28 @@ serveBackend(async (env) => {
 
   // Liveness (§13): when each unit was last heard, its heartbeat (900 s until it acknowledges a
   // set_intervals this backend sent), the set_intervals awaiting an ack, the units alerted.
-  // Kept in EM_STATE_DIR, as a centre keeps it across a restart.
-  const livenessFile = join(env.stateDir, "liveness.json");
-  const kept =
-    defect !== "no-liveness-persist" && existsSync(livenessFile)
-      ? (JSON.parse(readFileSync(livenessFile, "utf8")) as {
-          heard: [number, number][];
-          heartbeatS: [number, number][];
-          pendingHb: [string, number][];
-          silent: number[];
-        })
-      : { heard: [], heartbeatS: [], pendingHb: [], silent: [] };
-  const heard = new Map<number, number>(kept.heard);
-  const heartbeatS = new Map<number, number>(kept.heartbeatS);
-  const pendingHb = new Map<string, number>(kept.pendingHb);
-  const silent = new Set<number>(kept.silent);
-  const keepLiveness = () => {
-    if (defect === "no-liveness-persist") return;
-    const state = {
+  const liveState = persisted<{
+    heard: [number, number][];
+    heartbeatS: [number, number][];
+    pendingHb: [string, number][];
+    silent: number[];
+  }>("liveness.json", defect === "no-liveness-persist", {
+    heard: [],
+    heartbeatS: [],
+    pendingHb: [],
+    silent: [],
+  });
+  const heard = new Map<number, number>(liveState.loaded.heard);
+  const heartbeatS = new Map<number, number>(liveState.loaded.heartbeatS);
+  const pendingHb = new Map<string, number>(liveState.loaded.pendingHb);
+  const silent = new Set<number>(liveState.loaded.silent);
+  const keepLiveness = () =>
+    liveState.keep({
       heard: [...heard],
       heartbeatS: [...heartbeatS],
       pendingHb: [...pendingHb],
       silent: [...silent],
-    };
-    writeFileSync(livenessFile + ".tmp", JSON.stringify(state));
-    renameSync(livenessFile + ".tmp", livenessFile);
-  };
+    });
   const liveness = setInterval(() => {
     if (defect === "no-liveness") return;
     for (const [unit, at] of heard) {
@@ -183,11 +185,12 @@ serveBackend(async (env) => {
   await client.subscribeAsync(["em/v1/unit/+/up", SMS_IN_TOPIC], { qos: 1 });
 
   // Downlink counters: the next one per unit, written to EM_STATE_DIR before a command leaves.
-  const counterFile = join(env.stateDir, "next-down.json");
-  const next: Record<string, number> =
-    defect !== "no-down-persist" && existsSync(counterFile)
-      ? JSON.parse(readFileSync(counterFile, "utf8"))
-      : {};
+  const counters = persisted<Record<string, number>>(
+    "next-down.json",
+    defect === "no-down-persist",
+    {},
+  );
+  const next = counters.loaded;
   return {
     stop: () => {
       clearInterval(liveness);
@@ -200,7 +203,7 @@ serveBackend(async (env) => {
         keepLiveness();
       }
       next[unitId] = counter + 1;
-      if (defect !== "no-down-persist") writeFileSync(counterFile, JSON.stringify(next));
+      counters.keep(next);
       const purpose =
         defect === "down-uplink-key" ? KeyPurpose.unitUplink : KeyPurpose.unitDownlink;
       const now = Math.floor(Date.now() / 1000);
