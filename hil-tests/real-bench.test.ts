@@ -77,8 +77,15 @@ describe("the real bench", () => {
     const ok = recorder();
     const bench = await RealBench.open(config(), ok.run, () => true);
     await bench.boot("unit");
+    await bench.boot("tag");
+    // The unit's console is locked once it has booted provisioned: reset unlocks it.
+    const unlock = ["--unlock", String(CONFIG.unit.id), "--root-file", CONFIG.rootFile];
     expect(ok.calls).toEqual([
-      { step: "reset-unit", args: ["reset", CONFIG.unit.port, "--board", "JOLTJS,LINUX_JOLTLIKE"] },
+      {
+        step: "reset-unit",
+        args: ["reset", CONFIG.unit.port, "--board", "JOLTJS,LINUX_JOLTLIKE", ...unlock],
+      },
+      { step: "reset-tag", args: ["reset", CONFIG.tag.port, "--board", "PUCKJS,LINUX_PUCKLIKE"] },
     ]);
     const refused = await RealBench.open(config(), recorder(1).run, () => true);
     await expect(refused.boot("tag")).rejects.toThrow(

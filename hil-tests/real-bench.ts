@@ -105,6 +105,11 @@ export class RealBench implements HilBench {
     return this.run(step, args(this.config[device].port));
   }
 
+  /** The unit was provisioned (its console locked) by an earlier run, or by the one under way. */
+  private get unlockArgs(): string[] {
+    return ["--unlock", String(this.unitId), "--root-file", this.rootFile];
+  }
+
   bootFile(): string {
     return ".bootcde";
   }
@@ -116,7 +121,8 @@ export class RealBench implements HilBench {
   async boot(device: Device): Promise<void> {
     const port = this.config[device].port;
     const board = BOARDS[device].join(",");
-    const code = await this.run(`reset-${device}`, ["reset", port, "--board", board]);
+    const unlock = device === "unit" ? this.unlockArgs : [];
+    const code = await this.run(`reset-${device}`, ["reset", port, "--board", board, ...unlock]);
     if (code !== 0) throw new Error(`lab reset ${port} (the ${device}) exited ${code}`);
   }
 

@@ -172,7 +172,19 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
   const flashVerified = async (device: Device, bundle: string) => {
     const name = bench.bootFile(device);
     const board = ["--board", BOARDS[device].join(",")];
-    const flash = (tty: string) => ["flash", tty, bundle, "--name", name, ...board, ...retries];
+    // A unit provisioned before (a real bench's earlier run) has its console locked.
+    const unlock =
+      device === "unit" ? ["--unlock", String(UNIT), "--root-file", bench.rootFile] : [];
+    const flash = (tty: string) => [
+      "flash",
+      tty,
+      bundle,
+      "--name",
+      name,
+      ...board,
+      ...unlock,
+      ...retries,
+    ];
     expect(await bench.lab(`flash-${device}`, device, flash)).toBe(0);
     const crc = bench.storedCrc(device, name);
     if (crc !== null) expect(crc).toBe(crc32(readFileSync(bundle)) | 0);

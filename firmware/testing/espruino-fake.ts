@@ -109,6 +109,9 @@ const logs: string[] = [];
 const pulses: { atMs: number; pin: string; ms: number }[] = [];
 let onWrite: ((evt: { data: ArrayBuffer }) => void) | null = null;
 let uart = true;
+/** E.setPassword's, and whether E.lockConsole() locked the console with it (and when). */
+let consolePassword: string | null = null;
+let consoleLockedAt = -1;
 const batteryV = 3.0;
 let rand = 12345;
 const watchdog = { timeoutMs: 0, lastKick: 0, kicks: 0, bittenAt: -1 };
@@ -426,6 +429,13 @@ const storage = {
     const f = files[storageFile(name)];
     return f === undefined ? undefined : (sliceBytes(f, 0, f.length).buffer as ArrayBuffer);
   },
+  read: (name: string): string | undefined => {
+    const f = files[storageFile(name)];
+    if (f === undefined) return undefined;
+    let t = "";
+    for (let i = 0; i < f.length; i++) t += String.fromCharCode(f[i]);
+    return t;
+  },
   erase: (name: string): void => {
     delete files[storageFile(name)];
   },
@@ -568,6 +578,16 @@ export function install(): void {
       rand ^= rand << 5;
       return rand >>> 0;
     },
+    setPassword: (p: string) => {
+      // The console appends at most 20 typed characters to a password line: a longer one
+      // could never be typed, and the board would be locked for good.
+      if (typeof p !== "string" || p.length > 20)
+        throw new Error("fake: E.setPassword wants a string of at most 20 characters");
+      consolePassword = p;
+    },
+    lockConsole: () => {
+      if (consolePassword !== null && consoleLockedAt < 0) consoleLockedAt = now;
+    },
     reboot: () => {
       rebootedAt = now;
       halted = true; // the board resets: nothing of this run goes on
@@ -688,6 +708,7 @@ export function report(): string {
     logs: logs,
     pulses: pulses,
     uart: uart,
+    console: { password: consolePassword, lockedAtMs: consoleLockedAt },
     pinModes: pinModes(),
     watchdog: watchdog,
     flash: snapshot(),

@@ -34,6 +34,7 @@ import { fillText, stepText } from "../../firmware/base/modem/modem-dialect";
 import type { Storage } from "../../firmware/hal/hal";
 import { TEST_ROOT as ROOT } from "../../firmware/testing/test-fleet";
 import { buildShipped } from "../engines/shipped-bundles";
+import { unitConsolePassword } from "../lab/provision-records";
 import { compileBundle } from "./firmware-build";
 import { withoutHoisting } from "./hoist";
 import { runBundle } from "./run-bundle";
@@ -72,6 +73,8 @@ interface Report {
   nowMs: number;
   /** Whether the Bluetooth console (Nordic UART) is still offered. */
   uart: boolean;
+  /** E.setPassword's password, and when E.lockConsole() locked it (-1: never). */
+  console: { password: string | null; lockedAtMs: number };
   logs: string[];
   pinModes: { [pin: string]: string };
   watchdog: { timeoutMs: number; kicks: number; bittenAt: number };
@@ -122,6 +125,7 @@ function records(withNetwork: boolean): { [name: string]: Uint8Array } {
     wrapKey: key(KeyPurpose.unitKeyWrap, UNIT),
   });
   if (withNetwork) files["em.net"] = encodeNetworkConfig(NET);
+  files["em.pwd"] = new Uint8Array(Buffer.from(unitConsolePassword(ROOT, UNIT), "latin1"));
   return files;
 }
 
@@ -309,10 +313,10 @@ function run(
   code: string,
   withNetwork: boolean,
   driver: string,
-  withIdentity = true,
+  edit: (files: { [name: string]: Uint8Array }) => void = () => {},
 ): { rep: Report; printed: string[] } {
   const files = records(withNetwork);
-  if (!withIdentity) delete files["em.unit"];
+  edit(files);
   let prelude = `${fake}\nEspruinoFake.install();\nEspruinoFake.setResetReason(${RESETREAS_SREQ});\n`;
   for (const name of Object.keys(files))
     prelude += `EspruinoFake.provision("${name}", "${toHex(files[name])}");\n`;
@@ -528,12 +532,14 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
     const { rep } = run(
       base,
       true,
+      // In a function: the bundle's names are globals, which a driver's `var` would overwrite.
       `EspruinoFake.advance(20000);
-var b = ${JSON.stringify(beacons)};
-for (var i = 0; i < b.length; i++) {
-  EspruinoFake.advertise("${TAG_ADDRESS}", -61, ${COMPANY}, b[i]);
-  EspruinoFake.advance(8000);
-}`,
+(function (b) {
+  for (var i = 0; i < b.length; i++) {
+    EspruinoFake.advertise("${TAG_ADDRESS}", -61, ${COMPANY}, b[i]);
+    EspruinoFake.advance(8000);
+  }
+})(${JSON.stringify(beacons)});`,
     );
     expect(rep.gatt.length).toBeGreaterThanOrEqual(1);
     for (const s of rep.gatt) {
@@ -552,7 +558,28 @@ for (var i = 0; i < b.length; i++) {
     // Attack: anyone in radio range runs JavaScript on the unit and reads em.unit's keys.
     expect(run(base, false, "EspruinoFake.advance(1000);").rep.uart).toBe(false);
     expect(run(base, true, "EspruinoFake.advance(1000);").rep.uart).toBe(false);
-    expect(run(base, false, "EspruinoFake.advance(1000);", false).rep.uart).toBe(true);
+    const unprovisioned = (f: { [name: string]: Uint8Array }) => delete f["em.unit"];
+    expect(run(base, false, "EspruinoFake.advance(1000);", unprovisioned).rep.uart).toBe(true);
+  });
+
+  it("locks the wired console with the provisioned password at boot, even when the rest fails", () => {
+    // Attack: open the case and read em.unit's keys over the wired console. The engine itself
+    // refuses a locked console's input (tools/engines/home-unit.engine.test.ts).
+    const want = unitConsolePassword(ROOT, UNIT);
+    expect(want).toMatch(/^[0-9a-f]{20}$/);
+    const locked = run(base, true, "EspruinoFake.advance(1000);").rep.console;
+    expect(locked).toEqual({ password: want, lockedAtMs: 0 });
+    const garbled = (f: { [name: string]: Uint8Array }) => {
+      f["em.unit"] = new Uint8Array(8).fill(0x5a);
+      f["em.net"] = new Uint8Array(3);
+    };
+    expect(run(base, true, "EspruinoFake.advance(1000);", garbled).rep.console).toEqual(locked);
+    // Unprovisioned (no em.pwd): the lab's console stays open.
+    const open = (f: { [name: string]: Uint8Array }) => delete f["em.pwd"];
+    expect(run(base, true, "EspruinoFake.advance(1000);", open).rep.console).toEqual({
+      password: null,
+      lockedAtMs: -1,
+    });
   });
 
   it("without a network record it says so, leaves the modem alone and queues in flash", () => {

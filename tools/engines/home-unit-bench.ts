@@ -166,6 +166,7 @@ ${controlLineJs(
         mains = c[1] === "1";
         if (mainsWatch) mainsWatch({ state: mains, time: getTime(), lastTime: getTime() });
       }
+      else if (c[0] === "K") Serial2.setConsole(true);
       else if ((c[0] === "c" || c[0] === "w") && global.__gattAnswer) __gattAnswer(c[0] + c[1], c[2] === "1");
       else if (c[0] === "B" && global.__scan) {
         var h = c[3];
@@ -304,6 +305,25 @@ export class HomeUnitBench extends BenchBoard {
     const company = this.o.companyId ?? 0xffff;
     const id = address ?? defaultAddress(payload);
     this.send(`B ${rssi} ${company} ${toHex(payload)} ${id}`);
+  }
+
+  /**
+   * A cable on the unit's wired console, as whoever opens the case attaches one: the console
+   * is moved onto the bench's control line (Serial2), which then carries nothing else — no
+   * beacons, no memory reports, no GATT — until the next boot. `type` sends bytes as typed;
+   * `output` is everything the console has answered since.
+   */
+  async wiredConsole(): Promise<{ type(text: string): void; output(): string }> {
+    let out = "";
+    this.send("K");
+    await sleep(300);
+    this.control.onData = (d) => {
+      out += d.toString("latin1");
+    };
+    return {
+      type: (text) => this.control.socket?.write(Buffer.from(text, "latin1")),
+      output: () => out,
+    };
   }
 
   /** Mains plugged in (true, as at every boot) or pulled out: the unit's mains sense input. */

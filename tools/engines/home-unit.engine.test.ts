@@ -2,7 +2,8 @@
 // pool), end to end in real time: booted from Storage with its provisioning records, talking AT
 // over a real pty to the simulator's virtual SIM800, MQTT over real TCP to the embedded aedes
 // broker, its alarms verified by the reference receiver (the centre). Then a power cut (SIGKILL)
-// while packet data is down and a restart on the same flash: nothing lost, nothing twice.
+// while packet data is down and a restart on the same flash: nothing lost, nothing twice. Last,
+// a cable on its wired console: locked by the password provisioning wrote, opened by the lab's.
 // Run by `npm run test:device` (vitest.device.config.ts), not by `npm test`.
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,6 +21,7 @@ import type { RunningBroker } from "../../simulator/broker/broker";
 import { startEmbeddedBroker } from "../../simulator/broker/embedded-broker";
 import { type ReceivedEvent, ReferenceReceiver } from "../../simulator/centre/reference-receiver";
 import { Outage } from "../../simulator/modem/network";
+import { unitConsolePassword, unitFiles } from "../lab/provision-records";
 import { enginesMissing, POOL_JSVARS } from "./engines";
 import type { EngineMemory } from "./espruino-board";
 import { BENCH_NUMBER, HomeUnitBench, QUICK_SIM800 } from "./home-unit-bench";
@@ -258,6 +260,25 @@ describe.skipIf(why !== null)(
       const pool = POOL_JSVARS["espruino-jolt"];
       for (const m of [online, restarted, drained]) expect(m.usage).toBeLessThanOrEqual(pool / 2);
       expect(peak.usage).toBeLessThanOrEqual((2 * pool) / 3);
+
+      // ---- issue 11, attack 0: the case opened, a cable on the wired console ----
+      const wired = await b.wiredConsole();
+      const keys = Buffer.from(unitFiles(ROOT, UNIT, TAG, COMPANY, null)["em.unit"], "latin1");
+      const attempt = async (line: string) => {
+        wired.type(line + "\n");
+        await sleep(1500);
+      };
+      await attempt("");
+      await attempt('print("K"+btoa(require("Storage").read("em.unit")))');
+      await attempt("0123456789abcdef0123");
+      expect(wired.output()).toMatch(/Invalid password/);
+      expect(wired.output()).not.toContain(keys.toString("base64"));
+      expect(wired.output()).not.toMatch(/Logged in/);
+      // The lab's password (derived from the fleet root) opens it.
+      await attempt(unitConsolePassword(ROOT, UNIT));
+      await attempt('print("K"+btoa(require("Storage").read("em.unit")))');
+      expect(wired.output()).toMatch(/Logged in/);
+      expect(wired.output()).toContain("K" + keys.toString("base64"));
     }, 330_000);
   },
 );

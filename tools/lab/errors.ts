@@ -17,6 +17,7 @@ export const EXIT = {
   "register-unreadable": 12,
   "no-bluetooth": 13,
   "wrong-board": 14,
+  locked: 15,
 } as const;
 
 export type LabErrorCode = Exclude<keyof typeof EXIT, "ok">;

@@ -42,6 +42,9 @@ const LARGE_CHUNK_FREE_VARS = 6000;
 export function chunkFor(freeVars: number): number {
   return freeVars >= LARGE_CHUNK_FREE_VARS ? LARGE_CHUNK_BYTES : CHUNK_BYTES;
 }
+/** How long an open console has to stay quiet after an empty line for the lab to take it as
+ * not locked: a locked one answers at once, from the interpreter's input handler. */
+const UNLOCK_PROBE_MS = 1000;
 /** Starts a line the REPL does not echo. */
 export const DLE = "\x10";
 
@@ -101,28 +104,52 @@ export interface Timeouts {
   line: number;
 }
 
+export interface SessionOptions extends LinkOptions {
+  timeouts?: Partial<Timeouts>;
+  /** The console password of a provisioned unit (provision-records.ts, unitConsolePassword):
+   * typed if the console asks for one; never logged. */
+  password?: string;
+}
+
+/** What a locked Espruino console answers every line with (E.setPassword, E.lockConsole). */
+const PASSWORD_PROMPT = /password>/;
+
 export class EspruinoSession {
   private next = 1;
   readonly link: Link;
   readonly timeouts: Timeouts;
+  private readonly password: string | undefined;
 
-  constructor(port: PortLike, opts: LinkOptions & { timeouts?: Partial<Timeouts> } = {}) {
+  constructor(port: PortLike, opts: SessionOptions = {}) {
     this.link = new Link(port, opts);
     this.timeouts = { hello: 3000, line: 5000, ...opts.timeouts };
+    this.password = opts.password;
   }
 
-  /** Ctrl-C (one only: a second on an empty line quits the Linux build), echo off, identify;
-   * a device whose board is not one of `boards` (when given) is refused (wrong-board). */
+  /** Ctrl-C (one only: a second on an empty line quits the Linux build), the password if the
+   * console is locked, echo off, identify; a device whose board is not one of `boards` (when
+   * given) is refused (wrong-board). A locked console without the password is `locked`. */
   async hello(boards?: string[]): Promise<DeviceInfo> {
     await this.link.send("\x03");
     await sleep(100);
+    if (this.password !== undefined) await this.unlock(this.password);
     await this.link.send(DLE + "echo(0)\n");
-    const r = await this.run(
-      'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()+" "+process.memory().free',
-      this.timeouts.hello,
-      "the REPL's answer (is this an Espruino?)",
-      "not-espruino",
-    );
+    let r: string;
+    try {
+      r = await this.run(
+        'process.env.VERSION+" "+process.env.BOARD+" "+require("Storage").getFree()+" "+process.memory().free',
+        this.timeouts.hello,
+        "the REPL's answer (is this an Espruino?)",
+        "not-espruino",
+      );
+    } catch (e) {
+      if (e instanceof LabError && e.code === "not-espruino" && PASSWORD_PROMPT.test(e.message))
+        throw new LabError(
+          "locked",
+          "the console asks for a password (a provisioned unit): give the unit's id to unlock it with (--unlock, with the fleet root)",
+        );
+      throw e;
+    }
     const m = /^(\S+) (\S+) (\d+) (\d+)$/.exec(r);
     if (!m) throw new LabError("not-espruino", "unexpected identification: " + JSON.stringify(r));
     if (boards !== undefined && !boards.includes(m[2]))
@@ -131,6 +158,36 @@ export class EspruinoSession {
         `this is a ${m[2]} (Espruino ${m[1]}), not ${boards.join(" or ")}`,
       );
     return { version: m[1], board: m[2], storageFree: Number(m[3]), freeVars: Number(m[4]) };
+  }
+
+  /**
+   * A locked console takes every line as a password attempt (the Ctrl-C before it included), and
+   * answers each with the prompt; an open one runs an empty line quietly. So: an empty line,
+   * then the password only if the prompt came back. A wrong password is `locked`.
+   */
+  private async unlock(password: string): Promise<void> {
+    this.link.discard();
+    await this.link.send("\n");
+    try {
+      await this.link.expect(PASSWORD_PROMPT, UNLOCK_PROBE_MS, "a password prompt");
+    } catch (e) {
+      if (e instanceof LabError && e.code !== "upload-interrupted") {
+        this.link.discard();
+        return; // not locked
+      }
+      throw e;
+    }
+    await this.link.send(password + "\n", "<the unit's console password>\n");
+    const m = await this.link.expect(
+      /Logged in|Invalid password/,
+      this.timeouts.hello,
+      "the console's answer to its password",
+    );
+    if (m[0] !== "Logged in")
+      throw new LabError(
+        "locked",
+        "the console refused the password: is this the unit it was derived for, under this fleet root?",
+      );
   }
 
   /** Evaluates `expr` on the device and returns its printed value; throws on its exception. */
@@ -175,11 +232,10 @@ export const BOARDS = {
   unit: ["JOLTJS", "LINUX_JOLTLIKE"],
 };
 
-export interface FlashOptions extends LinkOptions {
+export interface FlashOptions extends SessionOptions {
   /** Refuse (wrong-board) a device whose board is not one of these, before writing anything. */
   boards?: string[];
   name?: string;
-  timeouts?: Partial<Timeouts>;
   /** Called after each chunk is acknowledged (bytes written so far, total). */
   onProgress?: (written: number, total: number) => void;
 }

@@ -14,6 +14,8 @@ export interface FlashRetryOptions {
   retries: number;
   transcriptFile?: string;
   lineTimeout?: number;
+  /** A provisioned unit's console password (SessionOptions.password). */
+  password?: string;
   onProgress?: (written: number, total: number) => void;
   onAttemptFailed?: (e: LabError, retriesLeft: number) => void;
 }
@@ -50,6 +52,7 @@ export async function flashFilesWithRetries(
         baudRate: o.baudRate,
         transcriptFile: o.transcriptFile,
         timeouts: o.lineTimeout === undefined ? {} : { line: o.lineTimeout },
+        password: o.password,
         onProgress: o.onProgress,
       });
     } catch (e) {

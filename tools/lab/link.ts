@@ -96,9 +96,10 @@ export class Link {
     this.rx = "";
   }
 
-  /** Writes `text` (latin1) in pieces, each followed by the time the line needs to carry it. */
-  async send(text: string): Promise<void> {
-    this.log(">", text);
+  /** Writes `text` (latin1) in pieces, each followed by the time the line needs to carry it;
+   * the transcript shows `logged` instead where given (a password never reaches a log). */
+  async send(text: string, logged = text): Promise<void> {
+    this.log(">", logged);
     const bytes = Buffer.from(text, "latin1");
     for (let off = 0; off < bytes.length; off += this.piece) {
       if (this.closed !== null)

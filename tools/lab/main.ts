@@ -22,6 +22,7 @@ import type { FlashReport } from "./espruino";
 import { flashWithRetries } from "./flash-with-retries";
 import { openSerial } from "./link";
 import { type ProvisionRequest, provision } from "./provision";
+import { unitConsolePassword } from "./provision-records";
 import { DeviceRegister, hexId } from "./register/register";
 import {
   REGISTER_OPTIONS,
@@ -42,6 +43,23 @@ interface Command {
 
 const COMMON = { help: { type: "boolean" as const, short: "h" } };
 
+const UNLOCK_USAGE = `  --unlock <unit id> a provisioned unit's console is locked: unlock it with the password this
+                    unit id derives from the fleet root (SPEC §2; never printed or logged)
+  --root-file <path> the fleet root for --unlock: 32 raw bytes or 64 hex digits (else
+                    EM_FLEET_ROOT)`;
+const UNLOCK_OPTIONS = {
+  unlock: { type: "string" as const },
+  "root-file": { type: "string" as const },
+};
+
+/** The console password --unlock asks for, derived from the fleet root; undefined without it. */
+function consolePassword(v: Record<string, string | boolean | undefined>): string | undefined {
+  if (v.unlock === undefined) return undefined;
+  const root = fleetRoot(v["root-file"] as string | undefined);
+  if (root === null) throw usage("--unlock needs the fleet root (--root-file or EM_FLEET_ROOT)");
+  return unitConsolePassword(root, intArg(String(v.unlock), "--unlock"));
+}
+
 const COMMANDS: Record<string, Command> = {
   flash: {
     summary: "upload a bundle into an Espruino's Storage over serial and verify it",
@@ -60,9 +78,11 @@ options:
   --retries <n>     retries of an interrupted or unverified upload (default 2)
   --log <file>      append a transcript of the session to this file
   --timeout <ms>    wait this long for each answer (default 5000)
+${UNLOCK_USAGE}
 
 exit codes: 0 verified, 2 usage, 3 no such port, 4 port busy, 5 no answer,
-  6 not an Espruino, 7 out of Storage, 8 upload interrupted, 9 verify failed, 14 wrong board`,
+  6 not an Espruino, 7 out of Storage, 8 upload interrupted, 9 verify failed, 14 wrong board,
+  15 locked`,
     options: {
       name: { type: "string", default: ".bootcde" },
       board: { type: "string" },
@@ -70,6 +90,7 @@ exit codes: 0 verified, 2 usage, 3 no such port, 4 port busy, 5 no answer,
       retries: { type: "string", default: "2" },
       log: { type: "string" },
       timeout: { type: "string", default: "5000" },
+      ...UNLOCK_OPTIONS,
     },
     async run([path, bundle], v) {
       if (path === undefined || bundle === undefined) throw usage("flash needs <port> <bundle.js>");
@@ -86,6 +107,7 @@ exit codes: 0 verified, 2 usage, 3 no such port, 4 port busy, 5 no answer,
         retries: num(v.retries, "--retries"),
         transcriptFile: v.log as string | undefined,
         lineTimeout: num(v.timeout, "--timeout"),
+        password: consolePassword(v),
         onAttemptFailed: (e, left) =>
           process.stderr.write(`attempt failed (${e.code}): ${e.message}; ${left} retries left\n`),
       });
@@ -106,14 +128,16 @@ options:
   --boot <file>     the boot file to check for (default .bootcde)
   --baud <rate>     line rate (default 115200)
   --log <file>      append a transcript of the session to this file
+${UNLOCK_USAGE}
 
 exit codes: 0 reset, 1 no boot file, 2 usage, 3 no such port, 4 port busy, 5 no answer,
-  6 not an Espruino, 14 wrong board`,
+  6 not an Espruino, 14 wrong board, 15 locked`,
     options: {
       board: { type: "string" },
       boot: { type: "string", default: ".bootcde" },
       baud: { type: "string", default: "115200" },
       log: { type: "string" },
+      ...UNLOCK_OPTIONS,
     },
     async run([path], v) {
       if (path === undefined) throw usage("reset needs <port>");
@@ -123,6 +147,7 @@ exit codes: 0 reset, 1 no boot file, 2 usage, 3 no such port, 4 port busy, 5 no 
         boards: v.board === undefined ? undefined : String(v.board).split(","),
         bootFile: String(v.boot),
         transcriptFile: v.log as string | undefined,
+        password: consolePassword(v),
       });
       process.stdout.write(
         `reset ${r.device.board} (Espruino ${r.device.version}): booting ${String(v.boot)}, ` +
@@ -139,17 +164,21 @@ stdin goes to the port, the port to stdout; Ctrl-] leaves (Ctrl-C goes to the de
 
 options:
   --baud <rate>     line rate (default 115200)
-  --log <file>      session log (default console-<time>.log in the current folder)`,
+  --log <file>      session log (default console-<time>.log in the current folder)
+${UNLOCK_USAGE}`,
     options: {
       baud: { type: "string", default: "115200" },
       log: { type: "string" },
+      ...UNLOCK_OPTIONS,
     },
     async run([path], v) {
       if (path === undefined) throw usage("console needs <port>");
       const log =
         (v.log as string | undefined) ??
         `console-${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
-      await runConsole(path, num(v.baud, "--baud"), log);
+      const baud = num(v.baud, "--baud");
+      const password = consolePassword(v);
+      await runConsole(await openSerial(path, baud), `${path} at ${baud} baud`, log, password);
       return 0;
     },
   },
@@ -158,10 +187,12 @@ options:
     usage: `lab provision <tag|unit> <port> --id <id> --firmware <version> [options]
 
 Derives the device's keys from the fleet root (SPEC §2), writes its records into Storage with
-the verified upload of "lab flash" (a tag: em.id; a unit: em.unit, em.pair and, with
---broker-host, em.net), then records it in the register (a unit: paired with --tag). The
-register is asked first: a device in service is refused, before anything is written to it,
-unless --force --reason. The root is never printed or logged.
+the verified upload of "lab flash" (a tag: em.id; a unit: em.unit, em.pair, its console
+password em.pwd and, with --broker-host, em.net), then records it in the register (a unit:
+paired with --tag). The register is asked first: a device in service is refused, before
+anything is written to it, unless --force --reason. A unit whose console is locked (it booted
+provisioned) is unlocked with the password its --id derives. The root and the password are
+never printed or logged.
 
 options:
   --root-file <path>     the fleet root: 32 raw bytes or 64 hex digits (else EM_FLEET_ROOT)

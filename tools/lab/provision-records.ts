@@ -1,7 +1,9 @@
 // The Storage records provisioning writes — by `lab provision`, and by the engines' benches: a
-// tag's identity (em.id) and a home unit's identity, pairing and network record (em.unit,
-// em.pair, em.net), each derived from a fleet root secret (SPEC §2), as latin1 byte strings.
+// tag's identity (em.id) and a home unit's identity, pairing, network record and console
+// password (em.unit, em.pair, em.net, em.pwd), each derived from a fleet root secret (SPEC §2),
+// as latin1 byte strings.
 
+import { toHex } from "@em-platform/protocol/core/bytes";
 import { deriveKey, KeyPurpose } from "@em-platform/protocol/core/keys";
 import { sha256 } from "@em-platform/protocol/core/sha256";
 import {
@@ -17,6 +19,15 @@ import { identityFromRoot } from "../../firmware/testing/virtual-tag";
 export type StorageFiles = { [name: string]: string };
 
 const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+
+/**
+ * The password a provisioned unit's wired console asks for (SPEC §2): 20 hex digits (80 bits)
+ * of its console key. At key version 0, whatever the unit's keys are at: it does not rotate with
+ * them, so the lab unlocks a unit to re-key it without knowing which version it holds.
+ */
+export function unitConsolePassword(root: Uint8Array, unitId: number): string {
+  return toHex(deriveKey(sha256, root, KeyPurpose.unitConsole, unitId, 0).subarray(0, 10));
+}
 
 export function tagFiles(
   root: Uint8Array,
@@ -63,5 +74,6 @@ export function unitFiles(
     }),
   );
   if (net !== null) files["em.net"] = latin1(encodeNetworkConfig(net));
+  files["em.pwd"] = unitConsolePassword(root, unitId);
   return files;
 }

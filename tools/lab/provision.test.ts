@@ -67,7 +67,7 @@ describe("lab provision", () => {
 
   it("gives a unit its broker password from the deployment's secret, and needs its tag", () => {
     const files = provisionFiles(TEST_ROOT, unit);
-    expect(Object.keys(files).sort()).toEqual(["em.net", "em.pair", "em.unit"]);
+    expect(Object.keys(files).sort()).toEqual(["em.net", "em.pair", "em.pwd", "em.unit"]);
     const st = { read: (n: string) => (files[n] ? latin1(files[n]) : null) } as unknown as Storage;
     expect(loadNetworkConfig(st)?.brokerPassword).toBe(
       unitBrokerPassword(unit.brokerSecret!, 0xa11c),
@@ -75,6 +75,15 @@ describe("lab provision", () => {
     expect(() => provisionFiles(TEST_ROOT, { ...unit, tagId: undefined })).toThrow(
       expect.objectContaining({ code: "usage" }),
     );
+  });
+
+  it("gives a unit its console password: 20 hex digits of its own console key, at key version 0", () => {
+    const files = provisionFiles(TEST_ROOT, unit);
+    const want = toHex(deriveKey(sha256, TEST_ROOT, KeyPurpose.unitConsole, 0xa11c, 0));
+    expect(files["em.pwd"]).toBe(want.slice(0, 20));
+    // Another unit's differs; the unit's other keys' version does not change it.
+    expect(provisionFiles(TEST_ROOT, { ...unit, id: 0xa11d })["em.pwd"]).not.toBe(files["em.pwd"]);
+    expect(provisionFiles(TEST_ROOT, { ...unit, keyVersion: 1 })["em.pwd"]).toBe(files["em.pwd"]);
   });
 
   it("asks the register before it opens the port", async () => {

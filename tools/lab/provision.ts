@@ -9,7 +9,7 @@ import { unitBrokerPassword } from "../../simulator/broker/broker-accounts";
 import { LabError } from "./errors";
 import { BOARDS } from "./espruino";
 import { flashFilesWithRetries } from "./flash-with-retries";
-import { type StorageFiles, tagFiles, unitFiles } from "./provision-records";
+import { type StorageFiles, tagFiles, unitConsolePassword, unitFiles } from "./provision-records";
 import type { DeviceKind, DeviceRegister } from "./register/register";
 
 export interface ProvisionRequest {
@@ -81,6 +81,8 @@ export async function provision(
       baudRate: link.baudRate,
       retries: link.retries,
       transcriptFile: link.transcriptFile,
+      // A unit in service has its console locked with the password this id derives (SPEC §2).
+      password: r.kind === "unit" ? unitConsolePassword(root, r.id) : undefined,
     },
   );
   const report: ProvisionReport = {

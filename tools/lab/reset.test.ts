@@ -1,7 +1,11 @@
 // `lab reset`: the exact bytes to a scripted Espruino (binding-mock) — identify, check the boot
 // file, then the reset line and nothing after it; a device without a boot file or of the wrong
-// board gets no reset.
+// board gets no reset. And the lab's way into a provisioned unit's locked console, which every
+// session (flash, provision, reset) shares: EspruinoSession.hello.
 
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LabError } from "./errors";
 import { resetOver } from "./reset";
@@ -54,5 +58,48 @@ describe("lab reset", () => {
     const e = await resetOver(port).catch((x) => x);
     expect((e as LabError).code).toBe("no-answer");
     expect(sent()).not.toContain("E.reboot");
+  });
+});
+
+describe("a provisioned unit's locked console", () => {
+  const PASSWORD = "0123456789abcdef0123";
+  const jolt = (expr: string) =>
+    expr.startsWith("process.env.VERSION") ? "2v29 JOLTJS 300000 11000" : "100 200";
+
+  it("without the password: locked (exit 15), and nothing but password attempts reached it", async () => {
+    const { port, sent, locked } = await mockDevice(jolt, "/dev/em-mock", { password: PASSWORD });
+    const e = await resetOver(port, { timeouts: { hello: 500 } }).catch((x) => x);
+    expect((e as LabError).code).toBe("locked");
+    expect((e as LabError).exitCode).toBe(15);
+    expect(locked()).toBe(true);
+    expect(sent()).toContain("echo(0)"); // typed, but taken as a password attempt
+  });
+
+  it("with the wrong password: locked, and no reset", async () => {
+    const { port, sent } = await mockDevice(jolt, "/dev/em-mock", { password: PASSWORD });
+    const e = await resetOver(port, { password: "ffffffffffffffffffff" }).catch((x) => x);
+    expect((e as LabError).code).toBe("locked");
+    expect((e as LabError).message).toMatch(/refused the password/);
+    expect(sent()).not.toContain("E.reboot");
+  });
+
+  it("with its password: Ctrl-C, an empty line, the password, then the session; the transcript never shows it", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "em-unlock-")), "t.log");
+    const { port, sent, locked } = await mockDevice(jolt, "/dev/em-mock", { password: PASSWORD });
+    const r = await resetOver(port, { password: PASSWORD, transcriptFile: log });
+    expect(r.device.board).toBe("JOLTJS");
+    expect(locked()).toBe(false);
+    expect(sent().startsWith(`\x03\n${PASSWORD}\n\x10echo(0)\n`)).toBe(true);
+    expect(sent().endsWith(RESET)).toBe(true);
+    const transcript = readFileSync(log, "latin1");
+    expect(transcript).toContain("Logged in");
+    expect(transcript).not.toContain(PASSWORD);
+  });
+
+  it("an open console given a password gets only an empty line: the password is never typed into a REPL", async () => {
+    const { port, sent } = await mockDevice(jolt);
+    await resetOver(port, { password: PASSWORD });
+    expect(sent()).not.toContain(PASSWORD);
+    expect(sent().startsWith("\x03\n\x10echo(0)\n")).toBe(true);
   });
 });

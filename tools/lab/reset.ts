@@ -6,8 +6,8 @@
 // a board that boots to an empty REPL is a unit that monitors nobody.
 
 import { LabError } from "./errors";
-import { type DeviceInfo, DLE, EspruinoSession } from "./espruino";
-import type { LinkOptions, PortLike } from "./link";
+import { type DeviceInfo, DLE, EspruinoSession, type SessionOptions } from "./espruino";
+import type { PortLike } from "./link";
 
 export interface ResetReport {
   device: DeviceInfo;
@@ -17,7 +17,7 @@ export interface ResetReport {
 
 export async function resetOver(
   port: PortLike,
-  opts: LinkOptions & { boards?: string[]; bootFile?: string } = {},
+  opts: SessionOptions & { boards?: string[]; bootFile?: string } = {},
 ): Promise<ResetReport> {
   const s = new EspruinoSession(port, opts);
   try {

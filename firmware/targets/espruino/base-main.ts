@@ -97,7 +97,21 @@ function modemWiring(clock: Clock, indicator: Indicator): UplinkHardware {
   };
 }
 
+/**
+ * A provisioned unit's wired console (inside the case) asks for the unit's console password,
+ * which provisioning wrote as em.pwd (SPEC §2): without it, whoever opens the case reads
+ * em.unit's keys. Locked first, so that nothing failing later in the boot leaves it open. The
+ * copy (+ "") keeps the password in RAM, not pointing into a Storage file a lab may rewrite.
+ */
+function lockConsole(): void {
+  const pwd = (require("Storage") as unknown as EspruinoStorage).read("em.pwd");
+  if (pwd === undefined) return;
+  E.setPassword(pwd + "");
+  E.lockConsole();
+}
+
 function main(): void {
+  lockConsole();
   const clock = espruinoClock();
   const flash = require("Flash") as unknown as EspruinoFlash;
   const queueAt = findFreeFlash(flash, QUEUE_PAGES, 0);
@@ -124,7 +138,8 @@ function main(): void {
   };
   // A provisioned unit holds keys (em.unit, em.pair): nobody in radio range may reach its
   // JavaScript console. Re-provisioning goes over the wired console, inside the case, whose
-  // opening is a case_tamper alarm. An unprovisioned unit keeps it for the lab.
+  // opening is a case_tamper alarm, and which asks for the password (lockConsole). An
+  // unprovisioned unit keeps both open for the lab.
   if (loadIdentity(storage) !== null) NRF.setServices({}, { uart: false });
   assembleHomeUnit(hal, () => modemWiring(clock, indicator), null, espruinoBootReason(), log);
 }

@@ -71,6 +71,10 @@ interface EspruinoE {
   /** 32 random bits from the hardware RNG. */
   hwRand(): number;
   toUint8Array(data: string): Uint8Array;
+  /** The console asks for this password (≤ 20 characters) at every boot once set. */
+  setPassword(password: string): void;
+  /** Locks the console now, if a password is set. */
+  lockConsole(): void;
 }
 
 interface EspruinoSerial {
@@ -83,6 +87,8 @@ interface EspruinoSerial {
 interface EspruinoStorage {
   /** A memory-mapped view of flash, or undefined when there is no such file. */
   readArrayBuffer(name: string): ArrayBuffer | undefined;
+  /** The same, as a string. */
+  read(name: string): string | undefined;
   /** offset 0 (or omitted) creates the file with `size` bytes; offset > 0 writes in place. */
   write(name: string, data: Uint8Array, offset?: number, size?: number): boolean;
   erase(name: string): void;

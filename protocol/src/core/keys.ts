@@ -10,6 +10,7 @@ export const KeyPurpose = {
   unitUplink: 3,
   unitDownlink: 4,
   unitKeyWrap: 5,
+  unitConsole: 6,
 } as const;
 
 // ASCII "em-fleet-v1"

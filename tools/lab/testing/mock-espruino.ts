@@ -10,19 +10,35 @@ export const MockBinding = SerialPortMock.binding;
 
 export type Answer = (expr: string) => string | null;
 
+/**
+ * `password`: the console is locked as a provisioned unit's is (E.setPassword, E.lockConsole):
+ * every byte up to a newline, Ctrl-C and DLE included, is a password attempt of at most 20
+ * characters, answered with Espruino's own words; the right one opens it.
+ */
 export async function mockDevice(
   answer: Answer,
   path = "/dev/em-mock",
-): Promise<{ port: SerialPortMock; sent: () => string }> {
+  opts: { password?: string } = {},
+): Promise<{ port: SerialPortMock; sent: () => string; locked: () => boolean }> {
   MockBinding.createPort(path, { echo: false, record: true });
   const port = new SerialPortMock({ path, baudRate: 115200 });
   await new Promise<void>((r) => port.on("open", () => r()));
   const binding = port.port!;
   let rx = "";
+  let locked = opts.password !== undefined;
+  let typed = "";
   const write = binding.write.bind(binding);
   binding.write = async (buf: Buffer) => {
     await write(buf);
-    rx += buf.toString("latin1");
+    for (const ch of buf.toString("latin1")) {
+      if (!locked) rx += ch;
+      else if (ch === "\n" || ch === "\r") {
+        locked = typed !== opts.password;
+        typed = "";
+        const reply = locked ? "\r\n  Invalid password\r\npassword>" : "\r\n  Logged in.\r\n";
+        setImmediate(() => binding.emitData(reply));
+      } else if (typed.length < 20) typed += ch;
+    }
     for (let nl = rx.indexOf("\n"); nl >= 0; nl = rx.indexOf("\n")) {
       const line = rx.slice(0, nl);
       rx = rx.slice(nl + 1);
@@ -33,5 +49,5 @@ export async function mockDevice(
       if (reply !== null) setImmediate(() => binding.emitData(`<<EM ${m[1]} ${reply}>>\r\n`));
     }
   };
-  return { port, sent: () => binding.recording.toString("latin1") };
+  return { port, sent: () => binding.recording.toString("latin1"), locked: () => locked };
 }
