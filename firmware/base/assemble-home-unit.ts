@@ -61,6 +61,7 @@ export function assembleHomeUnit(
         smsAfterMs: DEFAULT_SMS_AFTER_MS,
         keepAliveS: KEEP_ALIVE_S,
         brokerPassword: net.brokerPassword ? net.brokerPassword : "",
+        tls: net.tls === true,
       });
       link = uplink.transport;
     }

@@ -52,9 +52,10 @@ export interface UnitIdentity {
 /**
  * How the unit reaches the centre, written by provisioning (tools/) next to the identity:
  * {1 broker host, 2 broker port, 3 APN, 4 APN user, 5 APN password, 6 [centre numbers],
- * 7 [officer numbers], 8 broker password (optional)}. Numbers are international ("+371…"); the
- * first centre number receives alarm SMS, and only centre numbers may send commands by SMS. With
- * a broker password the unit logs in as its unit id (SPEC §13, "Broker accounts").
+ * 7 [officer numbers], 8 broker password (optional), 9 true: over TLS (optional)}. Numbers are
+ * international ("+371…"); the first centre number receives alarm SMS, and only centre numbers
+ * may send commands by SMS. With a broker password the unit logs in as its unit id (SPEC §13,
+ * "Broker accounts").
  */
 export interface NetworkConfig {
   brokerHost: string;
@@ -66,6 +67,8 @@ export interface NetworkConfig {
   officerNumbers: string[];
   /** The unit's own broker password; absent or "" = connect without credentials. */
   brokerPassword?: string;
+  /** Connect over the modem's TLS (SPEC §13); absent = false. */
+  tls?: boolean;
 }
 
 export function encodeNetworkConfig(c: NetworkConfig): Uint8Array {
@@ -79,6 +82,7 @@ export function encodeNetworkConfig(c: NetworkConfig): Uint8Array {
     7: c.officerNumbers,
   };
   if (c.brokerPassword) m[8] = c.brokerPassword;
+  if (c.tls) m[9] = true;
   return encodeCbor(m);
 }
 
@@ -105,6 +109,8 @@ export function loadNetworkConfig(st: Storage): NetworkConfig | null {
   if (centre === null || officers === null) return null;
   const password = m[8] === undefined ? "" : m[8];
   if (typeof password !== "string") return null;
+  // Anything but absent or true is a damaged record, never a quiet "in the clear".
+  if (m[9] !== undefined && m[9] !== true) return null;
   return {
     brokerHost: m[1],
     brokerPort: port,
@@ -114,6 +120,7 @@ export function loadNetworkConfig(st: Storage): NetworkConfig | null {
     centreNumbers: centre,
     officerNumbers: officers,
     brokerPassword: password,
+    tls: m[9] === true,
   };
 }
 

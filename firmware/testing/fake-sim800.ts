@@ -197,6 +197,8 @@ export function createSim800(host: Sim800Host): FakeSim800 {
     } else if (QUERIES[cmd] !== undefined) reply([QUERIES[cmd], "OK"]);
     else if (cmd === "AT+CGATT=1" || cmd === "AT+CIICR" || cmd === 'AT+CMGL="ALL"') reply(["OK"]);
     else if (startsWith(cmd, 'AT+CSTT="')) reply(["OK"]);
+    // The modem's TLS is the modem's: the fake broker behind it sees the same MQTT either way.
+    else if (cmd === "AT+CIPSSL=1" || cmd === "AT+CIPSSL=0") reply(["OK"]);
     else if (cmd === "AT+CIFSR") reply([IP]);
     else if (cmd === "AT+CIPSHUT") {
       socketOpen = false;

@@ -13,6 +13,9 @@ export interface RunningBroker {
   readonly port: number;
   /** mqtt://host:port */
   readonly url: string;
+  /** Started with `tls`: a second listener, TLS (TEST_BROKER_TLS) — where units set for TLS
+   * connect (SPEC §13); the same accounts, sessions and topics as `port`. */
+  readonly tlsPort?: number;
   /** Stops and starts the broker on the same port; sessions and queued messages survive. */
   restart(): Promise<void>;
   /** Stops it for good (and removes its files). */

@@ -2,14 +2,17 @@
 // persistence (aedes-persistence, in memory) outlives restart(), as a broker with persistence on
 // disk would: sessions, subscriptions, QoS 1 messages queued for offline clients and retained
 // messages come back; connections and in-flight packets do not. With `accounts` it enforces
-// broker-accounts.ts: logins, client id = user name, and each unit to its own topics.
+// broker-accounts.ts: logins, client id = user name, and each unit to its own topics. With `tls`:
+// a second listener speaking TLS (TEST_BROKER_TLS) into the same broker.
 
 import net from "node:net";
 import type { Duplex } from "node:stream";
+import tls from "node:tls";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import memoryPersistence from "aedes-persistence";
 import { freePort, LOOPBACK, type RunningBroker } from "./broker";
 import { type BrokerAccounts, connectRefusal, mayPublish, maySubscribe } from "./broker-accounts";
+import { TEST_BROKER_TLS } from "./test-broker-tls";
 
 /** CONNACK 5, "not authorized" (MQTT 3.1.1 §3.2.2.3). */
 const NOT_AUTHORIZED = 5;
@@ -42,11 +45,16 @@ function enforce(b: Aedes, accounts: BrokerAccounts): void {
   };
 }
 
-export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<RunningBroker> {
+export async function startEmbeddedBroker(
+  accounts?: BrokerAccounts,
+  o: { tls?: boolean } = {},
+): Promise<RunningBroker> {
   const port = await freePort();
+  const tlsPort = o.tls ? await freePort() : undefined;
   const persistence = memoryPersistence();
   let broker: Aedes | null = null;
   let server: net.Server | null = null;
+  let tlsServer: tls.Server | null = null;
   let conns: Duplex[] = [];
   const track = (conn: Duplex) => {
     conns.push(conn);
@@ -65,6 +73,14 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
       b.handle(socket);
     });
     await new Promise<void>((r) => s.listen(port, LOOPBACK, () => r()));
+    if (tlsPort !== undefined) {
+      const t = tls.createServer({ ...TEST_BROKER_TLS, noDelay: true }, (socket) => {
+        track(socket);
+        b.handle(socket);
+      });
+      await new Promise<void>((r) => t.listen(tlsPort, LOOPBACK, () => r()));
+      tlsServer = t;
+    }
     broker = b;
     server = s;
   };
@@ -72,13 +88,16 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
   const down = async (): Promise<void> => {
     const b = broker;
     const s = server;
+    const t = tlsServer;
     broker = null;
     server = null;
+    tlsServer = null;
     // Like a killed process: every connection drops at once (wills are published by aedes when
     // the socket closes without DISCONNECT, before close() completes).
     for (const conn of conns) conn.destroy();
     conns = [];
     if (s !== null) await new Promise<void>((r) => s.close(() => r()));
+    if (t !== null) await new Promise<void>((r) => t.close(() => r()));
     if (b !== null) await new Promise<void>((r) => b.close(() => r()));
   };
 
@@ -88,6 +107,7 @@ export async function startEmbeddedBroker(accounts?: BrokerAccounts): Promise<Ru
     host: LOOPBACK,
     port: port,
     url: "mqtt://" + LOOPBACK + ":" + port,
+    tlsPort: tlsPort,
     restart: async () => {
       await down();
       await up();

@@ -3,7 +3,8 @@
 // save its database, as the user running us), and max_queued_messages 0 — with the default limit it drops QoS 1
 // messages to a slow subscriber (measured here). null when Mosquitto is not installed. With
 // `accounts` (broker-accounts.ts): no anonymous clients, a password file hashed by
-// mosquitto_passwd, client id = user name, and an ACL file giving each unit its own topics.
+// mosquitto_passwd, client id = user name, and an ACL file giving each unit its own topics. With
+// `tls`: a second listener speaking TLS (TEST_BROKER_TLS), under the same accounts.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { establishedTo, freePort, LOOPBACK, type RunningBroker, waitForListener } from "./broker";
 import type { BrokerAccounts } from "./broker-accounts";
+import { TEST_BROKER_TLS } from "./test-broker-tls";
 
 /** /usr/sbin/mosquitto (Debian's place, not on a user's PATH), else the first on PATH. */
 export function mosquittoPath(): string | null {
@@ -62,17 +64,33 @@ function accountLines(a: BrokerAccounts, dir: string): string[] {
   ];
 }
 
-export async function startMosquitto(accounts?: BrokerAccounts): Promise<RunningBroker | null> {
+export async function startMosquitto(
+  accounts?: BrokerAccounts,
+  o: { tls?: boolean } = {},
+): Promise<RunningBroker | null> {
   const bin = mosquittoPath();
   if (bin === null) return null;
   const port = await freePort();
+  const tlsPort = o.tls ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), "em-mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
+  let tlsLines: string[] = [];
+  if (tlsPort !== undefined) {
+    writeFileSync(join(dir, "broker.key"), TEST_BROKER_TLS.key, { mode: 0o600 });
+    writeFileSync(join(dir, "broker.crt"), TEST_BROKER_TLS.cert);
+    // The accounts and ACLs above are global (per_listener_settings false): the same here.
+    tlsLines = [
+      "listener " + tlsPort + " " + LOOPBACK,
+      "certfile " + join(dir, "broker.crt"),
+      "keyfile " + join(dir, "broker.key"),
+    ];
+  }
   writeFileSync(
     conf,
     [
       "listener " + port + " " + LOOPBACK,
       ...(accounts === undefined ? ["allow_anonymous true"] : accountLines(accounts, dir)),
+      ...tlsLines,
       "persistence true",
       "persistence_location " + dir + "/",
       "max_queued_messages 0",
@@ -95,6 +113,7 @@ export async function startMosquitto(accounts?: BrokerAccounts): Promise<Running
     );
     exited.catch(() => {});
     await Promise.race([waitForListener(port, 5000), exited]);
+    if (tlsPort !== undefined) await Promise.race([waitForListener(tlsPort, 5000), exited]);
   };
 
   const down = async (): Promise<void> => {
@@ -112,6 +131,7 @@ export async function startMosquitto(accounts?: BrokerAccounts): Promise<Running
     host: LOOPBACK,
     port: port,
     url: "mqtt://" + LOOPBACK + ":" + port,
+    tlsPort: tlsPort,
     restart: async () => {
       await down();
       await up();
@@ -120,6 +140,7 @@ export async function startMosquitto(accounts?: BrokerAccounts): Promise<Running
       await down();
       rmSync(dir, { recursive: true, force: true });
     },
-    clientsConnected: () => establishedTo(port),
+    clientsConnected: () =>
+      establishedTo(port) + (tlsPort === undefined ? 0 : establishedTo(tlsPort)),
   };
 }

@@ -1,8 +1,10 @@
 // What the modem's TCP/IP stack needs from the world: one outgoing connection at a time. The
-// default opens a real node:net socket (to an aedes or Mosquitto broker); tests under virtual
-// time plug in an in-memory peer instead.
+// default opens a real node:net socket (to an aedes or Mosquitto broker), or a node:tls one for
+// a connection the modem was told to secure (AT+CIPSSL=1); tests under virtual time plug in an
+// in-memory peer instead.
 
 import { Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export interface TcpEvents {
   connected(): void;
@@ -23,7 +25,8 @@ export interface TcpConnection {
 }
 
 export interface TcpConnector {
-  connect(host: string, port: number, events: TcpEvents): TcpConnection;
+  /** `tls`: the modem's own TLS; a connector that has none fails the connect. */
+  connect(host: string, port: number, events: TcpEvents, tls?: boolean): TcpConnection;
 }
 
 /** Real TCP through node:net. connectTimeoutMs bounds the handshake (the manual's 75 s). */
@@ -34,8 +37,12 @@ export class NodeTcpConnector implements TcpConnector {
     this.connectTimeoutMs = connectTimeoutMs;
   }
 
-  connect(host: string, port: number, events: TcpEvents): TcpConnection {
-    const socket = new Socket();
+  connect(host: string, port: number, events: TcpEvents, tls = false): TcpConnection {
+    // A SIM800 checks no server certificate unless one was loaded into it (AT+SSLSETCERT, which
+    // this model does not offer): TLS here keeps a listener out, not a man in the middle.
+    const socket = tls
+      ? tlsConnect({ host: host, port: port, rejectUnauthorized: false })
+      : new Socket();
     let state: "connecting" | "open" | "done" = "connecting";
     socket.setNoDelay(true);
     socket.setTimeout(this.connectTimeoutMs, () => {
@@ -44,7 +51,7 @@ export class NodeTcpConnector implements TcpConnector {
       socket.destroy();
       events.failed("timeout");
     });
-    socket.on("connect", () => {
+    socket.on(tls ? "secureConnect" : "connect", () => {
       if (state !== "connecting") return;
       state = "open";
       socket.setTimeout(0);
@@ -65,7 +72,7 @@ export class NodeTcpConnector implements TcpConnector {
         events.closed();
       }
     });
-    socket.connect(port, host);
+    if (!tls) socket.connect(port, host);
     return {
       write: (data) => {
         if (state === "open") socket.write(data);

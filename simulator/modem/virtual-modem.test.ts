@@ -17,9 +17,11 @@ class FakePeer implements TcpConnector {
   paused = false;
   host = "";
   port = 0;
-  connect(host: string, port: number, events: TcpEvents): TcpConnection {
+  tls: boolean[] = [];
+  connect(host: string, port: number, events: TcpEvents, tls?: boolean): TcpConnection {
     this.host = host;
     this.port = port;
+    this.tls.push(tls === true);
     this.events = events;
     if (this.refuse) events.failed("refused");
     else events.connected();
@@ -134,6 +136,21 @@ describe("VirtualModem: boot, echo and basic commands", () => {
 });
 
 describe("VirtualModem: TCP (in-memory peer, virtual time)", () => {
+  it("AT+CIPSSL=1 makes the next CIPSTART TLS; refused while a connection is open", () => {
+    const peer = new FakePeer();
+    const r = booted({ latency: INSTANT_LATENCY, tcp: peer });
+    bringUp(r);
+    expect(at(r, "AT+CIPSSL?")).toBe("\r\n+CIPSSL: 0\r\n\r\nOK\r\n");
+    expect(at(r, "AT+CIPSSL=1")).toBe("\r\nOK\r\n");
+    expect(at(r, "AT+CIPSSL=2")).toBe("\r\nERROR\r\n");
+    expect(at(r, 'AT+CIPSTART="TCP","broker.example",8883')).toBe("\r\nOK\r\n\r\nCONNECT OK\r\n");
+    expect(at(r, "AT+CIPSSL=0")).toBe("\r\nERROR\r\n");
+    expect(at(r, "AT+CIPCLOSE=1")).toBe("\r\nCLOSE OK\r\n");
+    expect(at(r, "AT+CIPSSL=0")).toBe("\r\nOK\r\n");
+    expect(at(r, 'AT+CIPSTART="TCP","broker.example",1883')).toBe("\r\nOK\r\n\r\nCONNECT OK\r\n");
+    expect(peer.tls).toEqual([true, false]);
+  });
+
   it("opens, sends with the prompt, announces and frames received blocks, reports CLOSED", () => {
     const peer = new FakePeer();
     const r = booted({ latency: INSTANT_LATENCY, tcp: peer });

@@ -201,6 +201,8 @@ export class VirtualModem implements NetworkEndpoint {
   private cnmiMt = 0;
   private clts = 0;
   private rxMode = 0;
+  /** AT+CIPSSL: the next CIPSTART is TLS. */
+  private ssl = 0;
   private autoAnswer = 0;
   private simReady = false;
   private smsReady = false;
@@ -347,6 +349,7 @@ export class VirtualModem implements NetworkEndpoint {
     this.cnmiMt = 0;
     this.clts = 0;
     this.rxMode = 0;
+    this.ssl = 0;
     this.autoAnswer = 0;
     this.simReady = false;
     this.smsReady = false;
@@ -613,6 +616,12 @@ export class VirtualModem implements NetworkEndpoint {
       case "+CIPSTATUS":
         this.reply(l.queryMs, [], "OK");
         return this.reply(0, ["STATE: " + this.ipState], "");
+      case "+CIPSSL":
+        if (c.form === AtForm.read) return this.reply(l.commandMs, ["+CIPSSL: " + this.ssl], "OK");
+        // Taken only with no connection open or opening, as CIPMUX is.
+        if (this.ipState === IpState.connected || this.ipState === IpState.connecting)
+          return this.error(l.commandMs);
+        return this.setFlag(c, (v) => (this.ssl = v), 1);
       case "+CIPSTART":
         return this.cipstart(c);
       case "+CIPSEND":
@@ -890,21 +899,26 @@ export class VirtualModem implements NetworkEndpoint {
       return;
     }
     const started = this.clock.monotonic();
-    conn.tcp = this.tcp.connect(c.args[1], port, {
-      connected: () => {
-        // The radio's round trips come on top of the real handshake.
-        const rest = Math.max(0, l.connectMs - (this.clock.monotonic() - started));
-        this.after(this.jittered(rest), () => {
-          if (this.conn !== conn) return;
-          this.ipState = IpState.connected;
-          this.urc("CONNECT OK");
-        });
+    conn.tcp = this.tcp.connect(
+      c.args[1],
+      port,
+      {
+        connected: () => {
+          // The radio's round trips come on top of the real handshake.
+          const rest = Math.max(0, l.connectMs - (this.clock.monotonic() - started));
+          this.after(this.jittered(rest), () => {
+            if (this.conn !== conn) return;
+            this.ipState = IpState.connected;
+            this.urc("CONNECT OK");
+          });
+        },
+        failed: () => this.after(this.jittered(l.connectMs), () => this.connectFailed(conn)),
+        data: (chunk) =>
+          this.inOrder(conn, "downDue", l.downlinkMs, () => this.socketData(conn, chunk)),
+        closed: () => this.inOrder(conn, "downDue", l.downlinkMs, () => this.remoteClosed(conn)),
       },
-      failed: () => this.after(this.jittered(l.connectMs), () => this.connectFailed(conn)),
-      data: (chunk) =>
-        this.inOrder(conn, "downDue", l.downlinkMs, () => this.socketData(conn, chunk)),
-      closed: () => this.inOrder(conn, "downDue", l.downlinkMs, () => this.remoteClosed(conn)),
-    });
+      this.ssl === 1,
+    );
   }
 
   private connectFailed(conn: Connection) {

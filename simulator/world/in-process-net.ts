@@ -61,17 +61,19 @@ export class InProcessNet {
   /** The TcpConnector a virtual modem opens its sockets with. */
   connector(): TcpConnector {
     return {
-      connect: (host, port, events) => this.connect(host, port, events),
+      connect: (host, port, events, tls) => this.connect(host, port, events, tls === true),
     };
   }
 
-  private connect(host: string, port: number, events: TcpEvents): TcpConnection {
+  private connect(host: string, port: number, events: TcpEvents, tls: boolean): TcpConnection {
     let state: "connecting" | "open" | "done" = "connecting";
-    if (host !== this.host || port !== this.port) {
+    // The accelerated world's streams carry no TLS: a unit set for it is refused, as by a broker
+    // port that does not speak it.
+    if (tls || host !== this.host || port !== this.port) {
       this.later(() => {
         if (state !== "connecting") return;
         state = "done";
-        events.failed("connection refused");
+        events.failed(tls ? "no TLS in the accelerated world" : "connection refused");
       });
       return { write: () => {}, pause: () => {}, resume: () => {}, destroy: () => {} };
     }

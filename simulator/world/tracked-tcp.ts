@@ -30,7 +30,7 @@ export class TrackedTcp implements TcpConnector {
     return performance.now() - this.lastActivity < quietMs;
   }
 
-  connect(host: string, port: number, events: TcpEvents): TcpConnection {
+  connect(host: string, port: number, events: TcpEvents, tls?: boolean): TcpConnection {
     let state: "connecting" | "open" | "done" = "connecting";
     const touch = () => {
       this.lastActivity = performance.now();
@@ -42,24 +42,29 @@ export class TrackedTcp implements TcpConnector {
     };
     this.connecting++;
     touch();
-    const conn = this.inner.connect(host, port, {
-      connected: () => {
-        settle("open");
-        events.connected();
+    const conn = this.inner.connect(
+      host,
+      port,
+      {
+        connected: () => {
+          settle("open");
+          events.connected();
+        },
+        failed: (reason) => {
+          settle("done");
+          events.failed(reason);
+        },
+        data: (chunk) => {
+          touch();
+          events.data(chunk);
+        },
+        closed: () => {
+          settle("done");
+          events.closed();
+        },
       },
-      failed: (reason) => {
-        settle("done");
-        events.failed(reason);
-      },
-      data: (chunk) => {
-        touch();
-        events.data(chunk);
-      },
-      closed: () => {
-        settle("done");
-        events.closed();
-      },
-    });
+      tls,
+    );
     return {
       write: (data) => {
         touch();

@@ -44,6 +44,10 @@ export interface UplinkWorldOptions {
   /** The broker enforces accounts (broker-accounts.ts): units log in with passwords derived
    * from `brokerSecret`, the receiver and the SMS gateway as CENTRE_ACCOUNTS. */
   brokerSecret?: Uint8Array;
+  /** Units are provisioned for TLS and dial the broker's TLS port (a broker started with tls). */
+  tls?: boolean;
+  /** Where units dial instead of the broker itself: something in between (a test's tap). */
+  unitRoute?: { host: string; port: number };
 }
 
 /** The centre's broker accounts in a world whose broker enforces accounts. */
@@ -71,6 +75,9 @@ export class UplinkWorld {
   readonly homes: VirtualHome[] = [];
   readonly centreNumber: string;
   private brokerSecret: Uint8Array | null = null;
+  private tls = false;
+  /** Where the units dial (the broker's plain or TLS port, or a unitRoute). */
+  private route: { host: string; port: number } = { host: "", port: 0 };
   private constructor(
     readonly broker: RunningBroker,
     readonly gateway: SmsGateway,
@@ -136,6 +143,15 @@ export class UplinkWorld {
       net,
     );
     w.brokerSecret = o.brokerSecret ?? null;
+    w.tls = o.tls === true;
+    if (w.tls && o.broker.tlsPort === undefined)
+      throw new Error(
+        `units set for TLS need a broker with a TLS port (${o.broker.name} has none)`,
+      );
+    w.route = o.unitRoute ?? {
+      host: o.broker.host,
+      port: w.tls ? (o.broker.tlsPort as number) : o.broker.port,
+    };
     if (net === null) w.pump.start();
     return w;
   }
@@ -146,8 +162,9 @@ export class UplinkWorld {
         world: this.clock,
         network: this.network,
         root: this.root,
-        brokerHost: this.broker.host,
-        brokerPort: this.broker.port,
+        brokerHost: this.route.host,
+        brokerPort: this.route.port,
+        tls: this.tls,
         brokerPassword:
           this.brokerSecret === null
             ? undefined

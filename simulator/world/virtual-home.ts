@@ -62,6 +62,8 @@ export interface HomeOptions {
   brokerPort: number;
   /** The unit's broker password (em.net key 8); none by default. */
   brokerPassword?: string;
+  /** Over the modem's TLS (em.net key 9); in the clear by default. */
+  tls?: boolean;
   /** The centre's SMS numbers (alarms go to the first). */
   centreNumbers: string[];
   officerNumbers?: string[];
@@ -180,6 +182,7 @@ export class VirtualHome {
         centreNumbers: o.centreNumbers,
         officerNumbers: o.officerNumbers ?? [],
         brokerPassword: o.brokerPassword,
+        tls: o.tls,
       }),
     );
 

@@ -582,6 +582,22 @@ describe("base.js in the device realm on fake Espruino globals, a scripted SIM80
     });
   });
 
+  it("set for TLS (em.net key 9), asks the modem for it right before its CIPSTART, and only then", () => {
+    const tls = (f: { [name: string]: Uint8Array }) => {
+      f["em.net"] = encodeNetworkConfig({ ...NET, tls: true });
+    };
+    const { rep } = run(base, true, "EspruinoFake.advance(60000);", tls);
+    expect(rep.modem.unknown).toEqual([]);
+    expect(rep.modem.connects).toEqual([NET.brokerHost + ":" + NET.brokerPort]);
+    const tx = Buffer.from(fromHex(rep.modem.txHex)!).toString("latin1");
+    const start = tx.indexOf("AT+CIPSTART=");
+    expect(tx.slice(0, start).endsWith("AT+CIPSSL=1\r")).toBe(true);
+    expect(tx.split("AT+CIPSSL=").length).toBe(2);
+    // In the clear (the default): never a CIPSSL.
+    const clear = run(base, true, "EspruinoFake.advance(60000);").rep;
+    expect(Buffer.from(fromHex(clear.modem.txHex)!).toString("latin1")).not.toContain("CIPSSL");
+  });
+
   it("without a network record it says so, leaves the modem alone and queues in flash", () => {
     const { rep } = run(base, false, "EspruinoFake.advance(60000);");
     expect(rep.logs).toEqual([

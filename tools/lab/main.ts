@@ -202,6 +202,8 @@ options:
   --broker-host <host> --broker-port <n> --apn <apn> [--apn-user u --apn-pass p]
   --centre <numbers>     comma-separated centre SMS numbers; --officer <numbers> likewise
   --broker-secret-file <path>  the secret unit broker passwords derive from (SPEC §13)
+  --tls                  the unit connects over its modem's TLS (--broker-port: the broker's TLS
+                         listener, e.g. 8883; SPEC §13)
   --db <file>            the register (default: EM_REGISTER, else ./lab-register.sqlite)
   --operator <name>      who provisions (default: the login name)
   --force --reason <text>  re-provision a device in service
@@ -223,6 +225,7 @@ exit codes: as for flash and register (10 not in the register, 11 refused)`,
       centre: { type: "string", default: "" },
       officer: { type: "string", default: "" },
       "broker-secret-file": { type: "string" },
+      tls: { type: "boolean" },
       db: { type: "string" },
       operator: { type: "string" },
       force: { type: "boolean" },
@@ -266,6 +269,7 @@ exit codes: as for flash and register (10 not in the register, 11 refused)`,
                 apnPass: String(v["apn-pass"]),
                 centreNumbers: list(v.centre),
                 officerNumbers: list(v.officer),
+                tls: v.tls === true,
               },
       };
       const register = await DeviceRegister.open(registerPath(v), {

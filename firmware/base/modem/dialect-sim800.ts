@@ -24,6 +24,7 @@
 // | context down     | CIPSHUT → SHUT OK               | NETCLOSE → OK, "+NETCLOSE: 0"      | QIDEACT=1 → OK                     |
 // | context lost URC | +PDP: DEACT                     | +CIPEVENT: NETWORK CLOSED UNEXPECTEDLY | +QIURC: "pdpdeact",1           |
 // | open             | CIPSTART="TCP","h",p → OK, CONNECT OK | CIPOPEN=0,"TCP","h",p → OK, +CIPOPEN: 0,0 | QIOPEN=1,0,"TCP","h",p,0,0 → OK, +QIOPEN: 0,0 |
+// | TLS              | CIPSSL=1 before CIPSTART        | its own socket commands (CCHSTART, CCHOPEN, …) | its own (QSSLCFG, QSSLOPEN, …) |
 // | send             | CIPSEND=n, "> ", → SEND OK      | CIPSEND=0,n, "> ", → OK, +CIPSEND: 0,n,n | QISEND=0,n, "> ", → SEND OK |
 // | data waiting URC | +CIPRXGET: 1                    | +CIPRXGET: 1,0                     | +QIURC: "recv",0                   |
 // | read             | CIPRXGET=2,n → +CIPRXGET: 2,len,left | CIPRXGET=2,0,n → +CIPRXGET: 2,0,len,left | QIRD=0,n → +QIRD: len (no "left") |
@@ -92,6 +93,7 @@ export const SIM800: ModemDialect = {
     ["CONNECT FAIL"],
     75000,
   ),
+  secure: step("AT+CIPSSL=1", SET, 1),
   send: step("AT+CIPSEND={n}", 20000, 0, [], ["SEND OK"], ["SEND FAIL"]),
   maxSend: 1024,
   dataUrc: "+CIPRXGET: 1",

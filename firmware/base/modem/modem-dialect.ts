@@ -51,6 +51,9 @@ export interface ModemDialect {
 
   /** {host} {port}. */
   open: DialectStep;
+  /** Sent before each `open` of a unit set for TLS: the next connection is TLS, the modem's own
+   * (the unit's JavaScript never sees a handshake). It must end OK, or nothing is opened. */
+  secure: DialectStep;
   /** {n}: prompt, then exactly n bytes. */
   send: DialectStep;
   maxSend: number;

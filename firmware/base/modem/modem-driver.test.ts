@@ -408,3 +408,31 @@ describe("ModemDriver network events", () => {
     expect(h.driver.stats.timeRejected).toBe(3);
   });
 });
+
+describe("ModemDriver over TLS", () => {
+  it("asks for the modem's TLS before every open, and never opens in the clear when it is refused", () => {
+    const h = harness(11, testTimings(), true);
+    expect(bringUp(h)).toBe(true);
+    // Exact bytes: CIPSSL, then the same CIPSTART as in the clear (the modem does the TLS).
+    h.uart.expect("AT+CIPSSL=1\r", OK);
+    h.uart.expect(OPEN, OK + "\r\nCONNECT OK\r\n");
+    const first = openLink(h);
+    h.world.advance(200);
+    expect(first).toEqual([true]);
+    expect(h.uart.errors).toEqual([]);
+    h.driver.link.onClose(() => {});
+    h.uart.feed("\r\nCLOSED\r\n");
+    // A modem whose firmware has no TLS (or refuses it now): ERROR, and no CIPSTART at all.
+    const lines: string[] = [];
+    healthyModem(h, (line) => {
+      lines.push(line);
+      return line === "AT+CIPSSL=1" ? "\r\nERROR\r\n" : null;
+    });
+    const second = openLink(h);
+    expect(h.world.runUntil(() => second.length === 1, 60000)).toBe(true);
+    expect(second).toEqual([false]);
+    expect(lines).toContain("AT+CIPSSL=1");
+    expect(lines.filter((l) => l.startsWith("AT+CIPSTART"))).toEqual([]);
+    expect(h.driver.stats.socketFailures).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -99,6 +99,8 @@ export interface ModemDriverOptions {
   apn: string;
   apnUser: string;
   apnPass: string;
+  /** Connections over the modem's TLS (SPEC §13). */
+  tls: boolean;
   /** Power-cycles (or pulses the reset line of) the modem; done() once it is powered again. */
   resetModem: (done: () => void) => void;
   /** Uniform in [0, 1): the backoff jitter. */
@@ -209,6 +211,7 @@ export class ModemDriver {
       o.clock,
       { failed: () => this.socketFailed(), worked: () => this.worked() },
       this.t.openWaitMs,
+      o.tls,
     );
     this.link = this.socket;
     this.sms = new SmsPolicy({

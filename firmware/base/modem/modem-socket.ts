@@ -76,6 +76,8 @@ export class ModemSocket implements TcpLink {
   private readonly clock: Clock;
   private readonly hooks: SocketHooks;
   private readonly openWaitMs: number;
+  /** Every open over the modem's TLS (dialect `secure` first); never in the clear. */
+  private readonly tls: boolean;
   private netUp = false;
   /** Monotonic ms before which no open is attempted (the ladder's backoff). */
   private gateAt = 0;
@@ -99,7 +101,9 @@ export class ModemSocket implements TcpLink {
     clock: Clock,
     hooks: SocketHooks,
     openWaitMs: number,
+    tls: boolean,
   ) {
+    this.tls = tls;
     this.engine = engine;
     this.d = dialect;
     this.clock = clock;
@@ -249,7 +253,18 @@ export class ModemSocket implements TcpLink {
       this.hooks.failed();
       this.endOpen(false);
     };
-    this.engine.send(cmd);
+    if (!this.tls) {
+      this.engine.send(cmd);
+      return;
+    }
+    // Chained, not queued behind it: an open sent after a refused `secure` would go in the clear.
+    const secure = fillStep(this.d.secure, [], []);
+    secure.done = (r: AtResult) => {
+      if (conn !== this.conn) return;
+      if (r.ok) this.engine.send(cmd);
+      else if (cmd.done) cmd.done(r);
+    };
+    this.engine.send(secure);
   }
 
   private pumpWrites(): void {

@@ -34,6 +34,8 @@ export interface UplinkConfig {
   keepAliveS: number;
   /** The unit's broker password; "" = none (SPEC §13, "Broker accounts"). */
   brokerPassword: string;
+  /** Over the modem's TLS (SPEC §13). */
+  tls: boolean;
 }
 
 /** 2 minutes: well inside NIJ's 3 minutes to the centre, past a routine MQTT reconnect. */
@@ -79,6 +81,7 @@ export class HomeUplink {
       apn: cfg.apn,
       apnUser: cfg.apnUser,
       apnPass: cfg.apnPass,
+      tls: cfg.tls,
       resetModem: hw.resetModem,
       random: hw.random,
       smsAllowed: cfg.centreNumbers,

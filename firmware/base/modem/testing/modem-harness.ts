@@ -45,7 +45,7 @@ export function testTimings(): ModemTimings {
   return t;
 }
 
-export function harness(seed: number, timings: ModemTimings): Harness {
+export function harness(seed: number, timings: ModemTimings, tls = false): Harness {
   const world = new VirtualClock(EPOCH);
   const clock = new FakeClock(world);
   const uart = new ScriptedUart(clock, seed);
@@ -58,6 +58,7 @@ export function harness(seed: number, timings: ModemTimings): Harness {
     apn: APN,
     apnUser: "",
     apnPass: "",
+    tls: tls,
     resetModem: (done) => {
       rec.resets++;
       clock.setTimeout(done, RESET_MS);
