@@ -35,9 +35,12 @@ describe("bench config", () => {
         apnUser: undefined,
         apnPass: undefined,
         brokerSecretFile: undefined,
+        tls: false,
       },
       ble: undefined,
     });
+    const tls = { ...GOOD, unitBroker: { ...GOOD.unitBroker, port: 8883, tls: true } };
+    expect(parseBenchConfig(JSON.stringify(tls), "bench.json").unitBroker.tls).toBe(true);
   });
 
   it("names the file, the path and what was expected", () => {
@@ -58,6 +61,9 @@ describe("bench config", () => {
     );
     expect(error({ ...GOOD, unitBroker: { ...GOOD.unitBroker, pin: "1234" } }).path).toBe(
       "$.unitBroker.pin",
+    );
+    expect(error({ ...GOOD, unitBroker: { ...GOOD.unitBroker, tls: "yes" } }).path).toBe(
+      "$.unitBroker.tls",
     );
     expect(error({ ...GOOD, unit: { ...GOOD.unit, port: GOOD.tag.port } }).expected).toBe(
       "a port other than the tag's",

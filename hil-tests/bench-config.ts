@@ -23,7 +23,8 @@ export interface BenchConfig {
    * under it and the centre verifies with it. A test fleet's, never a production one. */
   rootFile: string;
   /** How the unit reaches the broker, as it is provisioned (`lab provision unit`): host and
-   * port, the SIM's APN, the centre's SMS number, the file its broker password derives from. */
+   * port, the SIM's APN, the centre's SMS number, the file its broker password derives from,
+   * and whether it connects over its modem's TLS (`port` then the broker's TLS listener). */
   unitBroker: {
     host: string;
     port: number;
@@ -32,6 +33,7 @@ export interface BenchConfig {
     apnPass?: string;
     centre?: string;
     brokerSecretFile?: string;
+    tls?: boolean;
   };
   /** The relay fixture: absent when the bench has none (those steps are skipped, saying so). */
   relay?: { port: string; strapChannel: number; mainsChannel: number };
@@ -86,12 +88,23 @@ export function parseBenchConfig(text: string, file: string): BenchConfig {
   const ub = obj(d.unitBroker, "$.unitBroker");
   const optStr = (v: Json, path: string): string | undefined =>
     v === undefined ? undefined : str(v, path);
-  const ubKnown = ["host", "port", "apn", "apnUser", "apnPass", "centre", "brokerSecretFile"];
+  const ubKnown = [
+    "host",
+    "port",
+    "apn",
+    "apnUser",
+    "apnPass",
+    "centre",
+    "brokerSecretFile",
+    "tls",
+  ];
   for (const k of Object.keys(ub))
     if (!ubKnown.includes(k)) fail("$.unitBroker." + k, "one of " + ubKnown.join(", "));
   const centre = optStr(ub.centre, "$.unitBroker.centre");
   if (centre !== undefined && !/^\+[0-9]{6,15}(,\+[0-9]{6,15})*$/.test(centre))
     fail("$.unitBroker.centre", "international numbers, comma-separated: +37129000000");
+  if (ub.tls !== undefined && typeof ub.tls !== "boolean")
+    fail("$.unitBroker.tls", "true or false");
   const config: BenchConfig = {
     name: str(d.name, "$.name"),
     tag: seat(d.tag, "$.tag"),
@@ -110,6 +123,7 @@ export function parseBenchConfig(text: string, file: string): BenchConfig {
       apnPass: optStr(ub.apnPass, "$.unitBroker.apnPass"),
       centre,
       brokerSecretFile: optStr(ub.brokerSecretFile, "$.unitBroker.brokerSecretFile"),
+      tls: ub.tls === true,
     },
   };
   if (d.relay !== undefined) {

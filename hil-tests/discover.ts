@@ -18,7 +18,8 @@ export function starterConfig(ports: string[]): string {
     rootFile: "<the test fleet's root file (never a production root)>",
     unitBroker: {
       host: "<broker host as the unit reaches it>",
-      port: 1883,
+      port: 8883,
+      tls: true,
       apn: "<the bench SIM's APN>",
       centre: "+37129000000",
     },

@@ -98,6 +98,7 @@ export class RealBench implements HilBench {
       ...opt("--apn-pass", u.apnPass),
       ...opt("--centre", u.centre),
       ...opt("--broker-secret-file", u.brokerSecretFile),
+      ...(u.tls ? ["--tls"] : []),
     ];
   }
 

@@ -60,7 +60,8 @@ export class VirtualBench implements HilBench {
       tag: mkdtempSync(join(o.work, "tag-")),
       unit: mkdtempSync(join(o.work, "unit-")),
     };
-    const broker = await startEmbeddedBroker();
+    // The unit connects over its modem's TLS, as a deployment's SHOULD (SPEC §13).
+    const broker = await startEmbeddedBroker(undefined, { tls: true });
     let bench: VirtualBench | null = null;
     const board = await VirtualRelayBoard.open(o.work, (ch, energised) =>
       bench?.contact(ch, energised),
@@ -78,7 +79,8 @@ export class VirtualBench implements HilBench {
       "--broker-host",
       "127.0.0.1",
       "--broker-port",
-      String(this.broker.port),
+      String(this.broker.tlsPort),
+      "--tls",
       "--centre",
       "+37129000000",
     ];

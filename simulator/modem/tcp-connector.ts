@@ -38,8 +38,8 @@ export class NodeTcpConnector implements TcpConnector {
   }
 
   connect(host: string, port: number, events: TcpEvents, tls = false): TcpConnection {
-    // A SIM800 checks no server certificate unless one was loaded into it (AT+SSLSETCERT, which
-    // this model does not offer): TLS here keeps a listener out, not a man in the middle.
+    // The unit loads no certificate into its modem (AT+SSLSETCERT, which this model does not
+    // offer), so nothing is pinned: TLS here keeps a listener out, not a man in the middle.
     const socket = tls
       ? tlsConnect({ host: host, port: port, rejectUnauthorized: false })
       : new Socket();

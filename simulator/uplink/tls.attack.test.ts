@@ -4,7 +4,7 @@
 // unit's modem and the broker records what crosses it, as such a listener would. In the clear
 // the password is there; with the unit set for TLS (em.net key 9: AT+CIPSSL=1, the modem's own
 // TLS) nothing of MQTT is, and the unit works as before — on aedes and, when installed,
-// Mosquitto. What TLS here does not stop (the SIM800 checks no certificate): SPEC §15, attack 6.
+// Mosquitto. What TLS here does not stop (the unit pins no certificate): SPEC §15, attack 6.
 
 import net from "node:net";
 import { CommandCode } from "@em-platform/protocol/core/commands";
