@@ -94,7 +94,7 @@ export interface ModemStats {
 const MAX_LINE = 556;
 /** AT+CIPSEND=? reports 1460 for a single connection; also the largest CIPRXGET block. */
 const MAX_SEGMENT = 1460;
-const RING_EVERY_MS = 3000;
+export const RING_EVERY_MS = 3000;
 const CTRL_Z = 0x1a;
 const ESC = 0x1b;
 const CR = 13;

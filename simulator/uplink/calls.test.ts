@@ -8,6 +8,7 @@ import { EventCode } from "@em-platform/protocol/core/events";
 import { expect, it } from "vitest";
 import { CallState as UnitCall } from "../../firmware/base/modem/voice-policy";
 import { CallState, type VoiceCall } from "../modem/network";
+import { RING_EVERY_MS } from "../modem/virtual-modem";
 import type { UplinkWorld } from "../world/uplink-world";
 import type { VirtualHome } from "../world/virtual-home";
 import { forEachBroker, MINUTE, onlineHome, worldPerTest } from "./uplink-testkit";
@@ -112,7 +113,10 @@ forEachBroker("calls to the unit", (start) => {
       const rangAt = w.clock.time;
       await w.fastForward(() => call.state === CallState.ended, 2000, "hang-up", 20000, 100);
       expect(call.endedBy).toBe("callee");
-      expect(w.clock.time - rangAt).toBeLessThanOrEqual(500);
+      // Before the network's second RING: the caller hears one ring at most. (Under the
+      // real-time pump the exact delay also carries the host's load: a bound of 500 ms failed
+      // once in CI at 619 ms.)
+      expect(w.clock.time - rangAt).toBeLessThan(RING_EVERY_MS);
       await w.fastForward(() => calls.state === UnitCall.idle, 2000, "idle", 20000, 100);
     }
     await w.runFor(10_000);
