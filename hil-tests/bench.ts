@@ -61,3 +61,10 @@ export interface VirtualInstruments {
   readonly air: BenchAir;
   readonly unit: HomeUnitBench;
 }
+
+/** The lab arguments that open a device's console: the unit's is locked once it has booted
+ * provisioned (an earlier run's, on a real bench), with the password its id derives from the
+ * bench's fleet root; the tag has none. */
+export function unlockArgs(bench: Pick<HilBench, "unitId" | "rootFile">, device: Device): string[] {
+  return device === "unit" ? ["--unlock", String(bench.unitId), "--root-file", bench.rootFile] : [];
+}

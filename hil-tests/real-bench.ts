@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { BOARDS } from "../tools/lab/espruino";
 import { type BleScanner, startBleScan } from "../tools/lab/sniff/ble-scan";
-import type { Device, HilBench, LabRunner, TagFrame } from "./bench";
+import { type Device, type HilBench, type LabRunner, type TagFrame, unlockArgs } from "./bench";
 import type { BenchConfig } from "./bench-config";
 
 /** A bench whose config names ports or files that are not there: every one missing, at once,
@@ -106,11 +106,6 @@ export class RealBench implements HilBench {
     return this.run(step, args(this.config[device].port));
   }
 
-  /** The unit was provisioned (its console locked) by an earlier run, or by the one under way. */
-  private get unlockArgs(): string[] {
-    return ["--unlock", String(this.unitId), "--root-file", this.rootFile];
-  }
-
   bootFile(): string {
     return ".bootcde";
   }
@@ -122,7 +117,7 @@ export class RealBench implements HilBench {
   async boot(device: Device): Promise<void> {
     const port = this.config[device].port;
     const board = BOARDS[device].join(",");
-    const unlock = device === "unit" ? this.unlockArgs : [];
+    const unlock = unlockArgs(this, device);
     const code = await this.run(`reset-${device}`, ["reset", port, "--board", board, ...unlock]);
     if (code !== 0) throw new Error(`lab reset ${port} (the ${device}) exited ${code}`);
   }

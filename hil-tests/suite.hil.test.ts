@@ -44,7 +44,7 @@ import { BOARDS } from "../tools/lab/espruino";
 import { fleetRoot, main } from "../tools/lab/main";
 import { DeviceRegister } from "../tools/lab/register/register";
 import { captureStdout } from "../tools/lab/testing/capture-stdout";
-import type { Device, HilBench, TagFrame } from "./bench";
+import { type Device, type HilBench, type TagFrame, unlockArgs } from "./bench";
 import { benchFromEnv } from "./bench-config";
 import { RealBench } from "./real-bench";
 import { RelayFixture } from "./relay-fixture";
@@ -172,9 +172,7 @@ describe.skipIf(why !== null)(`HIL suite on ${real?.name ?? "the virtual bench"}
   const flashVerified = async (device: Device, bundle: string) => {
     const name = bench.bootFile(device);
     const board = ["--board", BOARDS[device].join(",")];
-    // A unit provisioned before (a real bench's earlier run) has its console locked.
-    const unlock =
-      device === "unit" ? ["--unlock", String(UNIT), "--root-file", bench.rootFile] : [];
+    const unlock = unlockArgs(bench, device);
     const flash = (tty: string) => [
       "flash",
       tty,

@@ -97,6 +97,15 @@ export class UplinkWorld {
   }
 
   static async start(o: UplinkWorldOptions): Promise<UplinkWorld> {
+    // Refused before anything starts, so nothing is left running.
+    if (o.tls && o.broker.tlsPort === undefined)
+      throw new Error(
+        `units set for TLS need a broker with a TLS port (${o.broker.name} has none)`,
+      );
+    const route = o.unitRoute ?? {
+      host: o.broker.host,
+      port: o.tls ? (o.broker.tlsPort as number) : o.broker.port,
+    };
     const clock = new VirtualClock(o.epochMs);
     const network = new Network({ clock: new FakeClock(clock) });
     let net: InProcessNet | null = null;
@@ -144,14 +153,7 @@ export class UplinkWorld {
     );
     w.brokerSecret = o.brokerSecret ?? null;
     w.tls = o.tls === true;
-    if (w.tls && o.broker.tlsPort === undefined)
-      throw new Error(
-        `units set for TLS need a broker with a TLS port (${o.broker.name} has none)`,
-      );
-    w.route = o.unitRoute ?? {
-      host: o.broker.host,
-      port: w.tls ? (o.broker.tlsPort as number) : o.broker.port,
-    };
+    w.route = route;
     if (net === null) w.pump.start();
     return w;
   }

@@ -3,18 +3,15 @@
 // device: it interrupts the running code there).
 
 import { appendFileSync } from "node:fs";
-import { sleep } from "./link";
+import { type ConsoleIo, typePassword } from "./espruino";
+import { type PortLike, sleep } from "./link";
 
-/** What the console needs of a serial port (a SerialPort, or binding-mock's in tests). */
-export interface ConsolePort {
-  isOpen: boolean;
-  write(b: Buffer): unknown;
-  drain(cb: () => void): unknown;
-  close(cb: () => void): unknown;
-  on(event: "data", fn: (b: Buffer) => void): unknown;
-  on(event: "close", fn: () => void): unknown;
-  off(event: "data", fn: (b: Buffer) => void): unknown;
-}
+/** What the console needs of a serial port: the link's, and letting go of a listener. */
+export type ConsolePort = PortLike & { off(event: "data", fn: (b: Buffer) => void): unknown };
+
+/** How long the console waits for a locked device's answer to the password. */
+const PASSWORD_ANSWER_MS = 2000;
+const noError = () => {};
 
 /** The terminal: process.stdin/stdout, or streams in tests. */
 export interface Terminal {
@@ -56,7 +53,7 @@ export async function runConsole(
       const out = quit >= 0 ? b.subarray(0, quit) : b;
       if (out.length > 0) {
         log(">", out);
-        port.write(out);
+        port.write(out, noError);
       }
       if (quit >= 0) port.drain(() => done());
     };
@@ -71,8 +68,8 @@ export async function runConsole(
   appendFileSync(logFile, `${new Date().toISOString()} closed\n`);
 }
 
-/** As the lab's sessions do (EspruinoSession): an empty line; the password only if a locked
- * console answered it with its prompt. What the device says is shown; the password is not. */
+/** The password typed if the console is locked (typePassword), as the lab's sessions do. What
+ * the device says is shown; the password is not. */
 async function unlock(
   port: ConsolePort,
   password: string,
@@ -80,22 +77,29 @@ async function unlock(
   term: Terminal,
 ): Promise<void> {
   let heard = "";
+  let from = 0;
   const onData = (b: Buffer) => {
     heard += b.toString("latin1");
   };
   port.on("data", onData);
-  const write = (text: string, logged: string) => {
-    log(">", Buffer.from(logged, "latin1"));
-    port.write(Buffer.from(text, "latin1"));
+  const io: ConsoleIo = {
+    send: async (text, logged) => {
+      log(">", Buffer.from(logged, "latin1"));
+      port.write(Buffer.from(text, "latin1"), noError);
+    },
+    waitFor: async (re, ms) => {
+      for (let waited = 0; ; waited += 50) {
+        const m = re.exec(heard.slice(from));
+        if (m !== null) {
+          from += m.index + m[0].length;
+          return m;
+        }
+        if (waited >= ms) return null;
+        await sleep(50);
+      }
+    },
   };
-  write("\n", "\n");
-  for (let t = 0; t < 20 && !/password>/.test(heard); t++) await sleep(50);
-  if (/password>/.test(heard)) {
-    const from = heard.length;
-    write(password + "\n", "<the unit's console password>\n");
-    for (let t = 0; t < 40 && !/Logged in|Invalid password/.test(heard.slice(from)); t++)
-      await sleep(50);
-  }
+  await typePassword(io, password, PASSWORD_ANSWER_MS);
   port.off("data", onData);
   log("<", Buffer.from(heard, "latin1"));
   term.output.write(heard);

@@ -114,6 +114,31 @@ export interface SessionOptions extends LinkOptions {
 /** What a locked Espruino console answers every line with (E.setPassword, E.lockConsole). */
 const PASSWORD_PROMPT = /password>/;
 
+/** What typePassword needs of a console: a line out (and what a transcript may show of it), and
+ * the first match of what arrives from now on, or null after `ms`. */
+export interface ConsoleIo {
+  send(text: string, logged: string): Promise<void>;
+  waitFor(re: RegExp, ms: number): Promise<RegExpExecArray | null>;
+}
+
+/**
+ * A locked console takes every line as a password attempt (a Ctrl-C before it included) and
+ * answers each with the prompt; an open one runs an empty line quietly. So: an empty line, then
+ * the password only if the prompt came back — an open console never sees it. "silent": no
+ * answer to the password within `answerMs`.
+ */
+export async function typePassword(
+  io: ConsoleIo,
+  password: string,
+  answerMs: number,
+): Promise<"open" | "unlocked" | "refused" | "silent"> {
+  await io.send("\n", "\n");
+  if ((await io.waitFor(PASSWORD_PROMPT, UNLOCK_PROBE_MS)) === null) return "open";
+  await io.send(password + "\n", "<the unit's console password>\n");
+  const m = await io.waitFor(/Logged in|Invalid password/, answerMs);
+  return m === null ? "silent" : m[0] === "Logged in" ? "unlocked" : "refused";
+}
+
 export class EspruinoSession {
   private next = 1;
   readonly link: Link;
@@ -160,33 +185,31 @@ export class EspruinoSession {
     return { version: m[1], board: m[2], storageFree: Number(m[3]), freeVars: Number(m[4]) };
   }
 
-  /**
-   * A locked console takes every line as a password attempt (the Ctrl-C before it included), and
-   * answers each with the prompt; an open one runs an empty line quietly. So: an empty line,
-   * then the password only if the prompt came back. A wrong password is `locked`.
-   */
+  /** The password typed if the console is locked (typePassword); a wrong one is `locked`. */
   private async unlock(password: string): Promise<void> {
     this.link.discard();
-    await this.link.send("\n");
-    try {
-      await this.link.expect(PASSWORD_PROMPT, UNLOCK_PROBE_MS, "a password prompt");
-    } catch (e) {
-      if (e instanceof LabError && e.code !== "upload-interrupted") {
-        this.link.discard();
-        return; // not locked
-      }
-      throw e;
-    }
-    await this.link.send(password + "\n", "<the unit's console password>\n");
-    const m = await this.link.expect(
-      /Logged in|Invalid password/,
-      this.timeouts.hello,
-      "the console's answer to its password",
-    );
-    if (m[0] !== "Logged in")
+    const io: ConsoleIo = {
+      send: (text, logged) => this.link.send(text, logged),
+      waitFor: async (re, ms) => {
+        try {
+          return await this.link.expect(re, ms, "a console's answer");
+        } catch (e) {
+          if (e instanceof LabError && e.code !== "upload-interrupted") return null;
+          throw e;
+        }
+      },
+    };
+    const r = await typePassword(io, password, this.timeouts.hello);
+    if (r === "open") this.link.discard();
+    else if (r === "refused")
       throw new LabError(
         "locked",
         "the console refused the password: is this the unit it was derived for, under this fleet root?",
+      );
+    else if (r === "silent")
+      throw new LabError(
+        "not-espruino",
+        "the console asked for a password, then said nothing to it",
       );
   }
 

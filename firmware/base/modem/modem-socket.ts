@@ -237,7 +237,7 @@ export class ModemSocket implements TcpLink {
     this.state = SocketState.opening;
     const conn = ++this.conn;
     const cmd = fillStep(this.d.open, ["host", "port"], [this.host, String(this.port)]);
-    cmd.done = (r: AtResult) => {
+    const opened = (r: AtResult) => {
       if (conn !== this.conn) return;
       if (r.ok) {
         this.state = SocketState.open;
@@ -253,6 +253,7 @@ export class ModemSocket implements TcpLink {
       this.hooks.failed();
       this.endOpen(false);
     };
+    cmd.done = opened;
     if (!this.tls) {
       this.engine.send(cmd);
       return;
@@ -260,9 +261,8 @@ export class ModemSocket implements TcpLink {
     // Chained, not queued behind it: an open sent after a refused `secure` would go in the clear.
     const secure = fillStep(this.d.secure, [], []);
     secure.done = (r: AtResult) => {
-      if (conn !== this.conn) return;
-      if (r.ok) this.engine.send(cmd);
-      else if (cmd.done) cmd.done(r);
+      if (r.ok && conn === this.conn) this.engine.send(cmd);
+      else opened(r);
     };
     this.engine.send(secure);
   }
